@@ -1,0 +1,207 @@
+//! The `rolodex` command line: `serve`, `migrate`, `tokens`.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use tokio::net::TcpListener;
+
+use crate::http::{self, AppState};
+use crate::service::tokens::{self, TokenChecker};
+use crate::store::{Database, DbOptions};
+
+#[derive(Parser, Debug)]
+#[command(name = "rolodex", version, about = "A self-hosted server for the Luminous Contacts & Companies API")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DatabaseArgs {
+    /// Database URL: sqlite://PATH (created if missing) or postgres://USER@HOST/DB
+    #[arg(long, env = "ROLODEX_DATABASE_URL", default_value = "sqlite://rolodex.db")]
+    database: String,
+    /// Most database connections (PostgreSQL) or concurrent readers (SQLite)
+    #[arg(long, env = "ROLODEX_POOL_SIZE", default_value_t = 16)]
+    pool_size: u32,
+    /// Longest a PostgreSQL statement may run, in milliseconds
+    #[arg(long, env = "ROLODEX_STATEMENT_TIMEOUT_MS", default_value_t = 5000)]
+    statement_timeout_ms: u64,
+}
+
+impl DatabaseArgs {
+    async fn open(&self) -> anyhow::Result<Database> {
+        let options = DbOptions { pool_size: self.pool_size, statement_timeout_ms: self.statement_timeout_ms };
+        Database::open(&self.database, &options)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact(&self.database)))
+    }
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the API server
+    Serve {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Address to listen on (port 0 picks a free port)
+        #[arg(long, env = "ROLODEX_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Largest accepted request body, in bytes
+        #[arg(long, env = "ROLODEX_BODY_LIMIT", default_value_t = 1024 * 1024)]
+        body_limit: usize,
+    },
+    /// Create the database if needed and apply migrations
+    Migrate {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Manage API tokens
+    Tokens {
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokensCommand {
+    /// Create a token (and the tenant, if new); prints the token once, on the last line
+    Create {
+        /// Tenant slug, e.g. acme (as in acme.api.joinluminous.com)
+        #[arg(long)]
+        tenant: String,
+        /// A name to recognise the token by
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// List tokens (never their secrets)
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Revoke a token by id
+    Revoke {
+        id: i64,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ROLODEX_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    match run(cli.command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rolodex: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn valid_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.len() <= 63
+        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { db, listen, body_limit } => serve(db, listen, body_limit).await,
+        Command::Migrate { db } => {
+            db.open().await?;
+            println!("migrated {}", redact(&db.database));
+            Ok(())
+        }
+        Command::Tokens { command } => match command {
+            TokensCommand::Create { tenant, name, db } => {
+                anyhow::ensure!(valid_slug(&tenant), "invalid tenant slug {tenant:?}: use a-z, 0-9 and -");
+                let database = db.open().await?;
+                let (id, token) = tokens::create(&database, &tenant, name).await?;
+                println!("created token {id} for tenant {tenant}; it is shown only once:");
+                println!("{token}");
+                Ok(())
+            }
+            TokensCommand::List { tenant, db } => {
+                let database = db.open().await?;
+                println!("{:<6} {:<20} {:<20} {:<10} {:<20} STATUS", "ID", "TENANT", "NAME", "PREFIX", "CREATED");
+                for t in tokens::list(&database, tenant).await? {
+                    let created = crate::domain::Timestamp(t.created_at).rfc3339();
+                    let status = if t.revoked_at.is_some() { "revoked" } else { "active" };
+                    let name = t.name.unwrap_or_default();
+                    println!("{:<6} {:<20} {:<20} {:<10} {:<20} {status}", t.id, t.tenant_slug, name, t.prefix, created);
+                }
+                Ok(())
+            }
+            TokensCommand::Revoke { id, db } => {
+                let database = db.open().await?;
+                anyhow::ensure!(tokens::revoke(&database, id).await?, "no active token with id {id}");
+                println!("revoked token {id}");
+                Ok(())
+            }
+        },
+    }
+}
+
+async fn serve(db: DatabaseArgs, listen: SocketAddr, body_limit: usize) -> anyhow::Result<()> {
+    let database = db.open().await?;
+    if let Some(token) = tokens::ensure_demo(&database).await? {
+        println!("created tenant demo with an API token (shown only once):");
+        println!("{token}");
+    }
+    let listener = TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let local = listener.local_addr()?;
+    let state = AppState { db: database, tokens: TokenChecker::default(), body_limit };
+    let app = http::router(state);
+    println!("rolodex listening on http://{local}");
+    tracing::info!(address = %local, database = %redact(&db.database), "listening");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    // Give in-flight requests a moment; axum waits for them after this returns.
+    tokio::time::sleep(Duration::from_millis(0)).await;
+}

@@ -1,0 +1,613 @@
+//! Contacts: what a request may say (§4.2, §4.4), the rules that turn a stored contact and a patch
+//! into the new contact, and the object the API returns (§4.1).
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::errors::ValidationErrors;
+use super::input::{Body, MAX_STRING, Patch, dedupe_ids, dedupe_names};
+use super::{Tag, Timestamp};
+
+/// The plain fields of a contact.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContactFields {
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone_1: Option<String>,
+    pub phone_2: Option<String>,
+    pub receiving_bank_name: Option<String>,
+    pub receiving_bank_address: Option<String>,
+}
+
+impl ContactFields {
+    /// First and last name joined by one space; the first name alone without a last name.
+    pub fn full_name(&self) -> String {
+        match &self.last_name {
+            Some(last) => format!("{} {}", self.first_name, last),
+            None => self.first_name.clone(),
+        }
+    }
+}
+
+/// The flags of one company link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LinkFlags {
+    /// This contact is the primary contact of the linked company.
+    pub is_primary: bool,
+    pub receive_quotation_pdf: bool,
+    pub receive_purchase_order_pdf: bool,
+    pub receive_purchase_order_invoice_pdf: bool,
+}
+
+/// Flags a request sets on the primary link; `None` leaves one as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FlagsPatch {
+    pub is_primary: Option<bool>,
+    pub receive_quotation_pdf: Option<bool>,
+    pub receive_purchase_order_pdf: Option<bool>,
+    pub receive_purchase_order_invoice_pdf: Option<bool>,
+}
+
+impl FlagsPatch {
+    fn read(body: &mut Body<'_>) -> Self {
+        // `null` sets a flag to false (§4.4).
+        let mut flag = |key: &str| match body.boolean(key) {
+            Patch::Absent => None,
+            Patch::Null => Some(false),
+            Patch::Set(b) => Some(b),
+        };
+        Self {
+            is_primary: flag("is_primary"),
+            receive_quotation_pdf: flag("receive_quotation_pdf"),
+            receive_purchase_order_pdf: flag("receive_purchase_order_pdf"),
+            receive_purchase_order_invoice_pdf: flag("receive_purchase_order_invoice_pdf"),
+        }
+    }
+
+    pub fn apply(&self, flags: &mut LinkFlags) {
+        if let Some(v) = self.is_primary {
+            flags.is_primary = v;
+        }
+        if let Some(v) = self.receive_quotation_pdf {
+            flags.receive_quotation_pdf = v;
+        }
+        if let Some(v) = self.receive_purchase_order_pdf {
+            flags.receive_purchase_order_pdf = v;
+        }
+        if let Some(v) = self.receive_purchase_order_invoice_pdf {
+            flags.receive_purchase_order_invoice_pdf = v;
+        }
+    }
+}
+
+/// A link from a contact to a company.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link {
+    pub company_id: i64,
+    pub flags: LinkFlags,
+}
+
+/// Which companies a request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompanyChange {
+    /// `company_id`: make this the primary company, dropping the old primary link.
+    Move(i64),
+    /// `company_ids`: exactly these links (deduplicated, in order).
+    Replace(Vec<i64>),
+}
+
+impl CompanyChange {
+    /// Each requested id with the field path an unknown id is reported on.
+    pub fn ids_with_paths(&self) -> Vec<(i64, String)> {
+        match self {
+            CompanyChange::Move(id) => vec![(*id, "company_id".to_owned())],
+            CompanyChange::Replace(ids) => {
+                ids.iter().enumerate().map(|(i, id)| (*id, format!("company_ids.{i}"))).collect()
+            }
+        }
+    }
+}
+
+/// A parsed body plus whatever was wrong with it; store checks add to the same errors.
+#[derive(Debug)]
+pub struct Parsed<T> {
+    pub value: T,
+    pub errors: ValidationErrors,
+}
+
+/// `POST /contacts`.
+#[derive(Debug, Clone)]
+pub struct NewContact {
+    pub fields: ContactFields,
+    /// `None` only when the body was invalid (the error is recorded).
+    pub companies: Option<CompanyChange>,
+    pub flags: FlagsPatch,
+    pub tags: Vec<String>,
+    pub password: Option<String>,
+}
+
+/// `POST /contacts/{id}`: absent fields keep their value.
+#[derive(Debug, Clone, Default)]
+pub struct ContactPatch {
+    pub first_name: Option<String>,
+    pub last_name: Patch<String>,
+    pub email: Patch<String>,
+    pub phone_1: Patch<String>,
+    pub phone_2: Patch<String>,
+    pub receiving_bank_name: Patch<String>,
+    pub receiving_bank_address: Patch<String>,
+    pub companies: Option<CompanyChange>,
+    pub flags: FlagsPatch,
+    /// `Some(names)` replaces the tags; `Some(vec![])` removes them all.
+    pub tags: Option<Vec<String>>,
+    pub password: Option<String>,
+}
+
+/// Reads `company_id` / `company_ids` by the rules shared by create and update.
+fn read_companies(body: &mut Body<'_>, required: bool) -> Option<CompanyChange> {
+    let has_one = body.has("company_id");
+    let has_many = body.has("company_ids");
+    if has_one && has_many {
+        body.error(
+            "company_ids",
+            "The company ids field prohibits company id from being present.",
+        );
+        return None;
+    }
+    if has_many {
+        return match body.integer_array("company_ids") {
+            Patch::Set(ids) if !ids.is_empty() => Some(CompanyChange::Replace(ids)),
+            Patch::Set(_) | Patch::Null => {
+                body.error("company_ids", "The company ids field must have at least 1 item.");
+                None
+            }
+            Patch::Absent => None,
+        };
+    }
+    match body.integer("company_id") {
+        Patch::Set(id) => Some(CompanyChange::Move(id)),
+        Patch::Null => {
+            body.required("company_id");
+            None
+        }
+        Patch::Absent => {
+            if required && !body.errors.has("company_id") {
+                body.required("company_id");
+            }
+            None
+        }
+    }
+}
+
+fn read_tags(body: &mut Body<'_>) -> Patch<Vec<String>> {
+    match body.string_array("tags", MAX_STRING) {
+        Patch::Set(names) => Patch::Set(dedupe_names(names)),
+        other => other,
+    }
+}
+
+pub fn parse_create(object: &Map<String, Value>) -> Parsed<NewContact> {
+    let mut body = Body::new(object);
+    let first_name = body.required_string("first_name", MAX_STRING).unwrap_or_default();
+    let last_name = body.string("last_name", MAX_STRING).into_option();
+    let email = body.email("email").into_option();
+    let phone_1 = body.string("phone_1", MAX_STRING).into_option();
+    let phone_2 = body.string("phone_2", MAX_STRING).into_option();
+    let receiving_bank_name = body.string("receiving_bank_name", MAX_STRING).into_option();
+    let receiving_bank_address = body.string("receiving_bank_address", MAX_STRING).into_option();
+    let companies = read_companies(&mut body, true);
+    let flags = FlagsPatch::read(&mut body);
+    let tags = read_tags(&mut body).into_option().unwrap_or_default();
+    let password = body.password("password").into_option();
+    if password.is_some() && email.is_none() && !body.errors.has("email") {
+        body.error("email", "The email field is required when password is present.");
+    }
+    Parsed {
+        value: NewContact {
+            fields: ContactFields {
+                first_name,
+                last_name,
+                email,
+                phone_1,
+                phone_2,
+                receiving_bank_name,
+                receiving_bank_address,
+            },
+            companies,
+            flags,
+            tags,
+            password,
+        },
+        errors: body.errors,
+    }
+}
+
+pub fn parse_update(object: &Map<String, Value>) -> Parsed<ContactPatch> {
+    let mut body = Body::new(object);
+    let first_name = match body.string("first_name", MAX_STRING) {
+        Patch::Set(s) => Some(s),
+        Patch::Null => {
+            body.required("first_name");
+            None
+        }
+        Patch::Absent => None,
+    };
+    let last_name = body.string("last_name", MAX_STRING);
+    let email = body.email("email");
+    let phone_1 = body.string("phone_1", MAX_STRING);
+    let phone_2 = body.string("phone_2", MAX_STRING);
+    let receiving_bank_name = body.string("receiving_bank_name", MAX_STRING);
+    let receiving_bank_address = body.string("receiving_bank_address", MAX_STRING);
+    let companies = read_companies(&mut body, false);
+    let flags = FlagsPatch::read(&mut body);
+    let tags = match read_tags(&mut body) {
+        Patch::Absent => None,
+        Patch::Null => Some(Vec::new()),
+        Patch::Set(names) => Some(names),
+    };
+    let password = body.password("password").into_option();
+    Parsed {
+        value: ContactPatch {
+            first_name,
+            last_name,
+            email,
+            phone_1,
+            phone_2,
+            receiving_bank_name,
+            receiving_bank_address,
+            companies,
+            flags,
+            tags,
+            password,
+        },
+        errors: body.errors,
+    }
+}
+
+/// `{"password": ...}` for the two portal-password endpoints.
+pub fn parse_password(object: &Map<String, Value>) -> Parsed<Option<String>> {
+    let mut body = Body::new(object);
+    let password = body.password("password").into_option();
+    if password.is_none() && !body.errors.has("password") {
+        body.required("password");
+    }
+    Parsed { value: password, errors: body.errors }
+}
+
+/// The company links of a contact: the primary company and every link in link order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Links {
+    pub primary_company_id: i64,
+    pub links: Vec<Link>,
+}
+
+impl Links {
+    /// The links a new contact gets.
+    pub fn new(change: &CompanyChange, flags: &FlagsPatch) -> Self {
+        let ids = match change {
+            CompanyChange::Move(id) => vec![*id],
+            CompanyChange::Replace(ids) => dedupe_ids(ids.clone()),
+        };
+        let primary_company_id = ids[0];
+        let mut links: Vec<Link> =
+            ids.into_iter().map(|company_id| Link { company_id, flags: LinkFlags::default() }).collect();
+        flags.apply(&mut links[0].flags);
+        Self { primary_company_id, links }
+    }
+
+    /// Applies `company_id` / `company_ids` (§4.4) and then the flags, which act on the primary link.
+    pub fn change(&self, change: Option<&CompanyChange>, flags: &FlagsPatch) -> Self {
+        let mut next = self.clone();
+        match change {
+            None => {}
+            Some(CompanyChange::Move(id)) if *id == self.primary_company_id => {}
+            Some(CompanyChange::Move(id)) => {
+                next.links.retain(|l| l.company_id != self.primary_company_id);
+                if !next.links.iter().any(|l| l.company_id == *id) {
+                    next.links.push(Link { company_id: *id, flags: LinkFlags::default() });
+                }
+                next.primary_company_id = *id;
+            }
+            Some(CompanyChange::Replace(ids)) => {
+                let ids = dedupe_ids(ids.clone());
+                next.links = ids
+                    .iter()
+                    .map(|id| {
+                        self.links.iter().find(|l| l.company_id == *id).copied().unwrap_or(Link {
+                            company_id: *id,
+                            flags: LinkFlags::default(),
+                        })
+                    })
+                    .collect();
+                if !ids.contains(&self.primary_company_id) {
+                    next.primary_company_id = ids[0];
+                }
+            }
+        }
+        if let Some(primary) = next.links.iter_mut().find(|l| l.company_id == next.primary_company_id) {
+            flags.apply(&mut primary.flags);
+        }
+        next
+    }
+
+    pub fn primary(&self) -> Option<&Link> {
+        self.links.iter().find(|l| l.company_id == self.primary_company_id)
+    }
+}
+
+/// Everything about a stored contact that an update may change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactState {
+    pub fields: ContactFields,
+    pub links: Links,
+    /// Tag names, as the request or the store spells them; compared case-insensitively.
+    pub tags: Vec<String>,
+    /// The portal login's email, if the contact has a login.
+    pub login_email: Option<String>,
+}
+
+/// What the store must do to the portal login after an update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginChange {
+    None,
+    /// Create the login or set a new password; the login's email becomes `email`.
+    SetPassword { email: String, password: String },
+    /// The contact's email changed: the login follows it.
+    MoveEmail { email: String },
+}
+
+/// The outcome of applying a patch: the new state and what to do to the login.
+#[derive(Debug, Clone)]
+pub struct UpdatePlan {
+    pub state: ContactState,
+    pub login: LoginChange,
+}
+
+impl UpdatePlan {
+    pub fn changes(&self, before: &ContactState) -> bool {
+        self.state != *before || self.login != LoginChange::None
+    }
+}
+
+/// §4.4: the new state of a contact, or the rule it breaks. Company ids must already have been
+/// checked to exist (the store does that); login email conflicts are checked by the store too,
+/// against the email this plan gives the login.
+pub fn plan_update(current: &ContactState, patch: &ContactPatch, errors: &mut ValidationErrors) -> UpdatePlan {
+    let f = &current.fields;
+    let fields = ContactFields {
+        first_name: patch.first_name.clone().unwrap_or_else(|| f.first_name.clone()),
+        last_name: patch.last_name.clone().apply(f.last_name.clone()),
+        email: patch.email.clone().apply(f.email.clone()),
+        phone_1: patch.phone_1.clone().apply(f.phone_1.clone()),
+        phone_2: patch.phone_2.clone().apply(f.phone_2.clone()),
+        receiving_bank_name: patch.receiving_bank_name.clone().apply(f.receiving_bank_name.clone()),
+        receiving_bank_address: patch
+            .receiving_bank_address
+            .clone()
+            .apply(f.receiving_bank_address.clone()),
+    };
+    let links = current.links.change(patch.companies.as_ref(), &patch.flags);
+    let tags = match &patch.tags {
+        Some(names) if same_names(names, &current.tags) => current.tags.clone(),
+        Some(names) => names.clone(),
+        None => current.tags.clone(),
+    };
+    let mut login_email = current.login_email.clone();
+    let login = match (&patch.password, &fields.email) {
+        (Some(_), None) => {
+            if !errors.has("email") {
+                errors.add("email", "The email field is required when password is present.");
+            }
+            LoginChange::None
+        }
+        (Some(password), Some(email)) => {
+            login_email = Some(email.clone());
+            LoginChange::SetPassword { email: email.clone(), password: password.clone() }
+        }
+        (None, email) => match (&current.login_email, email) {
+            (None, _) => LoginChange::None,
+            (Some(_), None) => {
+                errors.add("email", "The email field cannot be cleared while the contact has a portal login.");
+                LoginChange::None
+            }
+            (Some(old), Some(new)) if old == new => LoginChange::None,
+            (Some(_), Some(new)) => {
+                login_email = Some(new.clone());
+                LoginChange::MoveEmail { email: new.clone() }
+            }
+        },
+    };
+    UpdatePlan { state: ContactState { fields, links, tags, login_email }, login }
+}
+
+/// True when two tag lists name the same tags, ignoring case and order.
+pub fn same_names(a: &[String], b: &[String]) -> bool {
+    let key = |v: &[String]| {
+        let mut k: Vec<String> = v.iter().map(|s| s.to_lowercase()).collect();
+        k.sort();
+        k.dedup();
+        k
+    };
+    key(a) == key(b)
+}
+
+/// `{"id": "<string>", "name": ...}` of the primary company.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompanyRef {
+    #[serde(serialize_with = "super::id_as_string")]
+    pub id: i64,
+    pub name: String,
+}
+
+/// One element of `companies`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContactCompany {
+    pub id: i64,
+    pub name: String,
+    pub is_primary: bool,
+    pub receive_quotation_pdf: bool,
+    pub receive_purchase_order_pdf: bool,
+    pub receive_purchase_order_invoice_pdf: bool,
+}
+
+/// The contact object of §4.1, in the reference's field order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Contact {
+    #[serde(serialize_with = "super::id_as_string")]
+    pub id: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub status: String,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub phone_1: Option<String>,
+    pub phone_2: Option<String>,
+    pub full_name: String,
+    pub receiving_bank_name: Option<String>,
+    pub receiving_bank_address: Option<String>,
+    #[serde(serialize_with = "super::opt_id_as_string")]
+    pub company_id: Option<i64>,
+    pub company: Option<CompanyRef>,
+    pub is_primary: bool,
+    pub receive_quotation_pdf: bool,
+    pub receive_purchase_order_pdf: bool,
+    pub receive_purchase_order_invoice_pdf: bool,
+    pub has_portal_login: bool,
+    pub companies: Vec<ContactCompany>,
+    pub tags: Vec<Tag>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    fn link(company_id: i64) -> Link {
+        Link { company_id, flags: LinkFlags::default() }
+    }
+
+    fn state(primary: i64, linked: &[i64]) -> ContactState {
+        ContactState {
+            fields: ContactFields { first_name: "Ann".into(), email: Some("a@x.io".into()), ..Default::default() },
+            links: Links { primary_company_id: primary, links: linked.iter().map(|id| link(*id)).collect() },
+            tags: vec!["vip".into()],
+            login_email: None,
+        }
+    }
+
+    fn ids(l: &Links) -> Vec<i64> {
+        l.links.iter().map(|l| l.company_id).collect()
+    }
+
+    #[test]
+    fn full_name_joins_with_one_space() {
+        let mut f = ContactFields { first_name: "John".into(), ..Default::default() };
+        assert_eq!(f.full_name(), "John");
+        f.last_name = Some("Smith".into());
+        assert_eq!(f.full_name(), "John Smith");
+    }
+
+    #[test]
+    fn create_requires_first_name_and_one_company_field() {
+        let p = parse_create(&obj(json!({})));
+        assert!(p.errors.has("first_name"));
+        assert!(p.errors.has("company_id"));
+        let p = parse_create(&obj(json!({"first_name": "A", "company_id": 1, "company_ids": [1]})));
+        assert!(p.errors.has("company_ids"));
+        assert!(!p.errors.has("company_id"));
+    }
+
+    #[test]
+    fn create_with_password_needs_email() {
+        let p = parse_create(&obj(json!({"first_name": "A", "company_id": 1, "password": "longenough"})));
+        assert!(p.errors.has("email"));
+    }
+
+    #[test]
+    fn move_replaces_the_primary_link() {
+        let s = state(1, &[1, 2]);
+        let next = s.links.change(Some(&CompanyChange::Move(3)), &FlagsPatch::default());
+        assert_eq!(next.primary_company_id, 3);
+        assert_eq!(ids(&next), [2, 3]);
+    }
+
+    #[test]
+    fn move_to_an_already_linked_company_drops_the_old_primary() {
+        let s = state(1, &[1, 2]);
+        let next = s.links.change(Some(&CompanyChange::Move(2)), &FlagsPatch::default());
+        assert_eq!(next.primary_company_id, 2);
+        assert_eq!(ids(&next), [2]);
+    }
+
+    #[test]
+    fn replace_keeps_primary_when_listed_else_first() {
+        let s = state(2, &[1, 2]);
+        let kept = s.links.change(Some(&CompanyChange::Replace(vec![3, 2, 3])), &FlagsPatch::default());
+        assert_eq!(kept.primary_company_id, 2);
+        assert_eq!(ids(&kept), [3, 2]);
+        let moved = s.links.change(Some(&CompanyChange::Replace(vec![4, 5])), &FlagsPatch::default());
+        assert_eq!(moved.primary_company_id, 4);
+    }
+
+    #[test]
+    fn flags_apply_to_the_primary_link_and_null_means_false() {
+        let mut s = state(1, &[1, 2]);
+        s.links.links[0].flags.receive_quotation_pdf = true;
+        let p = parse_update(&obj(json!({"receive_quotation_pdf": null, "is_primary": "1"})));
+        assert!(p.errors.is_empty());
+        let mut errors = ValidationErrors::new();
+        let plan = plan_update(&s, &p.value, &mut errors);
+        let primary = plan.state.links.primary().copied().map(|l| l.flags);
+        assert_eq!(primary, Some(LinkFlags { is_primary: true, ..Default::default() }));
+        assert_eq!(plan.state.links.links[1].flags, LinkFlags::default());
+    }
+
+    #[test]
+    fn update_rejects_clearing_first_name_and_company_id() {
+        let p = parse_update(&obj(json!({"first_name": "  ", "company_id": null})));
+        assert!(p.errors.has("first_name"));
+        assert!(p.errors.has("company_id"));
+    }
+
+    #[test]
+    fn password_needs_an_email_after_the_update() {
+        let s = state(1, &[1]);
+        let p = parse_update(&obj(json!({"email": null, "password": "longenough"})));
+        let mut errors = p.errors;
+        plan_update(&s, &p.value, &mut errors);
+        assert!(errors.has("email"));
+    }
+
+    #[test]
+    fn login_follows_a_changed_email_and_blocks_clearing_it() {
+        let mut s = state(1, &[1]);
+        s.login_email = Some("a@x.io".into());
+        let p = parse_update(&obj(json!({"email": "b@x.io"})));
+        let mut errors = ValidationErrors::new();
+        let plan = plan_update(&s, &p.value, &mut errors);
+        assert_eq!(plan.login, LoginChange::MoveEmail { email: "b@x.io".into() });
+        let p = parse_update(&obj(json!({"email": ""})));
+        plan_update(&s, &p.value, &mut errors);
+        assert!(errors.has("email"));
+    }
+
+    #[test]
+    fn an_update_that_changes_nothing_is_detected() {
+        let s = state(1, &[1]);
+        let p = parse_update(&obj(json!({"first_name": "Ann", "tags": ["VIP"], "company_id": 1})));
+        let mut errors = ValidationErrors::new();
+        let plan = plan_update(&s, &p.value, &mut errors);
+        assert!(errors.is_empty());
+        assert!(!plan.changes(&s));
+    }
+}

@@ -1,0 +1,401 @@
+//! Reading request bodies by the contract's shared input rules (§3).
+//!
+//! Strings are trimmed (except passwords) and empty means null; integers and booleans are read
+//! leniently; every problem is recorded in the body's [`ValidationErrors`] and reading goes on, so a
+//! request learns all its errors at once.
+
+use serde_json::{Map, Value};
+
+use super::errors::ValidationErrors;
+
+/// The most characters a plain string field may hold.
+pub const MAX_STRING: usize = 255;
+
+/// An optional field of a partial update.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Patch<T> {
+    /// Not in the body: keep the stored value.
+    #[default]
+    Absent,
+    /// `null` or an empty string: clear it.
+    Null,
+    Set(T),
+}
+
+impl<T> Patch<T> {
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Patch::Absent)
+    }
+
+    /// The value a create request gets: absent and null are both "none".
+    pub fn into_option(self) -> Option<T> {
+        match self {
+            Patch::Set(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The new value for a stored `current`.
+    pub fn apply(self, current: Option<T>) -> Option<T> {
+        match self {
+            Patch::Absent => current,
+            Patch::Null => None,
+            Patch::Set(v) => Some(v),
+        }
+    }
+}
+
+/// How a field is named in messages: `first_name` reads "first name"; nested paths stay as they are.
+pub fn label(path: &str) -> String {
+    if path.contains('.') { path.to_owned() } else { path.replace('_', " ") }
+}
+
+/// True for an address with a local part, one `@`, and a dotted domain, without white space.
+pub fn is_valid_email(s: &str) -> bool {
+    if s.chars().any(char::is_whitespace) {
+        return false;
+    }
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && domain.split('.').all(|part| !part.is_empty())
+        && email_address::EmailAddress::is_valid(s)
+}
+
+/// A JSON object being read field by field.
+pub struct Body<'a> {
+    object: &'a Map<String, Value>,
+    pub errors: ValidationErrors,
+}
+
+impl<'a> Body<'a> {
+    pub fn new(object: &'a Map<String, Value>) -> Self {
+        Self { object, errors: ValidationErrors::new() }
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.object.contains_key(key)
+    }
+
+    pub fn raw(&self, key: &str) -> Option<&'a Value> {
+        self.object.get(key)
+    }
+
+    /// Every key of the body, for bodies that are themselves maps (custom-field values).
+    pub fn keys(&self) -> impl Iterator<Item = &'a String> {
+        self.object.keys()
+    }
+
+    pub fn error(&mut self, path: &str, message: impl Into<String>) {
+        self.errors.add(path, message);
+    }
+
+    /// A trimmed string of at most `max` characters.
+    pub fn string(&mut self, key: &str, max: usize) -> Patch<String> {
+        match self.object.get(key) {
+            None => Patch::Absent,
+            Some(v) => read_string(v, key, max, &mut self.errors),
+        }
+    }
+
+    /// Like [`Body::string`], and the value must be a syntactically valid e-mail address.
+    pub fn email(&mut self, key: &str) -> Patch<String> {
+        let value = self.string(key, MAX_STRING);
+        if let Patch::Set(s) = &value
+            && !is_valid_email(s)
+        {
+            self.errors.add(key, format!("The {} field must be a valid email address.", label(key)));
+            return Patch::Absent;
+        }
+        value
+    }
+
+    /// A required, non-empty string.
+    pub fn required_string(&mut self, key: &str, max: usize) -> Option<String> {
+        match self.string(key, max) {
+            Patch::Set(s) => Some(s),
+            Patch::Null | Patch::Absent => {
+                if !self.errors.has(key) {
+                    self.required(key);
+                }
+                None
+            }
+        }
+    }
+
+    pub fn required(&mut self, key: &str) {
+        self.errors.add(key, format!("The {} field is required.", label(key)));
+    }
+
+    /// A password: never trimmed; 8 to 255 characters. An empty string counts as null.
+    pub fn password(&mut self, key: &str) -> Patch<String> {
+        match self.object.get(key) {
+            None => Patch::Absent,
+            Some(Value::Null) => Patch::Null,
+            Some(Value::String(s)) if s.is_empty() => Patch::Null,
+            Some(Value::String(s)) => {
+                let n = s.chars().count();
+                if n < 8 {
+                    self.errors
+                        .add(key, format!("The {} field must be at least 8 characters.", label(key)));
+                    Patch::Absent
+                } else if n > MAX_STRING {
+                    self.errors.add(
+                        key,
+                        format!("The {} field must not be greater than {MAX_STRING} characters.", label(key)),
+                    );
+                    Patch::Absent
+                } else {
+                    Patch::Set(s.clone())
+                }
+            }
+            Some(_) => {
+                self.errors.add(key, format!("The {} field must be a string.", label(key)));
+                Patch::Absent
+            }
+        }
+    }
+
+    /// An integer, given as a JSON integer or a string of digits.
+    pub fn integer(&mut self, key: &str) -> Patch<i64> {
+        match self.object.get(key) {
+            None => Patch::Absent,
+            Some(v) => read_integer(v, key, &mut self.errors),
+        }
+    }
+
+    /// A boolean: `true`, `false`, `1`, `0`, `"1"`, `"0"`, `"true"`, `"false"`.
+    pub fn boolean(&mut self, key: &str) -> Patch<bool> {
+        match self.object.get(key) {
+            None => Patch::Absent,
+            Some(v) => read_boolean(v, key, &mut self.errors),
+        }
+    }
+
+    /// An array of integers; element errors are keyed `key.N`.
+    pub fn integer_array(&mut self, key: &str) -> Patch<Vec<i64>> {
+        match self.object.get(key) {
+            None => Patch::Absent,
+            Some(Value::Null) => Patch::Null,
+            Some(Value::Array(items)) => {
+                let mut out = Vec::with_capacity(items.len());
+                let mut bad = false;
+                for (i, item) in items.iter().enumerate() {
+                    let path = format!("{key}.{i}");
+                    match read_integer(item, &path, &mut self.errors) {
+                        Patch::Set(v) => out.push(v),
+                        Patch::Null => {
+                            self.errors.add(&path, format!("The {path} field must be an integer."));
+                            bad = true;
+                        }
+                        Patch::Absent => bad = true,
+                    }
+                }
+                if bad { Patch::Absent } else { Patch::Set(out) }
+            }
+            Some(_) => {
+                self.errors.add(key, format!("The {} field must be an array.", label(key)));
+                Patch::Absent
+            }
+        }
+    }
+
+    /// An array of non-empty strings of at most `max` characters; element errors keyed `key.N`.
+    pub fn string_array(&mut self, key: &str, max: usize) -> Patch<Vec<String>> {
+        match self.object.get(key) {
+            None => Patch::Absent,
+            Some(Value::Null) => Patch::Null,
+            Some(Value::Array(items)) => {
+                let mut out = Vec::with_capacity(items.len());
+                let mut bad = false;
+                for (i, item) in items.iter().enumerate() {
+                    let path = format!("{key}.{i}");
+                    match read_string(item, &path, max, &mut self.errors) {
+                        Patch::Set(s) => out.push(s),
+                        Patch::Null => {
+                            self.errors.add(&path, format!("The {path} field must not be empty."));
+                            bad = true;
+                        }
+                        Patch::Absent => bad = true,
+                    }
+                }
+                if bad { Patch::Absent } else { Patch::Set(out) }
+            }
+            Some(_) => {
+                self.errors.add(key, format!("The {} field must be an array.", label(key)));
+                Patch::Absent
+            }
+        }
+    }
+}
+
+pub fn read_string(v: &Value, path: &str, max: usize, errors: &mut ValidationErrors) -> Patch<String> {
+    match v {
+        Value::Null => Patch::Null,
+        Value::String(s) => {
+            let t = s.trim();
+            if t.is_empty() {
+                Patch::Null
+            } else if t.chars().count() > max {
+                errors.add(
+                    path,
+                    format!("The {} field must not be greater than {max} characters.", label(path)),
+                );
+                Patch::Absent
+            } else {
+                Patch::Set(t.to_owned())
+            }
+        }
+        _ => {
+            errors.add(path, format!("The {} field must be a string.", label(path)));
+            Patch::Absent
+        }
+    }
+}
+
+pub fn read_integer(v: &Value, path: &str, errors: &mut ValidationErrors) -> Patch<i64> {
+    let parsed = match v {
+        Value::Null => return Patch::Null,
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => {
+            let t = s.trim();
+            if t.is_empty() {
+                return Patch::Null;
+            }
+            if t.bytes().all(|b| b.is_ascii_digit()) { t.parse::<i64>().ok() } else { None }
+        }
+        _ => None,
+    };
+    match parsed {
+        Some(i) => Patch::Set(i),
+        None => {
+            errors.add(path, format!("The {} field must be an integer.", label(path)));
+            Patch::Absent
+        }
+    }
+}
+
+pub fn read_boolean(v: &Value, path: &str, errors: &mut ValidationErrors) -> Patch<bool> {
+    let parsed = match v {
+        Value::Null => return Patch::Null,
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(1) => Some(true),
+            Some(0) => Some(false),
+            _ => None,
+        },
+        Value::String(s) => match s.trim() {
+            "1" | "true" => Some(true),
+            "0" | "false" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    };
+    match parsed {
+        Some(b) => Patch::Set(b),
+        None => {
+            errors.add(path, format!("The {} field must be true or false.", label(path)));
+            Patch::Absent
+        }
+    }
+}
+
+/// Names compared case-insensitively (tags, client types, login emails) are keyed by this form.
+pub fn name_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// Drops later repeats of a name, compared case-insensitively; keeps the first spelling.
+pub fn dedupe_names(names: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    names.into_iter().filter(|n| seen.insert(name_key(n))).collect()
+}
+
+/// Drops later repeats, keeping the order of first appearance.
+pub fn dedupe_ids(ids: Vec<i64>) -> Vec<i64> {
+    let mut seen = std::collections::HashSet::new();
+    ids.into_iter().filter(|id| seen.insert(*id)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn body(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn strings_are_trimmed_and_empty_is_null() {
+        let m = body(json!({"a": "  x  ", "b": "   ", "c": null, "d": 5}));
+        let mut b = Body::new(&m);
+        assert_eq!(b.string("a", 255), Patch::Set("x".into()));
+        assert_eq!(b.string("b", 255), Patch::Null);
+        assert_eq!(b.string("c", 255), Patch::Null);
+        assert_eq!(b.string("z", 255), Patch::Absent);
+        assert_eq!(b.string("d", 255), Patch::Absent);
+        assert!(b.errors.has("d"));
+    }
+
+    #[test]
+    fn length_counts_characters_not_bytes() {
+        let ok = "é".repeat(255);
+        let long = "é".repeat(256);
+        let m = body(json!({"ok": ok, "long": long}));
+        let mut b = Body::new(&m);
+        assert!(matches!(b.string("ok", 255), Patch::Set(_)));
+        assert_eq!(b.string("long", 255), Patch::Absent);
+        assert_eq!(b.errors.entries().len(), 1);
+    }
+
+    #[test]
+    fn lenient_integers_and_booleans() {
+        let m = body(json!({"i": "123", "j": 7, "k": "1.5", "l": 2.5, "t": "true", "f": 0, "x": "yes", "y": 2}));
+        let mut b = Body::new(&m);
+        assert_eq!(b.integer("i"), Patch::Set(123));
+        assert_eq!(b.integer("j"), Patch::Set(7));
+        assert_eq!(b.integer("k"), Patch::Absent);
+        assert_eq!(b.integer("l"), Patch::Absent);
+        assert_eq!(b.boolean("t"), Patch::Set(true));
+        assert_eq!(b.boolean("f"), Patch::Set(false));
+        assert_eq!(b.boolean("x"), Patch::Absent);
+        assert_eq!(b.boolean("y"), Patch::Absent);
+        let keys: Vec<_> = b.errors.entries().iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["k", "l", "x", "y"]);
+    }
+
+    #[test]
+    fn email_syntax() {
+        for ok in ["a@b.co", "john.smith+x@acme-corp.com"] {
+            assert!(is_valid_email(ok), "{ok}");
+        }
+        for bad in ["a@b", "ab.com", "a @b.com", "@b.com", "a@.com", "a@b..com", "a@b.com."] {
+            assert!(!is_valid_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn array_elements_are_keyed_by_index() {
+        let m = body(json!({"ids": [1, "x", "3"], "tags": ["a", "", 4]}));
+        let mut b = Body::new(&m);
+        assert_eq!(b.integer_array("ids"), Patch::Absent);
+        assert_eq!(b.string_array("tags", 255), Patch::Absent);
+        let keys: Vec<_> = b.errors.entries().iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["ids.1", "tags.1", "tags.2"]);
+    }
+
+    #[test]
+    fn passwords_are_not_trimmed() {
+        let m = body(json!({"p": "  secret  ", "q": "short"}));
+        let mut b = Body::new(&m);
+        assert_eq!(b.password("p"), Patch::Set("  secret  ".into()));
+        assert_eq!(b.password("q"), Patch::Absent);
+        assert!(b.errors.has("q"));
+    }
+}

@@ -1,0 +1,68 @@
+//! The domain: request shapes, validation and the contact/company rules, independent of HTTP and
+//! SQL. Functions here are pure; the store runs them inside its transactions.
+
+pub mod auth;
+pub mod company;
+pub mod contact;
+pub mod errors;
+pub mod input;
+
+use serde::{Serialize, Serializer};
+
+pub use errors::ValidationErrors;
+
+/// A stored timestamp (Unix seconds), rendered as UTC RFC 3339 with whole seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    pub fn rfc3339(self) -> String {
+        match time::OffsetDateTime::from_unix_timestamp(self.0) {
+            Ok(t) => {
+                let (y, mo, d) = (t.year(), u8::from(t.month()), t.day());
+                let (h, mi, s) = (t.hour(), t.minute(), t.second());
+                format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+            }
+            Err(_) => "1970-01-01T00:00:00Z".to_owned(),
+        }
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.rfc3339())
+    }
+}
+
+/// A tag as records show it (§4.1).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Tag {
+    pub id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub icon: Option<String>,
+    pub color: Option<String>,
+}
+
+/// The reference renders contact ids (and the primary company id) as strings.
+pub fn id_as_string<S: Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(id)
+}
+
+pub fn opt_id_as_string<S: Serializer>(id: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match id {
+        Some(id) => s.collect_str(id),
+        None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Timestamp;
+
+    #[test]
+    fn timestamps_are_utc_whole_seconds() {
+        assert_eq!(Timestamp(1_678_890_600).rfc3339(), "2023-03-15T14:30:00Z");
+        assert_eq!(Timestamp(0).rfc3339(), "1970-01-01T00:00:00Z");
+    }
+}

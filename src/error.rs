@@ -1,0 +1,40 @@
+//! The one error type of the request path. `http::error` maps it to responses.
+
+use crate::domain::ValidationErrors;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 422 with every error of the request.
+    #[error("{0}")]
+    Validation(#[from] ValidationErrors),
+    /// 404: no such record in the caller's tenant.
+    #[error("not found")]
+    NotFound,
+    /// 409: the request conflicts with the data.
+    #[error("{0}")]
+    Conflict(String),
+    /// The database is unreachable or timed out: 503.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: 500, details logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(m) => AppError::Unavailable(m),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::domain::auth::HashError> for AppError {
+    fn from(e: crate::domain::auth::HashError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

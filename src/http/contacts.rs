@@ -1,0 +1,75 @@
+//! §4: the contact endpoints.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+use super::AppState;
+use super::error::ApiResult;
+use super::extract::{JsonObject, QueryPairs, Tenant, record_id};
+use crate::query;
+use crate::service::contacts;
+use crate::store::contacts::LIST_SCHEMA;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/contacts", get(list).post(create))
+        .route("/contacts/{id}", get(read).post(update).put(update).patch(update).delete(delete))
+        .route("/contacts/{id}/b2b-portal-password", post(set_password))
+        .route("/contacts/{id}/password", post(set_password))
+}
+
+/// `{"data": ...}` with a status.
+pub fn data<T: serde::Serialize>(status: StatusCode, value: T) -> Response {
+    (status, axum::Json(json!({ "data": value }))).into_response()
+}
+
+/// A paged list: `{"data": [...], "meta": {...}}`.
+pub fn page<T: serde::Serialize>(items: Vec<T>, page: query::Page, total: u64) -> Response {
+    axum::Json(json!({ "data": items, "meta": page.meta(total) })).into_response()
+}
+
+async fn create(State(s): State<AppState>, Tenant(t): Tenant, JsonObject(body): JsonObject) -> ApiResult<Response> {
+    let contact = contacts::create(&s.db, t, body).await?;
+    Ok(data(StatusCode::CREATED, contact))
+}
+
+async fn read(State(s): State<AppState>, Tenant(t): Tenant, Path(id): Path<String>) -> ApiResult<Response> {
+    let contact = contacts::get(&s.db, t, record_id(&id)?).await?;
+    Ok(data(StatusCode::OK, contact))
+}
+
+async fn update(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> ApiResult<Response> {
+    let contact = contacts::update(&s.db, t, record_id(&id)?, body).await?;
+    Ok(data(StatusCode::OK, contact))
+}
+
+async fn delete(State(s): State<AppState>, Tenant(t): Tenant, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    contacts::delete(&s.db, t, record_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn set_password(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> ApiResult<Response> {
+    let contact = contacts::set_password(&s.db, t, record_id(&id)?, body).await?;
+    Ok(data(StatusCode::OK, contact))
+}
+
+async fn list(State(s): State<AppState>, Tenant(t): Tenant, QueryPairs(pairs): QueryPairs) -> ApiResult<Response> {
+    let q = query::parse(&pairs, &LIST_SCHEMA)?;
+    let page_spec = q.page;
+    let (items, total) = contacts::list(&s.db, t, None, q).await?;
+    Ok(page(items, page_spec, total))
+}

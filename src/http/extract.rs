@@ -1,0 +1,146 @@
+//! Extractors that speak the contract: the caller's tenant, record ids, JSON object bodies and
+//! list query strings. Their rejections are [`ApiError`]s, so every failure has the JSON shape.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use serde_json::{Map, Value};
+
+use super::AppState;
+use super::error::ApiError;
+
+/// The tenant of the request, established by the bearer token (§1).
+#[derive(Debug, Clone, Copy)]
+pub struct Tenant(pub i64);
+
+/// The `<slug>` of a `Host: <slug>.api.<anything>` header, if it has that form.
+fn host_slug(headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) { h } else { host }
+    });
+    let mut parts = host.splitn(3, '.');
+    let slug = parts.next()?;
+    let api = parts.next()?;
+    let rest = parts.next()?;
+    (api.eq_ignore_ascii_case("api") && !slug.is_empty() && !rest.is_empty()).then(|| slug.to_ascii_lowercase())
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+impl FromRequestParts<AppState> for Tenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(&parts.headers).ok_or(ApiError::Unauthenticated)?;
+        let grant = state.tokens.check(&state.db, token).await?.ok_or(ApiError::Unauthenticated)?;
+        if let Some(slug) = host_slug(&parts.headers)
+            && slug != grant.tenant_slug.to_ascii_lowercase()
+        {
+            return Err(ApiError::Unauthenticated);
+        }
+        Ok(Tenant(grant.tenant_id))
+    }
+}
+
+/// Parses a record id from the path: a positive 64-bit integer, anything else is a 404.
+pub fn record_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0 && raw.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or(ApiError::App(crate::error::AppError::NotFound))
+}
+
+/// A request body that must be a JSON object (400 otherwise; 415 for a non-JSON content type;
+/// 413 above the configured size).
+pub struct JsonObject(pub Map<String, Value>);
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return true; // absent: accepted, the body is read as JSON
+    };
+    let Ok(value) = value.to_str() else { return false };
+    let mime = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    mime.is_empty() || mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+impl FromRequest<AppState> for JsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let body = axum::body::to_bytes(req.into_body(), state.body_limit)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge)?;
+        parse_object(&body).map(JsonObject)
+    }
+}
+
+fn parse_object(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        // An empty body is an empty object: `POST /contacts/{id}` with nothing to change.
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::BadJson("expected an object".into())),
+        Err(e) => Err(ApiError::BadJson(e.to_string())),
+    }
+}
+
+/// The decoded query-string pairs, in order, for the query language.
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        Ok(QueryPairs(url::form_urlencoded::parse(query.as_bytes()).into_owned().collect()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_str(host).expect("valid header"));
+        h
+    }
+
+    #[test]
+    fn host_slug_only_for_the_api_form() {
+        assert_eq!(host_slug(&headers("acme.api.joinluminous.com")).as_deref(), Some("acme"));
+        assert_eq!(host_slug(&headers("acme.api.example.com:8080")).as_deref(), Some("acme"));
+        assert_eq!(host_slug(&headers("localhost:8080")), None);
+        assert_eq!(host_slug(&headers("127.0.0.1")), None);
+        assert_eq!(host_slug(&headers("contacts.example.com")), None);
+    }
+
+    #[test]
+    fn ids_must_be_positive_integers() {
+        assert_eq!(record_id("42").ok(), Some(42));
+        for bad in ["0", "-1", "abc", "+5", "99999999999999999999", ""] {
+            assert!(record_id(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bodies_must_be_objects() {
+        assert!(parse_object(&Bytes::from_static(b"{\"a\":1}")).is_ok());
+        assert!(parse_object(&Bytes::from_static(b"  ")).is_ok());
+        assert!(parse_object(&Bytes::from_static(b"[1]")).is_err());
+        assert!(parse_object(&Bytes::from_static(b"\"x\"")).is_err());
+        assert!(parse_object(&Bytes::from_static(b"{oops")).is_err());
+    }
+}

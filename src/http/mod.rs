@@ -1,0 +1,68 @@
+//! HTTP: routing, extractors, JSON shapes and the error mapping. Handlers parse, call a use case
+//! in `service`, and render.
+
+pub mod companies;
+pub mod contacts;
+pub mod error;
+pub mod extract;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+
+use crate::service::tokens::TokenChecker;
+use crate::store::Database;
+
+/// The base path of the Luminous external API.
+pub const BASE: &str = "/external/api/v1";
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Database,
+    pub tokens: TokenChecker,
+    /// Largest accepted request body in bytes (413 above).
+    pub body_limit: usize,
+}
+
+/// The whole application, ready to serve.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new().merge(contacts::routes()).merge(companies::routes());
+    Router::new()
+        .route("/health", get(health))
+        .nest(BASE, api)
+        .fallback(not_found)
+        .layer(axum::middleware::map_response(json_method_not_allowed))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, axum::Json(json!({"status": "ok"}))).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"status": "unavailable", "message": "The database is unreachable."})))
+                .into_response()
+        }
+    }
+}
+
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, axum::Json(json!({"message": "Not found."}))).into_response()
+}
+
+/// axum answers a wrong method with an empty 405 and an `Allow` header; give it the JSON body
+/// every error has.
+async fn json_method_not_allowed(method: Method, response: Response) -> Response {
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = json!({"message": format!("The {method} method is not supported for this route.")});
+    Response::from_parts(parts, Body::from(body.to_string()))
+}

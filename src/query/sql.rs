@@ -1,0 +1,742 @@
+//! Rendering of a parsed [`ListQuery`] into SQL: a WHERE expression and an ORDER BY list.
+//!
+//! Values are always bound as parameters (`$N` on both backends), never spliced into the text.
+//! Dates are compared as integer Unix seconds and booleans as integers 0/1, as the store keeps them.
+
+use super::parse::{FieldType, Filter, ListQuery, Op, Operand, Schema};
+use crate::store::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// How a canonical field name maps to SQL.
+#[derive(Debug, Clone, Copy)]
+pub enum SqlField {
+    /// An expression on the outer row, e.g. `c.email`, `c.created_at` (dates are integer Unix
+    /// seconds, booleans integer 0/1 expressions).
+    Scalar(&'static str),
+    /// A multi-valued relation: `exists` is `SELECT 1 FROM ... WHERE <join to the outer row>` (its
+    /// WHERE must not have a top-level OR, since a condition is appended with AND) and `expr` the
+    /// inner expression compared.
+    Related {
+        exists: &'static str,
+        expr: &'static str,
+    },
+}
+
+/// Canonical field name → SQL, for every filter field and sort field of a [`Schema`] (sort fields,
+/// including `id`, must be [`SqlField::Scalar`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SqlMapping {
+    pub fields: &'static [(&'static str, SqlField)],
+}
+
+impl SqlMapping {
+    pub fn get(&self, name: &str) -> Option<SqlField> {
+        self.fields
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| *f)
+    }
+
+    /// Names of `schema` that [`render`] could not handle: filter fields without a mapping, and
+    /// sort fields (plus the `id` tie-break) without a scalar one. Meant for each endpoint's tests,
+    /// since a gap is a programming error that `render` can only panic on.
+    pub fn missing(&self, schema: &Schema) -> Vec<&'static str> {
+        let filters = schema
+            .filters
+            .iter()
+            .map(|f| f.name)
+            .filter(|n| self.get(n).is_none());
+        let sorts = schema
+            .sorts
+            .iter()
+            .copied()
+            .chain(["id"])
+            .filter(|n| !matches!(self.get(n), Some(SqlField::Scalar(_))));
+        let mut missing: Vec<&'static str> = Vec::new();
+        for name in filters.chain(sorts) {
+            if !missing.contains(&name) {
+                missing.push(name);
+            }
+        }
+        missing
+    }
+}
+
+/// Renders `q`'s filters and order. Parameters are appended to `params`, numbered from
+/// `params.len() + 1`, so the caller may bind its own (tenant id, ...) first.
+///
+/// Returns `(where_clause, order_by_clause)`: the WHERE expression without the keyword (`""` when
+/// there are no filters; each filter parenthesised, joined with ` AND `) and the ORDER BY list
+/// without the keyword (`c.last_name ASC, c.id ASC`).
+///
+/// # Panics
+/// If a field of `q` is missing from `mapping`, or a sort field is not scalar: the schema and mapping
+/// are static, so that is a programming error ([`SqlMapping::missing`] catches it in tests).
+pub fn render(
+    q: &ListQuery,
+    mapping: &SqlMapping,
+    dialect: Dialect,
+    params: &mut Vec<Value>,
+) -> (String, String) {
+    let where_clause = q
+        .filters
+        .iter()
+        .map(|f| {
+            let cond = match field(mapping, f.field) {
+                SqlField::Scalar(e) => scalar_cond(e, f, dialect, params),
+                SqlField::Related { exists, expr } => {
+                    related_cond(exists, expr, f, dialect, params)
+                }
+            };
+            format!("({cond})")
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ");
+
+    let order_by = q
+        .sort
+        .iter()
+        .map(|s| {
+            let SqlField::Scalar(e) = field(mapping, s.field) else {
+                panic!(
+                    "query::sql: sort field `{}` is not mapped to a scalar",
+                    s.field
+                );
+            };
+            // SQLite puts NULLs first ascending and last descending; make PostgreSQL agree.
+            match (dialect, s.descending) {
+                (Dialect::Sqlite, false) => format!("{e} ASC"),
+                (Dialect::Sqlite, true) => format!("{e} DESC"),
+                (Dialect::Postgres, false) => format!("{e} ASC NULLS FIRST"),
+                (Dialect::Postgres, true) => format!("{e} DESC NULLS LAST"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+
+    (where_clause, order_by)
+}
+
+fn field(mapping: &SqlMapping, name: &str) -> SqlField {
+    mapping
+        .get(name)
+        .unwrap_or_else(|| panic!("query::sql: no SQL mapping for field `{name}`"))
+}
+
+fn bind(params: &mut Vec<Value>, value: Value) -> String {
+    params.push(value);
+    format!("${}", params.len())
+}
+
+/// The operand as bound values (booleans as 0/1, dates as Unix seconds).
+fn values(operand: &Operand) -> Vec<Value> {
+    match operand {
+        Operand::None => vec![],
+        Operand::Str(s) => vec![Value::Text(s.clone())],
+        Operand::Strs(v) => v.iter().map(|s| Value::Text(s.clone())).collect(),
+        Operand::Int(i) | Operand::Instant(i) => vec![Value::Int(*i)],
+        Operand::Ints(v) => v.iter().map(|i| Value::Int(*i)).collect(),
+        Operand::Bool(b) => vec![Value::from(*b)],
+        Operand::Day { start, .. } => vec![Value::Int(*start)],
+    }
+}
+
+/// Binds the operand as one value. `parse` always yields exactly one for scalar operators; NULL for
+/// a hand-built empty operand makes the comparison match nothing rather than fail.
+fn bind_one(params: &mut Vec<Value>, operand: &Operand) -> String {
+    let value = values(operand).into_iter().next().unwrap_or(Value::Null);
+    bind(params, value)
+}
+
+/// `$a, $b, ...`, or `None` for an empty list (which `IN ()` could not express on PostgreSQL).
+fn bind_list(params: &mut Vec<Value>, operand: &Operand) -> Option<String> {
+    let list: Vec<String> = values(operand)
+        .into_iter()
+        .map(|v| bind(params, v))
+        .collect();
+    (!list.is_empty()).then(|| list.join(", "))
+}
+
+fn is_textual(ty: FieldType) -> bool {
+    matches!(ty, FieldType::String | FieldType::Tag)
+}
+
+/// Case-sensitive substring position (1-based, 0 when absent) on both backends; LIKE would be
+/// case-insensitive on SQLite and treat `%`/`_` in the value as wildcards.
+fn position(e: &str, needle: &str, dialect: Dialect) -> String {
+    match dialect {
+        Dialect::Sqlite => format!("instr({e}, {needle})"),
+        Dialect::Postgres => format!("strpos({e}, {needle})"),
+    }
+}
+
+/// The condition for a positive operator (`eq`, `contains`, `in`, `gt`..`lte`, `set`). It never has
+/// a top-level OR, so it can be ANDed into an EXISTS subquery without parentheses. A negative
+/// operator passed here is treated as its positive counterpart.
+fn positive_cond(
+    e: &str,
+    ty: FieldType,
+    op: Op,
+    operand: &Operand,
+    dialect: Dialect,
+    params: &mut Vec<Value>,
+) -> String {
+    if let (Operand::Day { start, end }, Op::Eq | Op::Neq | Op::Gt | Op::Gte | Op::Lt | Op::Lte) =
+        (operand, op)
+    {
+        return day_cond(e, op, *start, *end, params);
+    }
+    match op {
+        Op::Eq | Op::Neq => format!("{e} = {}", bind_one(params, operand)),
+        Op::Gt => format!("{e} > {}", bind_one(params, operand)),
+        Op::Gte => format!("{e} >= {}", bind_one(params, operand)),
+        Op::Lt => format!("{e} < {}", bind_one(params, operand)),
+        Op::Lte => format!("{e} <= {}", bind_one(params, operand)),
+        Op::Contains | Op::NotContains => {
+            let needle = bind_one(params, operand);
+            format!("{} > 0", position(e, &needle, dialect))
+        }
+        Op::In | Op::NotIn => match bind_list(params, operand) {
+            Some(list) => format!("{e} IN ({list})"),
+            None => "1 = 0".to_owned(),
+        },
+        Op::Set | Op::NotSet if is_textual(ty) => format!("{e} IS NOT NULL AND {e} <> ''"),
+        Op::Set | Op::NotSet => format!("{e} IS NOT NULL"),
+    }
+}
+
+/// A whole UTC day `[start, end)`: `eq` is that day, `gt` after it, `gte` from its start, `lt`
+/// before it, `lte` through its end, `neq` outside it.
+fn day_cond(e: &str, op: Op, start: i64, end: i64, params: &mut Vec<Value>) -> String {
+    let mut at = |t: i64| bind(params, Value::Int(t));
+    match op {
+        Op::Neq => {
+            let (s, t) = (at(start), at(end));
+            format!("{e} < {s} OR {e} >= {t}")
+        }
+        Op::Gt => format!("{e} >= {}", at(end)),
+        Op::Gte => format!("{e} >= {}", at(start)),
+        Op::Lt => format!("{e} < {}", at(start)),
+        Op::Lte => format!("{e} < {}", at(end)),
+        _ => {
+            let (s, t) = (at(start), at(end));
+            format!("{e} >= {s} AND {e} < {t}")
+        }
+    }
+}
+
+/// A filter on an outer-row expression. Negative operators count NULL as "not equal" for strings
+/// and numbers, so `email[neq]=x` also returns contacts without an email.
+fn scalar_cond(e: &str, f: &Filter, dialect: Dialect, params: &mut Vec<Value>) -> String {
+    let nullable = matches!(f.ty, FieldType::String | FieldType::Number | FieldType::Tag);
+    match f.op {
+        Op::Neq if matches!(f.operand, Operand::Day { .. }) => {
+            positive_cond(e, f.ty, f.op, &f.operand, dialect, params)
+        }
+        Op::Neq => {
+            let v = bind_one(params, &f.operand);
+            if nullable {
+                format!("{e} IS NULL OR {e} <> {v}")
+            } else {
+                format!("{e} <> {v}")
+            }
+        }
+        Op::NotContains => {
+            let needle = bind_one(params, &f.operand);
+            format!("{e} IS NULL OR {} = 0", position(e, &needle, dialect))
+        }
+        Op::NotIn => match bind_list(params, &f.operand) {
+            Some(list) => format!("{e} IS NULL OR {e} NOT IN ({list})"),
+            None => "1 = 1".to_owned(),
+        },
+        Op::NotSet if is_textual(f.ty) => format!("{e} IS NULL OR {e} = ''"),
+        Op::NotSet => format!("{e} IS NULL"),
+        op => positive_cond(e, f.ty, op, &f.operand, dialect, params),
+    }
+}
+
+/// A filter on a multi-valued relation: positive operators ask for a matching related row, negative
+/// ones for none (`company_id[neq]=5` is "not linked to company 5", `tag[notset]` "has no tag").
+fn related_cond(
+    exists: &str,
+    expr: &str,
+    f: &Filter,
+    dialect: Dialect,
+    params: &mut Vec<Value>,
+) -> String {
+    let (negated, op) = match f.op {
+        Op::Neq => (true, Op::Eq),
+        Op::NotContains => (true, Op::Contains),
+        Op::NotIn => (true, Op::In),
+        Op::NotSet => (true, Op::Set),
+        op => (false, op),
+    };
+    // Tags have no empty names; for them `set` is just "carries some tag".
+    let cond = if f.ty == FieldType::Tag && op == Op::Set {
+        format!("{expr} IS NOT NULL")
+    } else {
+        positive_cond(expr, f.ty, op, &f.operand, dialect, params)
+    };
+    let not = if negated { "NOT " } else { "" };
+    format!("{not}EXISTS ({exists} AND {cond})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::parse::{FilterField, Page, Sort, parse};
+
+    const COMPANIES: &str = "SELECT 1 FROM contact_companies cc JOIN companies co ON co.id = cc.company_id WHERE cc.contact_id = c.id";
+    const TAGS: &str =
+        "SELECT 1 FROM taggables tg JOIN tags t ON t.id = tg.tag_id WHERE tg.record_id = c.id";
+
+    const FILTERS: &[FilterField] = &[
+        FilterField {
+            name: "id",
+            aliases: &[],
+            ty: FieldType::Number,
+        },
+        FilterField {
+            name: "email",
+            aliases: &[],
+            ty: FieldType::String,
+        },
+        FilterField {
+            name: "company_id",
+            aliases: &[],
+            ty: FieldType::Number,
+        },
+        FilterField {
+            name: "company.name",
+            aliases: &[],
+            ty: FieldType::String,
+        },
+        FilterField {
+            name: "tag",
+            aliases: &[],
+            ty: FieldType::Tag,
+        },
+        FilterField {
+            name: "has_portal_login",
+            aliases: &[],
+            ty: FieldType::Boolean,
+        },
+        FilterField {
+            name: "created_at",
+            aliases: &[],
+            ty: FieldType::Date,
+        },
+    ];
+    const SCHEMA: Schema = Schema {
+        filters: FILTERS,
+        sorts: &["id", "last_name", "created_at"],
+        default_per_page: 10,
+    };
+    const MAPPING: SqlMapping = SqlMapping {
+        fields: &[
+            ("id", SqlField::Scalar("c.id")),
+            ("email", SqlField::Scalar("c.email")),
+            ("last_name", SqlField::Scalar("c.last_name")),
+            ("created_at", SqlField::Scalar("c.created_at")),
+            (
+                "has_portal_login",
+                SqlField::Scalar("(c.password_hash IS NOT NULL)"),
+            ),
+            (
+                "company_id",
+                SqlField::Related {
+                    exists: COMPANIES,
+                    expr: "cc.company_id",
+                },
+            ),
+            (
+                "company.name",
+                SqlField::Related {
+                    exists: COMPANIES,
+                    expr: "co.name",
+                },
+            ),
+            (
+                "tag",
+                SqlField::Related {
+                    exists: TAGS,
+                    expr: "t.name",
+                },
+            ),
+        ],
+    };
+
+    fn run(dialect: Dialect, list: &[(&str, &str)]) -> (String, String, Vec<Value>) {
+        let pairs: Vec<(String, String)> = list
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let q = parse(&pairs, &SCHEMA).expect("should parse");
+        let mut params = Vec::new();
+        let (w, o) = render(&q, &MAPPING, dialect, &mut params);
+        (w, o, params)
+    }
+
+    /// The WHERE clause and params of one filter, on SQLite.
+    fn lite(name: &str, value: &str) -> (String, Vec<Value>) {
+        let (w, _, p) = run(Dialect::Sqlite, &[(name, value)]);
+        (w, p)
+    }
+
+    fn t(s: &str) -> Value {
+        Value::Text(s.to_owned())
+    }
+
+    fn i(n: i64) -> Value {
+        Value::Int(n)
+    }
+
+    fn check(name: &str, value: &str, sql: &str, params: Vec<Value>) {
+        assert_eq!(
+            lite(name, value),
+            (sql.to_owned(), params),
+            "{name}={value}"
+        );
+    }
+
+    #[test]
+    fn no_filters_default_order() {
+        let (w, o, p) = run(Dialect::Sqlite, &[]);
+        assert_eq!((w.as_str(), o.as_str()), ("", "c.id ASC"));
+        assert!(p.is_empty());
+        let (_, o, _) = run(Dialect::Postgres, &[]);
+        assert_eq!(o, "c.id ASC NULLS FIRST");
+    }
+
+    #[test]
+    fn order_by_both_dialects() {
+        let sort = &[("sort", "last_name:desc,created_at")];
+        assert_eq!(
+            run(Dialect::Sqlite, sort).1,
+            "c.last_name DESC, c.created_at ASC, c.id ASC"
+        );
+        assert_eq!(
+            run(Dialect::Postgres, sort).1,
+            "c.last_name DESC NULLS LAST, c.created_at ASC NULLS FIRST, c.id ASC NULLS FIRST"
+        );
+    }
+
+    #[test]
+    fn scalar_string() {
+        check("email", "a@b", "(c.email = $1)", vec![t("a@b")]);
+        check(
+            "email[neq]",
+            "a@b",
+            "(c.email IS NULL OR c.email <> $1)",
+            vec![t("a@b")],
+        );
+        check(
+            "email[contains]",
+            "Ab",
+            "(instr(c.email, $1) > 0)",
+            vec![t("Ab")],
+        );
+        check(
+            "email[notcontains]",
+            "Ab",
+            "(c.email IS NULL OR instr(c.email, $1) = 0)",
+            vec![t("Ab")],
+        );
+        check(
+            "email[in]",
+            "a,b",
+            "(c.email IN ($1, $2))",
+            vec![t("a"), t("b")],
+        );
+        check(
+            "email[notin]",
+            "a,b",
+            "(c.email IS NULL OR c.email NOT IN ($1, $2))",
+            vec![t("a"), t("b")],
+        );
+        check(
+            "email[set]",
+            "",
+            "(c.email IS NOT NULL AND c.email <> '')",
+            vec![],
+        );
+        check(
+            "email[notset]",
+            "",
+            "(c.email IS NULL OR c.email = '')",
+            vec![],
+        );
+    }
+
+    #[test]
+    fn postgres_contains_uses_strpos() {
+        let (w, _, p) = run(
+            Dialect::Postgres,
+            &[("email[contains]", "x"), ("email[notcontains]", "y")],
+        );
+        assert_eq!(
+            w,
+            "(strpos(c.email, $1) > 0) AND (c.email IS NULL OR strpos(c.email, $2) = 0)"
+        );
+        assert_eq!(p, vec![t("x"), t("y")]);
+    }
+
+    #[test]
+    fn scalar_number() {
+        check("id", "5", "(c.id = $1)", vec![i(5)]);
+        check("id[neq]", "5", "(c.id IS NULL OR c.id <> $1)", vec![i(5)]);
+        check("id[gt]", "5", "(c.id > $1)", vec![i(5)]);
+        check("id[gte]", "5", "(c.id >= $1)", vec![i(5)]);
+        check("id[lt]", "5", "(c.id < $1)", vec![i(5)]);
+        check("id[lte]", "5", "(c.id <= $1)", vec![i(5)]);
+        check("id[in]", "1,2", "(c.id IN ($1, $2))", vec![i(1), i(2)]);
+        check(
+            "id[notin]",
+            "1",
+            "(c.id IS NULL OR c.id NOT IN ($1))",
+            vec![i(1)],
+        );
+        check("id[set]", "", "(c.id IS NOT NULL)", vec![]);
+        check("id[notset]", "", "(c.id IS NULL)", vec![]);
+    }
+
+    #[test]
+    fn scalar_boolean() {
+        let e = "(c.password_hash IS NOT NULL)";
+        check(
+            "has_portal_login",
+            "true",
+            &format!("({e} = $1)"),
+            vec![i(1)],
+        );
+        check(
+            "has_portal_login[neq]",
+            "false",
+            &format!("({e} <> $1)"),
+            vec![i(0)],
+        );
+    }
+
+    #[test]
+    fn scalar_date_instant() {
+        let at = "2024-01-02T00:00:00Z";
+        let s = 1_704_153_600;
+        check("created_at", at, "(c.created_at = $1)", vec![i(s)]);
+        check("created_at[neq]", at, "(c.created_at <> $1)", vec![i(s)]);
+        check("created_at[gt]", at, "(c.created_at > $1)", vec![i(s)]);
+        check("created_at[gte]", at, "(c.created_at >= $1)", vec![i(s)]);
+        check("created_at[lt]", at, "(c.created_at < $1)", vec![i(s)]);
+        check("created_at[lte]", at, "(c.created_at <= $1)", vec![i(s)]);
+        check("created_at[set]", "", "(c.created_at IS NOT NULL)", vec![]);
+        check("created_at[notset]", "", "(c.created_at IS NULL)", vec![]);
+    }
+
+    #[test]
+    fn scalar_date_day() {
+        let day = "2024-01-02";
+        let (s, e) = (1_704_153_600, 1_704_240_000);
+        check(
+            "created_at",
+            day,
+            "(c.created_at >= $1 AND c.created_at < $2)",
+            vec![i(s), i(e)],
+        );
+        check(
+            "created_at[neq]",
+            day,
+            "(c.created_at < $1 OR c.created_at >= $2)",
+            vec![i(s), i(e)],
+        );
+        check("created_at[gt]", day, "(c.created_at >= $1)", vec![i(e)]);
+        check("created_at[gte]", day, "(c.created_at >= $1)", vec![i(s)]);
+        check("created_at[lt]", day, "(c.created_at < $1)", vec![i(s)]);
+        check("created_at[lte]", day, "(c.created_at < $1)", vec![i(e)]);
+    }
+
+    #[test]
+    fn related_fields() {
+        let ex = |cond: &str| format!("(EXISTS ({COMPANIES} AND {cond}))");
+        let not_ex = |cond: &str| format!("(NOT EXISTS ({COMPANIES} AND {cond}))");
+        check("company_id", "5", &ex("cc.company_id = $1"), vec![i(5)]);
+        check(
+            "company_id[neq]",
+            "5",
+            &not_ex("cc.company_id = $1"),
+            vec![i(5)],
+        );
+        check("company_id[gt]", "5", &ex("cc.company_id > $1"), vec![i(5)]);
+        check(
+            "company_id[in]",
+            "5,6",
+            &ex("cc.company_id IN ($1, $2)"),
+            vec![i(5), i(6)],
+        );
+        check(
+            "company_id[notin]",
+            "5,6",
+            &not_ex("cc.company_id IN ($1, $2)"),
+            vec![i(5), i(6)],
+        );
+        check(
+            "company_id[set]",
+            "",
+            &ex("cc.company_id IS NOT NULL"),
+            vec![],
+        );
+        check(
+            "company_id[notset]",
+            "",
+            &not_ex("cc.company_id IS NOT NULL"),
+            vec![],
+        );
+        check(
+            "company.name[contains]",
+            "Ac",
+            &ex("instr(co.name, $1) > 0"),
+            vec![t("Ac")],
+        );
+        check(
+            "company.name[notcontains]",
+            "Ac",
+            &not_ex("instr(co.name, $1) > 0"),
+            vec![t("Ac")],
+        );
+        check(
+            "company.name[set]",
+            "",
+            &ex("co.name IS NOT NULL AND co.name <> ''"),
+            vec![],
+        );
+        check(
+            "company.name[notset]",
+            "",
+            &not_ex("co.name IS NOT NULL AND co.name <> ''"),
+            vec![],
+        );
+    }
+
+    #[test]
+    fn tags() {
+        let ex = |cond: &str| format!("(EXISTS ({TAGS} AND {cond}))");
+        let not_ex = |cond: &str| format!("(NOT EXISTS ({TAGS} AND {cond}))");
+        check("tag", "VIP", &ex("t.name = $1"), vec![t("VIP")]);
+        check("tag[neq]", "VIP", &not_ex("t.name = $1"), vec![t("VIP")]);
+        check(
+            "tag[in]",
+            "a,b",
+            &ex("t.name IN ($1, $2)"),
+            vec![t("a"), t("b")],
+        );
+        check(
+            "tag[notin]",
+            "a,b",
+            &not_ex("t.name IN ($1, $2)"),
+            vec![t("a"), t("b")],
+        );
+        check("tag[set]", "", &ex("t.name IS NOT NULL"), vec![]);
+        check("tag[notset]", "", &not_ex("t.name IS NOT NULL"), vec![]);
+    }
+
+    #[test]
+    fn filters_are_anded_and_numbering_continues() {
+        let q = parse(
+            &[
+                ("created_at[gte]".to_owned(), "2024-01-01".to_owned()),
+                ("created_at[lte]".to_owned(), "2024-01-31".to_owned()),
+                ("tag".to_owned(), "x".to_owned()),
+            ],
+            &SCHEMA,
+        )
+        .expect("should parse");
+        // The caller bound its tenant id first.
+        let mut params = vec![i(9)];
+        let (w, o) = render(&q, &MAPPING, Dialect::Postgres, &mut params);
+        assert_eq!(
+            w,
+            format!(
+                "(c.created_at >= $2) AND (c.created_at < $3) AND (EXISTS ({TAGS} AND t.name = $4))"
+            )
+        );
+        assert_eq!(o, "c.id ASC NULLS FIRST");
+        assert_eq!(
+            params,
+            vec![i(9), i(1_704_067_200), i(1_706_745_600), t("x")]
+        );
+    }
+
+    #[test]
+    fn hand_built_empty_lists_stay_valid_sql() {
+        let q = ListQuery {
+            page: Page {
+                page: 1,
+                per_page: 10,
+            },
+            filters: vec![
+                Filter {
+                    field: "id",
+                    ty: FieldType::Number,
+                    op: Op::In,
+                    operand: Operand::Ints(vec![]),
+                },
+                Filter {
+                    field: "id",
+                    ty: FieldType::Number,
+                    op: Op::NotIn,
+                    operand: Operand::Ints(vec![]),
+                },
+            ],
+            sort: vec![Sort {
+                field: "id",
+                descending: false,
+            }],
+        };
+        let mut params = Vec::new();
+        let (w, _) = render(&q, &MAPPING, Dialect::Postgres, &mut params);
+        assert_eq!(w, "(1 = 0) AND (1 = 1)");
+        assert!(params.is_empty());
+    }
+
+    #[test]
+    fn mapping_coverage() {
+        assert!(MAPPING.missing(&SCHEMA).is_empty());
+        let partial = SqlMapping {
+            fields: &[
+                ("id", SqlField::Scalar("c.id")),
+                (
+                    "last_name",
+                    SqlField::Related {
+                        exists: TAGS,
+                        expr: "x",
+                    },
+                ),
+            ],
+        };
+        assert_eq!(
+            partial.missing(&SCHEMA),
+            [
+                "email",
+                "company_id",
+                "company.name",
+                "tag",
+                "has_portal_login",
+                "created_at",
+                "last_name"
+            ]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "no SQL mapping for field `email`")]
+    fn unmapped_field_panics() {
+        let q = parse(&[("email".to_owned(), "x".to_owned())], &SCHEMA).expect("should parse");
+        let empty = SqlMapping {
+            fields: &[("id", SqlField::Scalar("c.id"))],
+        };
+        render(&q, &empty, Dialect::Sqlite, &mut Vec::new());
+    }
+}

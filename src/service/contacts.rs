@@ -1,0 +1,206 @@
+//! Contact use cases (§4).
+
+use serde_json::{Map, Value};
+
+use super::hash_password;
+use crate::domain::ValidationErrors;
+use crate::domain::contact::{
+    self, CompanyChange, Contact, ContactState, LoginChange, Links,
+};
+use crate::error::{AppError, AppResult};
+use crate::query::ListQuery;
+use crate::store::{self, Conn, Database};
+
+/// Records a 422 for each requested company id that is not a company of the tenant.
+async fn check_companies(
+    c: &mut dyn Conn,
+    tenant_id: i64,
+    change: Option<&CompanyChange>,
+    errors: &mut ValidationErrors,
+) -> AppResult<()> {
+    let Some(change) = change else { return Ok(()) };
+    let requested = change.ids_with_paths();
+    let ids: Vec<i64> = requested.iter().map(|(id, _)| *id).collect();
+    let found = store::companies::existing_ids(c, tenant_id, &ids).await?;
+    for (id, path) in requested {
+        if !found.contains(&id) {
+            let field = if path.contains('.') { path.clone() } else { path.replace('_', " ") };
+            errors.add(path, format!("The selected {field} is invalid."));
+        }
+    }
+    Ok(())
+}
+
+/// Records a 422 on `email` when another contact's login already uses `email`.
+async fn check_login_email(
+    c: &mut dyn Conn,
+    tenant_id: i64,
+    contact_id: Option<i64>,
+    email: &str,
+    errors: &mut ValidationErrors,
+) -> AppResult<()> {
+    if let Some(owner) = store::contacts::login_owner(c, tenant_id, email).await?
+        && Some(owner) != contact_id
+    {
+        errors.add("email", "The email has already been taken by another portal login.");
+    }
+    Ok(())
+}
+
+async fn view(c: &mut dyn Conn, tenant_id: i64, id: i64) -> AppResult<Contact> {
+    store::contacts::views(c, tenant_id, &[id]).await?.into_iter().next().ok_or(AppError::NotFound)
+}
+
+/// A login email taken by a racing request surfaces as a unique violation at write time.
+fn email_taken(e: store::StoreError) -> AppError {
+    match e {
+        store::StoreError::UniqueViolation => AppError::Validation(ValidationErrors::single(
+            "email",
+            "The email has already been taken by another portal login.",
+        )),
+        other => other.into(),
+    }
+}
+
+pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> AppResult<Contact> {
+    let parsed = contact::parse_create(&body);
+    let new = parsed.value;
+    let mut errors = parsed.errors;
+    let password_hash = if errors.is_empty() { hash_password(new.password.clone()).await? } else { None };
+    db.write(Box::new(move |c| {
+        Box::pin(async move {
+            check_companies(c, tenant_id, new.companies.as_ref(), &mut errors).await?;
+            if let (Some(_), Some(email)) = (&new.password, &new.fields.email) {
+                check_login_email(c, tenant_id, None, email, &mut errors).await?;
+            }
+            let Some(change) = new.companies.as_ref().filter(|_| errors.is_empty()) else {
+                return Err(AppError::Validation(errors));
+            };
+            let links = Links::new(change, &new.flags);
+            let id = store::contacts::insert(c, tenant_id, &new.fields, links.primary_company_id).await?;
+            store::contacts::write_links(c, id, &links).await?;
+            if !new.tags.is_empty() {
+                store::contacts::replace_tags(c, tenant_id, "contact_tags", "contact_id", id, &new.tags).await?;
+            }
+            if let (Some(hash), Some(email)) = (&password_hash, &new.fields.email) {
+                store::contacts::upsert_login(c, tenant_id, id, email, hash).await.map_err(email_taken)?;
+            }
+            view(c, tenant_id, id).await
+        })
+    }))
+    .await
+}
+
+pub async fn get(db: &Database, tenant_id: i64, id: i64) -> AppResult<Contact> {
+    db.read(Box::new(move |c| Box::pin(async move { view(c, tenant_id, id).await }))).await
+}
+
+pub async fn update(db: &Database, tenant_id: i64, id: i64, body: Map<String, Value>) -> AppResult<Contact> {
+    let parsed = contact::parse_update(&body);
+    let patch = parsed.value;
+    let errors = parsed.errors;
+    let password_hash = if errors.is_empty() { hash_password(patch.password.clone()).await? } else { None };
+    db.write(Box::new(move |c| {
+        Box::pin(async move {
+            let mut errors = errors;
+            let current = store::contacts::load_state(c, tenant_id, id).await?.ok_or(AppError::NotFound)?;
+            check_companies(c, tenant_id, patch.companies.as_ref(), &mut errors).await?;
+            let plan = contact::plan_update(&current, &patch, &mut errors);
+            match &plan.login {
+                LoginChange::SetPassword { email, .. } | LoginChange::MoveEmail { email } => {
+                    check_login_email(c, tenant_id, Some(id), email, &mut errors).await?;
+                }
+                LoginChange::None => {}
+            }
+            if !errors.is_empty() {
+                return Err(AppError::Validation(errors));
+            }
+            if plan.changes(&current) {
+                save(c, tenant_id, id, &current, &plan.state).await?;
+                match &plan.login {
+                    LoginChange::SetPassword { email, .. } => {
+                        if let Some(hash) = &password_hash {
+                            store::contacts::upsert_login(c, tenant_id, id, email, hash).await.map_err(email_taken)?;
+                        }
+                    }
+                    LoginChange::MoveEmail { email } => {
+                        store::contacts::move_login_email(c, id, email).await.map_err(email_taken)?;
+                    }
+                    LoginChange::None => {}
+                }
+            }
+            view(c, tenant_id, id).await
+        })
+    }))
+    .await
+}
+
+/// Writes what differs between `before` and `after`, and moves `updated_at`.
+async fn save(
+    c: &mut dyn Conn,
+    tenant_id: i64,
+    id: i64,
+    before: &ContactState,
+    after: &ContactState,
+) -> AppResult<()> {
+    store::contacts::update_row(c, id, &after.fields, after.links.primary_company_id).await?;
+    if after.links != before.links {
+        store::contacts::write_links(c, id, &after.links).await?;
+    }
+    if after.tags != before.tags {
+        store::contacts::replace_tags(c, tenant_id, "contact_tags", "contact_id", id, &after.tags).await?;
+    }
+    Ok(())
+}
+
+pub async fn delete(db: &Database, tenant_id: i64, id: i64) -> AppResult<()> {
+    db.write(Box::new(move |c| {
+        Box::pin(async move {
+            if store::contacts::delete(c, tenant_id, id).await? { Ok(()) } else { Err(AppError::NotFound) }
+        })
+    }))
+    .await
+}
+
+/// `POST /contacts/{id}/b2b-portal-password` and `/password`: create or rotate the login.
+pub async fn set_password(db: &Database, tenant_id: i64, id: i64, body: Map<String, Value>) -> AppResult<Contact> {
+    let parsed = contact::parse_password(&body);
+    let errors = parsed.errors;
+    let password_hash = if errors.is_empty() { hash_password(parsed.value).await? } else { None };
+    db.write(Box::new(move |c| {
+        Box::pin(async move {
+            let mut errors = errors;
+            let current = store::contacts::load_state(c, tenant_id, id).await?.ok_or(AppError::NotFound)?;
+            match &current.fields.email {
+                None => errors.add("email", "The contact must have an email to get a portal login."),
+                Some(email) => check_login_email(c, tenant_id, Some(id), email, &mut errors).await?,
+            }
+            let (Some(hash), Some(email), true) = (&password_hash, &current.fields.email, errors.is_empty()) else {
+                return Err(AppError::Validation(errors));
+            };
+            store::contacts::upsert_login(c, tenant_id, id, email, hash).await.map_err(email_taken)?;
+            store::contacts::touch(c, id).await?;
+            view(c, tenant_id, id).await
+        })
+    }))
+    .await
+}
+
+pub async fn list(
+    db: &Database,
+    tenant_id: i64,
+    company_id: Option<i64>,
+    query: ListQuery,
+) -> AppResult<(Vec<Contact>, u64)> {
+    db.read(Box::new(move |c| {
+        Box::pin(async move {
+            if let Some(company_id) = company_id
+                && !store::companies::exists(c, tenant_id, company_id).await?
+            {
+                return Err(AppError::NotFound);
+            }
+            Ok(store::contacts::list(c, tenant_id, company_id, &query).await?)
+        })
+    }))
+    .await
+}

@@ -1,0 +1,100 @@
+//! API tokens: created, listed and revoked from the command line; checked on every request.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::domain::auth;
+use crate::error::{AppError, AppResult};
+use crate::store::tenants::{self, TokenGrant, TokenInfo};
+use crate::store::{Database, StoreError};
+
+/// Creates a token for `tenant` (and the tenant, if new). Returns the token id and the secret,
+/// which exists nowhere else afterwards.
+pub async fn create(db: &Database, tenant: &str, name: Option<String>) -> Result<(i64, String), StoreError> {
+    let token = auth::generate_token();
+    let hash = auth::hash_token(&token);
+    let prefix = auth::token_display_prefix(&token);
+    let slug = tenant.to_owned();
+    let id = db
+        .write::<_, StoreError>(Box::new(move |c| {
+            Box::pin(async move {
+                let tenant_id = tenants::ensure_tenant(c, &slug).await?;
+                tenants::insert_token(c, tenant_id, name.as_deref(), &hash, &prefix).await
+            })
+        }))
+        .await?;
+    Ok((id, token))
+}
+
+pub async fn list(db: &Database, tenant: Option<String>) -> Result<Vec<TokenInfo>, StoreError> {
+    db.read::<_, StoreError>(Box::new(move |c| {
+        Box::pin(async move { tenants::list_tokens(c, tenant.as_deref()).await })
+    }))
+    .await
+}
+
+pub async fn revoke(db: &Database, id: i64) -> Result<bool, StoreError> {
+    db.write::<_, StoreError>(Box::new(move |c| Box::pin(async move { tenants::revoke_token(c, id).await })))
+        .await
+}
+
+/// On a database without tenants, creates tenant `demo` and returns a token for it.
+pub async fn ensure_demo(db: &Database) -> Result<Option<String>, StoreError> {
+    let count = db
+        .read::<_, StoreError>(Box::new(|c| Box::pin(async move { tenants::count_tenants(c).await })))
+        .await?;
+    if count > 0 {
+        return Ok(None);
+    }
+    let (_, token) = create(db, "demo", Some("demo".to_owned())).await?;
+    Ok(Some(token))
+}
+
+/// How long a token check is remembered. Short, so a token revoked on the command line (from any
+/// process) is refused everywhere within a second.
+const CACHE_TTL: Duration = Duration::from_millis(500);
+const CACHE_MAX: usize = 10_000;
+
+/// When a token hash was checked, and what it granted.
+type CachedGrant = (Instant, Option<TokenGrant>);
+
+/// Checks bearer tokens, remembering recent answers briefly to spare the database a query per request.
+#[derive(Clone, Default)]
+pub struct TokenChecker {
+    cache: Arc<Mutex<HashMap<String, CachedGrant>>>,
+}
+
+impl TokenChecker {
+    /// The grant of a live token, `None` for an unknown, revoked or expired one.
+    pub async fn check(&self, db: &Database, token: &str) -> AppResult<Option<TokenGrant>> {
+        if !auth::looks_like_token(token) {
+            return Ok(None);
+        }
+        let hash = auth::hash_token(token);
+        if let Some(hit) = self.cached(&hash) {
+            return Ok(hit);
+        }
+        let lookup = hash.clone();
+        let grant = db
+            .read::<_, AppError>(Box::new(move |c| {
+                Box::pin(async move { Ok(tenants::find_token(c, &lookup).await?) })
+            }))
+            .await?
+            // The lookup was by hash; compare again without a timing side channel.
+            .filter(|g| auth::hashes_match(&g.token_hash, &hash));
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(hash, (Instant::now(), grant.clone()));
+        }
+        Ok(grant)
+    }
+
+    fn cached(&self, hash: &str) -> Option<Option<TokenGrant>> {
+        let cache = self.cache.lock().ok()?;
+        let (at, grant) = cache.get(hash)?;
+        (at.elapsed() < CACHE_TTL).then(|| grant.clone())
+    }
+}

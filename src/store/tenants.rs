@@ -1,0 +1,105 @@
+//! Tenants and API tokens.
+
+use super::{Conn, StoreError, Value, now_seconds};
+
+/// What a valid token grants: the tenant it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenGrant {
+    pub token_id: i64,
+    pub tenant_id: i64,
+    pub tenant_slug: String,
+    pub token_hash: String,
+}
+
+/// A token as `tokens list` shows it: never the secret.
+#[derive(Debug, Clone)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub tenant_slug: String,
+    pub name: Option<String>,
+    pub prefix: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+pub async fn count_tenants(c: &mut dyn Conn) -> Result<i64, StoreError> {
+    c.query_one("SELECT COUNT(*) FROM tenants", &[]).await?.int(0)
+}
+
+/// The tenant with this slug, created if it does not exist yet.
+pub async fn ensure_tenant(c: &mut dyn Conn, slug: &str) -> Result<i64, StoreError> {
+    if let Some(row) = c.query_opt("SELECT id FROM tenants WHERE slug = $1", &[slug.into()]).await? {
+        return row.int(0);
+    }
+    c.query_one(
+        "INSERT INTO tenants (slug, created_at) VALUES ($1, $2) RETURNING id",
+        &[slug.into(), now_seconds().into()],
+    )
+    .await?
+    .int(0)
+}
+
+pub async fn insert_token(
+    c: &mut dyn Conn,
+    tenant_id: i64,
+    name: Option<&str>,
+    token_hash: &str,
+    prefix: &str,
+) -> Result<i64, StoreError> {
+    c.query_one(
+        "INSERT INTO api_tokens (tenant_id, name, token_hash, prefix, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        &[tenant_id.into(), name.into(), token_hash.into(), prefix.into(), now_seconds().into()],
+    )
+    .await?
+    .int(0)
+}
+
+/// The live token with this hash: not revoked, not expired.
+pub async fn find_token(c: &mut dyn Conn, token_hash: &str) -> Result<Option<TokenGrant>, StoreError> {
+    let row = c
+        .query_opt(
+            "SELECT t.id, t.tenant_id, n.slug, t.token_hash FROM api_tokens t \
+             JOIN tenants n ON n.id = t.tenant_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
+            &[token_hash.into(), now_seconds().into()],
+        )
+        .await?;
+    row.map(|r| {
+        Ok(TokenGrant { token_id: r.int(0)?, tenant_id: r.int(1)?, tenant_slug: r.text(2)?, token_hash: r.text(3)? })
+    })
+    .transpose()
+}
+
+pub async fn list_tokens(c: &mut dyn Conn, tenant: Option<&str>) -> Result<Vec<TokenInfo>, StoreError> {
+    let rows = c
+        .query(
+            "SELECT t.id, n.slug, t.name, t.prefix, t.created_at, t.revoked_at FROM api_tokens t \
+             JOIN tenants n ON n.id = t.tenant_id WHERE (CAST($1 AS TEXT) IS NULL OR n.slug = $1) ORDER BY t.id",
+            &[Value::from(tenant)],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(TokenInfo {
+                id: r.int(0)?,
+                tenant_slug: r.text(1)?,
+                name: r.text_opt(2)?,
+                prefix: r.text(3)?,
+                created_at: r.int(4)?,
+                revoked_at: r.int_opt(5)?,
+            })
+        })
+        .collect()
+}
+
+/// Revokes a token; false when there is no such live token.
+pub async fn revoke_token(c: &mut dyn Conn, id: i64) -> Result<bool, StoreError> {
+    let n = c
+        .execute(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            &[now_seconds().into(), id.into()],
+        )
+        .await?;
+    Ok(n > 0)
+}
