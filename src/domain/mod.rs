@@ -4,8 +4,11 @@
 pub mod auth;
 pub mod company;
 pub mod contact;
+pub mod custom_field;
 pub mod errors;
 pub mod input;
+pub mod shipping;
+pub mod tag;
 
 use serde::{Serialize, Serializer};
 

@@ -3,8 +3,10 @@
 
 pub mod companies;
 pub mod contacts;
+pub mod custom_fields;
 pub mod error;
 pub mod extract;
+pub mod tags;
 
 use axum::Router;
 use axum::body::Body;
@@ -29,7 +31,11 @@ pub struct AppState {
 
 /// The whole application, ready to serve.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new().merge(contacts::routes()).merge(companies::routes());
+    let api = Router::new()
+        .merge(contacts::routes())
+        .merge(companies::routes())
+        .merge(tags::routes())
+        .merge(custom_fields::routes());
     Router::new()
         .route("/health", get(health))
         .nest(BASE, api)

@@ -1,21 +1,120 @@
-//! Company use cases.
+//! Company use cases (§5.1–§5.4, and the custom-field values and client types of §5.5).
 
 use serde_json::{Map, Value};
 
-use crate::domain::company::{self, Company};
+use crate::domain::ValidationErrors;
+use crate::domain::company::{
+    self, ClientType, ClientTypeRef, Company, CompanyPatch, CompanyRecord,
+};
+use crate::domain::contact::same_names;
+use crate::domain::custom_field;
+use crate::domain::input::Patch;
 use crate::error::{AppError, AppResult};
-use crate::store::{self, Database};
+use crate::query::ListQuery;
+use crate::store::tags::Target;
+use crate::store::{self, Conn, Database};
+
+async fn view(c: &mut dyn Conn, tenant_id: i64, id: i64) -> AppResult<Company> {
+    store::companies::get(c, tenant_id, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// What a body refers to that only the store can check: the client type (by id, or by name —
+/// created when unknown), the parent company (exists, no cycle) and the custom-field values.
+struct Resolved {
+    client_type_id: Option<Option<i64>>,
+    custom_values: Option<Vec<(i64, Option<Value>)>>,
+}
+
+async fn resolve(
+    c: &mut dyn Conn,
+    tenant_id: i64,
+    company_id: Option<i64>,
+    patch: &CompanyPatch,
+    errors: &mut ValidationErrors,
+) -> AppResult<Resolved> {
+    let client_type_id = match &patch.client_type {
+        Patch::Absent => None,
+        Patch::Null => Some(None),
+        Patch::Set(ClientTypeRef::Id(id)) => {
+            if store::companies::client_type_exists(c, tenant_id, *id).await? {
+                Some(Some(*id))
+            } else {
+                errors.add("client_type.id", "The selected client_type.id is invalid.");
+                None
+            }
+        }
+        Patch::Set(ClientTypeRef::Name(name)) => Some(Some(
+            store::companies::ensure_client_type(c, tenant_id, name).await?,
+        )),
+    };
+    if let Patch::Set(parent) = patch.parent_company_id {
+        if !store::companies::exists(c, tenant_id, parent).await? {
+            errors.add(
+                "parent_company_id",
+                "The selected parent company id is invalid.",
+            );
+        } else if let Some(id) = company_id {
+            let ancestors = store::companies::ancestors(c, tenant_id, parent).await?;
+            if company::creates_cycle(id, parent, &ancestors) {
+                errors.add(
+                    "parent_company_id",
+                    "The parent company id would make the company its own ancestor.",
+                );
+            }
+        }
+    }
+    let custom_values = match &patch.custom_fields {
+        Some(values) => {
+            let definitions = store::custom_fields::definitions(c, tenant_id).await?;
+            Some(custom_field::resolve_values(
+                &definitions,
+                values,
+                "custom_fields.",
+                errors,
+            ))
+        }
+        None => None,
+    };
+    Ok(Resolved {
+        client_type_id,
+        custom_values,
+    })
+}
 
 pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> AppResult<Company> {
-    let parsed = company::parse_create(&body);
-    if !parsed.errors.is_empty() {
-        return Err(AppError::Validation(parsed.errors));
-    }
-    let fields = parsed.value;
+    let parsed = company::parse(&body, true);
+    let patch = parsed.value;
+    let errors = parsed.errors;
     db.write(Box::new(move |c| {
         Box::pin(async move {
-            let id = store::companies::insert(c, tenant_id, &fields).await?;
-            store::companies::get(c, tenant_id, id).await?.ok_or(AppError::NotFound)
+            let mut errors = errors;
+            let resolved = resolve(c, tenant_id, None, &patch, &mut errors).await?;
+            let record = company::plan(
+                &CompanyRecord::default(),
+                &patch,
+                resolved.client_type_id,
+                &mut errors,
+            );
+            if !errors.is_empty() {
+                return Err(AppError::Validation(errors));
+            }
+            let id = store::companies::insert(c, tenant_id, &record).await?;
+            if let Some(names) = patch.tags.as_ref().filter(|n| !n.is_empty()) {
+                store::tags::replace(c, tenant_id, Target::Companies, id, names).await?;
+            }
+            if let Some(values) = &resolved.custom_values {
+                store::custom_fields::set_values(c, id, values).await?;
+            }
+            if let Some(list) = patch
+                .shipping_addresses
+                .as_ref()
+                .filter(|l| !l.addresses.is_empty())
+            {
+                store::shipping::replace_all(c, tenant_id, id, list).await?;
+            }
+            view(c, tenant_id, id).await
         })
     }))
     .await
@@ -23,7 +122,160 @@ pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> 
 
 pub async fn get(db: &Database, tenant_id: i64, id: i64) -> AppResult<Company> {
     db.read(Box::new(move |c| {
-        Box::pin(async move { store::companies::get(c, tenant_id, id).await?.ok_or(AppError::NotFound) })
+        Box::pin(async move { view(c, tenant_id, id).await })
+    }))
+    .await
+}
+
+/// `POST|PATCH|PUT /companies/{id}`: partial; `updated_at` moves only when something changed.
+pub async fn update(
+    db: &Database,
+    tenant_id: i64,
+    id: i64,
+    body: Map<String, Value>,
+) -> AppResult<Company> {
+    let parsed = company::parse(&body, false);
+    let patch = parsed.value;
+    let errors = parsed.errors;
+    db.write(Box::new(move |c| {
+        Box::pin(async move {
+            let mut errors = errors;
+            let current = store::companies::load(c, tenant_id, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let resolved = resolve(c, tenant_id, Some(id), &patch, &mut errors).await?;
+            let record = company::plan(&current, &patch, resolved.client_type_id, &mut errors);
+            if !errors.is_empty() {
+                return Err(AppError::Validation(errors));
+            }
+            let row_changed = record != current;
+            if row_changed {
+                store::companies::update_row(c, id, &record).await?;
+            }
+            let mut changed = false;
+            if let Some(names) = &patch.tags {
+                let stored: Vec<String> = store::tags::of(c, Target::Companies, id)
+                    .await?
+                    .into_iter()
+                    .map(|t| t.name)
+                    .collect();
+                if !same_names(names, &stored) {
+                    store::tags::replace(c, tenant_id, Target::Companies, id, names).await?;
+                    changed = true;
+                }
+            }
+            if let Some(values) = &resolved.custom_values {
+                changed |= store::custom_fields::set_values(c, id, values).await?;
+            }
+            if let Some(list) = &patch.shipping_addresses {
+                let stored = store::shipping::of_companies(c, &[id])
+                    .await?
+                    .remove(&id)
+                    .unwrap_or_default();
+                let same = stored.len() == list.addresses.len()
+                    && stored
+                        .iter()
+                        .zip(&list.addresses)
+                        .all(|(a, f)| a.fields() == *f)
+                    && stored.iter().position(|a| a.is_default) == Some(list.default_index);
+                let both_empty = stored.is_empty() && list.addresses.is_empty();
+                if !same && !both_empty {
+                    store::shipping::replace_all(c, tenant_id, id, list).await?;
+                    changed = true;
+                }
+            }
+            if changed && !row_changed {
+                store::companies::touch(c, id).await?;
+            }
+            view(c, tenant_id, id).await
+        })
+    }))
+    .await
+}
+
+/// `DELETE /companies/{id}`: 409 while some contact has no other company.
+pub async fn delete(db: &Database, tenant_id: i64, id: i64) -> AppResult<()> {
+    db.write(Box::new(move |c| {
+        Box::pin(async move {
+            store::companies::load(c, tenant_id, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let stranded = store::companies::sole_company_contacts(c, tenant_id, id).await?;
+            if stranded > 0 {
+                return Err(AppError::Conflict(company::delete_conflict(stranded)));
+            }
+            store::companies::delete(c, tenant_id, id).await?;
+            Ok(())
+        })
+    }))
+    .await
+}
+
+pub async fn list(
+    db: &Database,
+    tenant_id: i64,
+    query: ListQuery,
+) -> AppResult<(Vec<Company>, u64)> {
+    db.read(Box::new(move |c| {
+        Box::pin(async move { Ok(store::companies::list(c, tenant_id, &query).await?) })
+    }))
+    .await
+}
+
+pub async fn client_types(db: &Database, tenant_id: i64) -> AppResult<Vec<ClientType>> {
+    db.read(Box::new(move |c| {
+        Box::pin(async move { Ok(store::companies::client_types(c, tenant_id).await?) })
+    }))
+    .await
+}
+
+async fn custom_values_of(c: &mut dyn Conn, id: i64) -> AppResult<Map<String, Value>> {
+    Ok(store::custom_fields::values_of(c, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default())
+}
+
+/// `GET /companies/{id}/custom-fields`.
+pub async fn custom_values(
+    db: &Database,
+    tenant_id: i64,
+    id: i64,
+) -> AppResult<Map<String, Value>> {
+    db.read(Box::new(move |c| {
+        Box::pin(async move {
+            if !store::companies::exists(c, tenant_id, id).await? {
+                return Err(AppError::NotFound);
+            }
+            custom_values_of(c, id).await
+        })
+    }))
+    .await
+}
+
+/// `PUT /companies/{id}/custom-fields`: a flat `{label: value}` body; errors keyed by the label.
+pub async fn set_custom_values(
+    db: &Database,
+    tenant_id: i64,
+    id: i64,
+    body: Map<String, Value>,
+) -> AppResult<Map<String, Value>> {
+    db.write(Box::new(move |c| {
+        Box::pin(async move {
+            store::companies::load(c, tenant_id, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let definitions = store::custom_fields::definitions(c, tenant_id).await?;
+            let mut errors = ValidationErrors::new();
+            let values = custom_field::resolve_values(&definitions, &body, "", &mut errors);
+            if !errors.is_empty() {
+                return Err(AppError::Validation(errors));
+            }
+            if store::custom_fields::set_values(c, id, &values).await? {
+                store::companies::touch(c, id).await?;
+            }
+            custom_values_of(c, id).await
+        })
     }))
     .await
 }

@@ -3,6 +3,9 @@
 
 pub mod companies;
 pub mod contacts;
+pub mod custom_fields;
+pub mod shipping;
+pub mod tags;
 pub mod tokens;
 
 use crate::error::{AppError, AppResult};

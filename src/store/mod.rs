@@ -6,10 +6,13 @@
 //! `Conn::dialect()`. SQLite is served by rusqlite with a group-committing writer thread (see
 //! `sqlite.rs`); PostgreSQL by tokio-postgres with a deadpool pool.
 
-pub mod contacts;
 pub mod companies;
+pub mod contacts;
+pub mod custom_fields;
 pub mod postgres;
+pub mod shipping;
 pub mod sqlite;
+pub mod tags;
 pub mod tenants;
 pub mod value;
 

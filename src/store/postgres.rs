@@ -10,7 +10,10 @@ use tokio_postgres::types::{ToSql, Type};
 
 use super::{Conn, DbOptions, Dialect, Row, StoreError, Value, Work};
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../../migrations/postgres/0002_companies.sql")),
+];
 
 /// Serialises concurrent migrations from several instances starting at once.
 const MIGRATION_LOCK: i64 = 0x0052_6f6c_6f64_6578; // "Rolodex"

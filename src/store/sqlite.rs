@@ -22,7 +22,10 @@ use super::{Conn, DbOptions, Dialect, Row, StoreError, Value, Work};
 /// Most jobs one commit may carry; bounds the latency a single commit adds.
 const MAX_BATCH: usize = 256;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../../migrations/sqlite/0002_companies.sql")),
+];
 
 /// One connection, used inside a transaction opened by this module.
 pub struct SqliteConn {

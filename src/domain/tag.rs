@@ -1,0 +1,62 @@
+//! Bodies of the tag endpoints (§5.5): `{"tags": ["name", ...]}`.
+
+use serde_json::{Map, Value};
+
+use super::contact::Parsed;
+use super::input::{Body, MAX_STRING, Patch, dedupe_names};
+
+/// Reads `tags`: an array of names (each a non-empty string of at most 255 characters), repeats
+/// dropped case-insensitively. With `null_is_empty` (replacing), `null` means no tags; otherwise
+/// the field is required.
+pub fn parse_names(object: &Map<String, Value>, null_is_empty: bool) -> Parsed<Vec<String>> {
+    let mut body = Body::new(object);
+    let names = match body.string_array("tags", MAX_STRING) {
+        Patch::Set(names) => dedupe_names(names),
+        Patch::Null if null_is_empty => Vec::new(),
+        Patch::Null | Patch::Absent => {
+            if !body.errors.has("tags")
+                && !body
+                    .errors
+                    .entries()
+                    .iter()
+                    .any(|(k, _)| k.starts_with("tags."))
+            {
+                body.required("tags");
+            }
+            Vec::new()
+        }
+    };
+    Parsed {
+        value: names,
+        errors: body.errors,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn tags_are_required_unless_replacing_with_null() {
+        let empty = Map::new();
+        assert!(parse_names(&empty, false).errors.has("tags"));
+        assert!(parse_names(&empty, true).errors.has("tags"));
+        let null = json!({"tags": null})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        assert!(parse_names(&null, true).errors.is_empty());
+        let bad = json!({"tags": ["a", 3]})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let p = parse_names(&bad, false);
+        assert!(p.errors.has("tags.1") && !p.errors.has("tags"));
+        let dup = json!({"tags": ["VIP", "vip", "x"]})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(parse_names(&dup, false).value, ["VIP", "x"]);
+    }
+}

@@ -1,0 +1,145 @@
+//! Shipping-address use cases (§5.5). Every change moves the company's `updated_at`, since the
+//! company object shows its addresses.
+
+use serde_json::{Map, Value};
+
+use crate::domain::shipping::{self, ShippingAddress};
+use crate::error::{AppError, AppResult};
+use crate::query::ListQuery;
+use crate::store::{self, Conn, Database};
+
+async fn view(
+    c: &mut dyn Conn,
+    tenant_id: i64,
+    company_id: i64,
+    id: i64,
+) -> AppResult<ShippingAddress> {
+    store::shipping::get(c, tenant_id, company_id, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Locks the company (404 if it is not the tenant's).
+async fn lock_company(c: &mut dyn Conn, tenant_id: i64, company_id: i64) -> AppResult<()> {
+    store::companies::load(c, tenant_id, company_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(())
+}
+
+pub async fn list(
+    db: &Database,
+    tenant_id: i64,
+    company_id: i64,
+    query: ListQuery,
+) -> AppResult<(Vec<ShippingAddress>, u64)> {
+    db.read(Box::new(move |c| {
+        Box::pin(async move {
+            if !store::companies::exists(c, tenant_id, company_id).await? {
+                return Err(AppError::NotFound);
+            }
+            Ok(store::shipping::list(c, tenant_id, company_id, &query).await?)
+        })
+    }))
+    .await
+}
+
+pub async fn get(
+    db: &Database,
+    tenant_id: i64,
+    company_id: i64,
+    id: i64,
+) -> AppResult<ShippingAddress> {
+    db.read(Box::new(move |c| {
+        Box::pin(async move { view(c, tenant_id, company_id, id).await })
+    }))
+    .await
+}
+
+/// Adds an address; it becomes the default when flagged, or when the company had none.
+pub async fn create(
+    db: &Database,
+    tenant_id: i64,
+    company_id: i64,
+    body: Map<String, Value>,
+) -> AppResult<ShippingAddress> {
+    let parsed = shipping::parse(&body, true);
+    db.write(Box::new(move |c| {
+        Box::pin(async move {
+            lock_company(c, tenant_id, company_id).await?;
+            if !parsed.errors.is_empty() {
+                return Err(AppError::Validation(parsed.errors));
+            }
+            let fields = parsed.value.apply(&Default::default());
+            let id = store::shipping::insert(c, tenant_id, company_id, &fields).await?;
+            if parsed.value.is_default == Some(true) {
+                store::shipping::make_default(c, company_id, id).await?;
+            } else {
+                store::shipping::ensure_default(c, company_id, None).await?;
+            }
+            store::companies::touch(c, company_id).await?;
+            view(c, tenant_id, company_id, id).await
+        })
+    }))
+    .await
+}
+
+/// Partial update. `is_default: true` makes it the default; `false` on the default hands the
+/// default to the oldest other address (an only address stays the default).
+pub async fn update(
+    db: &Database,
+    tenant_id: i64,
+    company_id: i64,
+    id: i64,
+    body: Map<String, Value>,
+) -> AppResult<ShippingAddress> {
+    let parsed = shipping::parse(&body, false);
+    db.write(Box::new(move |c| {
+        Box::pin(async move {
+            lock_company(c, tenant_id, company_id).await?;
+            let current = view(c, tenant_id, company_id, id).await?;
+            if !parsed.errors.is_empty() {
+                return Err(AppError::Validation(parsed.errors));
+            }
+            let before = current.fields();
+            let after = parsed.value.apply(&before);
+            let mut changed = false;
+            if after != before {
+                store::shipping::update(c, id, &after).await?;
+                changed = true;
+            }
+            match parsed.value.is_default {
+                Some(true) if !current.is_default => {
+                    store::shipping::make_default(c, company_id, id).await?;
+                    changed = true;
+                }
+                Some(false) if current.is_default => {
+                    store::shipping::unset_default(c, id).await?;
+                    store::shipping::ensure_default(c, company_id, Some(id)).await?;
+                    changed = true;
+                }
+                _ => {}
+            }
+            if changed {
+                store::companies::touch(c, company_id).await?;
+            }
+            view(c, tenant_id, company_id, id).await
+        })
+    }))
+    .await
+}
+
+/// Deletes an address; deleting the default makes the oldest remaining address the default.
+pub async fn delete(db: &Database, tenant_id: i64, company_id: i64, id: i64) -> AppResult<()> {
+    db.write(Box::new(move |c| {
+        Box::pin(async move {
+            lock_company(c, tenant_id, company_id).await?;
+            view(c, tenant_id, company_id, id).await?;
+            store::shipping::delete(c, id).await?;
+            store::shipping::ensure_default(c, company_id, None).await?;
+            store::companies::touch(c, company_id).await?;
+            Ok(())
+        })
+    }))
+    .await
+}
