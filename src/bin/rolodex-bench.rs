@@ -1,0 +1,483 @@
+//! `rolodex-bench`: Rolodex's own benchmark. Starts the server on a fresh, seeded database, drives
+//! the contact workloads over HTTP with `wrk`, measures the HTTP ceiling (`GET /health`) and the
+//! storage-layer ceiling (the same use cases in-process) in the same run, optionally runs the same
+//! workloads against json-server 0.17.4 (`--peer`) and a SIGKILL durability test (`--crash`), and
+//! prints a markdown table (and writes JSON). See docs/performance.md.
+
+#[path = "rolodex-bench/crash.rs"]
+mod crash;
+#[path = "rolodex-bench/load.rs"]
+mod load;
+#[path = "rolodex-bench/report.rs"]
+mod report;
+#[path = "rolodex-bench/seed.rs"]
+mod seed;
+#[path = "rolodex-bench/server.rs"]
+mod server;
+#[path = "rolodex-bench/storage.rs"]
+mod storage;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use rolodex::store::{Conn, Database, DbOptions, StoreError};
+
+use load::{LoadSettings, Watched};
+
+/// The HTTP workloads, in report order.
+pub const WORKLOADS: &[&str] = &[
+    "get_contact",
+    "update_contact",
+    "create_contact",
+    "list_contacts",
+    "company_contacts",
+];
+/// Those json-server can run too.
+const PEER_WORKLOADS: &[&str] = &[
+    "get_contact",
+    "update_contact",
+    "create_contact",
+    "list_contacts",
+];
+
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "rolodex-bench",
+    about = "Rolodex benchmark: HTTP workloads, ceilings, json-server peer, crash test"
+)]
+pub struct Args {
+    /// Database: `sqlite` (a fresh file in the work directory) or a PostgreSQL server URL
+    /// (postgres://USER@HOST:PORT/DB); a fresh database is created on that server and dropped after.
+    #[arg(long, default_value = "sqlite")]
+    database: String,
+    /// Contacts to seed (spread over contacts/20 companies, 0-3 tags each)
+    #[arg(long, default_value_t = 100_000)]
+    contacts: u64,
+    /// Concurrent connections (HTTP) / tasks (storage layer)
+    #[arg(long, default_value_t = 64)]
+    connections: u32,
+    /// wrk threads
+    #[arg(long, default_value_t = 2)]
+    threads: u32,
+    /// Seconds per HTTP workload
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Seconds per storage-layer workload (0 skips the storage ceiling)
+    #[arg(long, default_value_t = 5)]
+    storage_duration: u64,
+    /// Page size of the list workloads
+    #[arg(long, default_value_t = 50)]
+    per_page: u64,
+    /// Comma-separated subset of workloads to run
+    #[arg(long, value_delimiter = ',')]
+    workloads: Option<Vec<String>>,
+    /// Also run workloads 1-4 against json-server 0.17.4 holding the same data
+    #[arg(long)]
+    peer: bool,
+    /// Seconds per json-server workload (default: --duration)
+    #[arg(long)]
+    peer_duration: Option<u64>,
+    /// Also run the SIGKILL durability test at full scale (seconds of writes before the kill)
+    #[arg(long)]
+    crash: Option<u64>,
+    /// Where to write the JSON results
+    #[arg(long, default_value = "target/rolodex-bench/results.json")]
+    json: PathBuf,
+    /// The rolodex server binary (default: next to this one)
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+    /// Keep the work directory (database, logs, scripts)
+    #[arg(long)]
+    keep: bool,
+    /// A seconds-long run that checks the benchmark works (CI): tiny data, short workloads, a
+    /// crash test; fails on any error
+    #[arg(long)]
+    smoke: bool,
+}
+
+/// A database made for this run, and how to get rid of it.
+struct FreshDb {
+    url: String,
+    sqlite_path: Option<PathBuf>,
+    pg_drop: Option<(String, String)>,
+}
+
+async fn fresh_database(spec: &str, dir: &Path) -> anyhow::Result<FreshDb> {
+    if spec == "sqlite" {
+        let path = dir.join("bench.db");
+        return Ok(FreshDb {
+            url: format!("sqlite://{}", path.display()),
+            sqlite_path: Some(path),
+            pg_drop: None,
+        });
+    }
+    if !(spec.starts_with("postgres://") || spec.starts_with("postgresql://")) {
+        bail!("--database must be `sqlite` or a postgres:// URL");
+    }
+    let name = format!("rolodex_bench_{}", std::process::id());
+    let (client, connection) = tokio_postgres::connect(spec, tokio_postgres::NoTls)
+        .await
+        .context("connecting to PostgreSQL")?;
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .await?;
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .context("creating the benchmark database")?;
+    let mut url = url::Url::parse(spec).context("parsing the PostgreSQL URL")?;
+    url.set_path(&format!("/{name}"));
+    Ok(FreshDb {
+        url: url.to_string(),
+        sqlite_path: None,
+        pg_drop: Some((spec.to_owned(), name)),
+    })
+}
+
+async fn drop_database(db: &FreshDb) {
+    if let Some((admin, name)) = &db.pg_drop
+        && let Ok((client, connection)) =
+            tokio_postgres::connect(admin, tokio_postgres::NoTls).await
+    {
+        tokio::spawn(connection);
+        let _ = client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
+    }
+}
+
+async fn tenant_id(db: &Database, slug: &'static str) -> anyhow::Result<i64> {
+    Ok(db
+        .read::<_, StoreError>(Box::new(move |c: &mut dyn Conn| {
+            Box::pin(async move {
+                c.query_one("SELECT id FROM tenants WHERE slug = $1", &[slug.into()])
+                    .await?
+                    .int(0)
+            })
+        }))
+        .await?)
+}
+
+fn server_bin(args: &Args) -> anyhow::Result<PathBuf> {
+    if let Some(p) = &args.server_bin {
+        return Ok(p.clone());
+    }
+    let me = std::env::current_exe().context("locating this binary")?;
+    let bin = me.with_file_name("rolodex");
+    if !bin.exists() {
+        bail!(
+            "{} not found: build it (cargo build --release --bins) or pass --server-bin",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut args = Args::parse();
+    if args.smoke {
+        args.contacts = args.contacts.min(2_000);
+        args.duration = args.duration.min(1);
+        args.storage_duration = args.storage_duration.min(1);
+        args.connections = args.connections.min(16);
+        args.crash = Some(args.crash.unwrap_or(1).min(1));
+        args.peer_duration = Some(1);
+    }
+    load::check_wrk()?;
+    let bin = server_bin(&args)?;
+    let workloads: Vec<String> = match &args.workloads {
+        Some(w) => w.clone(),
+        None => WORKLOADS.iter().map(|s| (*s).to_owned()).collect(),
+    };
+    for w in &workloads {
+        if load::script(w).is_none() {
+            bail!("unknown workload {w}; known: {}", WORKLOADS.join(", "));
+        }
+    }
+
+    let dir = std::env::temp_dir().join(format!("rolodex-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let fresh = fresh_database(&args.database, &dir).await?;
+    let result = run(&args, &bin, &dir, &fresh, &workloads).await;
+    drop_database(&fresh).await;
+    if args.keep {
+        eprintln!("work directory kept: {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let report = result?;
+    if let Some(parent) = args.json.parent() {
+        std::fs::create_dir_all(parent).ok();
+    }
+    std::fs::write(&args.json, serde_json::to_string_pretty(&report)?)
+        .with_context(|| format!("writing {}", args.json.display()))?;
+    println!("{}", report::markdown(&report));
+    eprintln!("JSON results: {}", args.json.display());
+    if args.smoke {
+        report::check_smoke(&report)?;
+        println!("bench smoke: ok");
+    }
+    Ok(())
+}
+
+async fn run(
+    args: &Args,
+    bin: &Path,
+    dir: &Path,
+    fresh: &FreshDb,
+    workloads: &[String],
+) -> anyhow::Result<report::Report> {
+    let epoch = rolodex::store::now_seconds();
+    let mut report = report::Report::new(args, &fresh.url);
+
+    // Seed through the library, before the server runs.
+    eprintln!(
+        "seeding {} contacts into {}",
+        args.contacts,
+        if fresh.sqlite_path.is_some() {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        }
+    );
+    let db = Database::open(
+        &fresh.url,
+        &DbOptions {
+            pool_size: 16,
+            ..DbOptions::default()
+        },
+    )
+    .await
+    .context("opening the database")?;
+    let (_, token) = rolodex::service::tokens::create(&db, "bench", Some("bench".into())).await?;
+    let tenant = tenant_id(&db, "bench").await?;
+    let seeding = Instant::now();
+    let layout = seed::seed(&db, tenant, args.contacts, epoch).await?;
+    report.seed_seconds = seeding.elapsed().as_secs_f64();
+    report.layout = Some(layout);
+    let list_pages = (args.contacts / 100 / args.per_page).clamp(1, 20);
+
+    // The storage-layer ceiling: the same use cases without HTTP, same concurrency.
+    if args.storage_duration > 0 {
+        let ctx = storage::Ctx {
+            db: db.clone(),
+            tenant_id: tenant,
+            layout,
+            list_pages,
+            per_page: args.per_page,
+        };
+        for w in workloads {
+            eprintln!("storage layer: {w}");
+            let r = storage::run(
+                &ctx,
+                w,
+                args.connections as usize,
+                Duration::from_secs(args.storage_duration),
+            )
+            .await;
+            report.storage.push(r);
+        }
+    }
+    drop(db);
+    if args.storage_duration > 0 {
+        eprintln!("storage layer: one commit per update");
+        report.one_commit_per_update = Some(
+            storage::one_commit_per_update(
+                &fresh.url,
+                &layout,
+                Duration::from_secs(args.storage_duration),
+            )
+            .await?,
+        );
+    }
+
+    // The server.
+    let log = dir.join("server.log");
+    let mut srv = server::Server::spawn(bin, &fresh.url, &log)?;
+    report.startup_ms = srv.startup.as_secs_f64() * 1000.0;
+    let watched = Watched { pid: srv.pid() };
+    report.idle_rss_mib = watched.rss_mib();
+    let url = format!("http://{}", srv.addr);
+    let settings = LoadSettings {
+        threads: args.threads,
+        connections: args.connections,
+        duration: Duration::from_secs(args.duration),
+        env: vec![
+            ("BENCH_TOKEN".into(), token.clone()),
+            ("BENCH_BASE".into(), rolodex::http::BASE.into()),
+            ("BENCH_MIN_ID".into(), layout.first_contact_id.to_string()),
+            (
+                "BENCH_MAX_ID".into(),
+                (layout.first_contact_id + layout.contacts as i64 - 1).to_string(),
+            ),
+            (
+                "BENCH_MIN_COMPANY".into(),
+                layout.first_company_id.to_string(),
+            ),
+            (
+                "BENCH_MAX_COMPANY".into(),
+                (layout.first_company_id + layout.companies as i64 - 1).to_string(),
+            ),
+            ("BENCH_LIST_PAGES".into(), list_pages.to_string()),
+            ("BENCH_PER_PAGE".into(), args.per_page.to_string()),
+        ],
+    };
+    let scripts = dir.join("wrk");
+    std::fs::create_dir_all(&scripts)?;
+    let outcome: anyhow::Result<()> = (|| {
+        eprintln!("HTTP: health (ceiling)");
+        report.http.push(load::run_wrk(
+            &scripts, "health", &url, &settings, &watched, "rolodex",
+        )?);
+        for w in workloads {
+            eprintln!("HTTP: {w}");
+            report.http.push(load::run_wrk(
+                &scripts, w, &url, &settings, &watched, "rolodex",
+            )?);
+        }
+        Ok(())
+    })();
+    srv.stop();
+    outcome?;
+
+    if let Some(seconds) = args.crash {
+        eprintln!("crash test: {seconds} s of writes, then SIGKILL");
+        let cfg = crash::CrashConfig {
+            writers: args.connections as usize,
+            run_for: Duration::from_secs(seconds),
+            first_contact_id: layout.first_contact_id,
+            contacts: layout.contacts,
+            first_company_id: layout.first_company_id,
+            companies: layout.companies,
+        };
+        let r = crash::run(
+            bin,
+            &fresh.url,
+            fresh.sqlite_path.as_deref(),
+            &token,
+            &log,
+            cfg,
+        )
+        .await?;
+        report.crash = Some(r);
+    }
+
+    if args.peer {
+        peer(
+            args,
+            dir,
+            &layout,
+            epoch,
+            list_pages,
+            &settings,
+            &mut report,
+        )?;
+    }
+    Ok(report)
+}
+
+/// json-server 0.17.4, installed from npm into target/rolodex-bench/peer on first use.
+fn json_server() -> anyhow::Result<PathBuf> {
+    let prefix = PathBuf::from("target/rolodex-bench/peer");
+    let bin = prefix.join("node_modules/json-server/lib/cli/bin.js");
+    if !bin.exists() {
+        std::fs::create_dir_all(&prefix)?;
+        eprintln!("installing json-server@0.17.4 with npm");
+        let status = std::process::Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&prefix)
+            .arg("json-server@0.17.4")
+            .status()
+            .context("running npm (node 20 and npm are needed for --peer)")?;
+        if !status.success() || !bin.exists() {
+            bail!("npm install json-server@0.17.4 failed");
+        }
+    }
+    Ok(std::fs::canonicalize(bin)?)
+}
+
+fn peer(
+    args: &Args,
+    dir: &Path,
+    layout: &seed::Layout,
+    epoch: i64,
+    list_pages: u64,
+    settings: &LoadSettings,
+    report: &mut report::Report,
+) -> anyhow::Result<()> {
+    let js = json_server()?;
+    let db_json = dir.join("db.json");
+    eprintln!("peer: writing {}", db_json.display());
+    seed::write_json_server_db(&db_json, layout, epoch)?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let log = std::fs::File::create(dir.join("json-server.log"))?;
+    let started = Instant::now();
+    let mut child = std::process::Command::new("node")
+        .arg(&js)
+        .arg("--port")
+        .arg(port.to_string())
+        .arg("--host")
+        .arg("127.0.0.1")
+        .arg("--quiet")
+        .arg(&db_json)
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .context("starting json-server")?;
+    let ready = loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break true;
+        }
+        if started.elapsed() > Duration::from_secs(120) || matches!(child.try_wait(), Ok(Some(_))) {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let result = (|| {
+        if !ready {
+            bail!(
+                "json-server did not start (see {})",
+                dir.join("json-server.log").display()
+            );
+        }
+        report.peer_startup_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+        let watched = Watched { pid: child.id() };
+        let mut s = settings.clone();
+        s.duration = Duration::from_secs(args.peer_duration.unwrap_or(args.duration));
+        s.env
+            .retain(|(k, _)| k != "BENCH_TOKEN" && k != "BENCH_BASE");
+        s.env.push(("BENCH_BASE".into(), String::new()));
+        s.env.push(("BENCH_PEER".into(), "1".into()));
+        s.env
+            .push(("BENCH_LIST_PAGES".into(), list_pages.to_string()));
+        let url = format!("http://127.0.0.1:{port}");
+        for w in PEER_WORKLOADS {
+            if args
+                .workloads
+                .as_ref()
+                .is_some_and(|ws| !ws.iter().any(|x| x == w))
+            {
+                continue;
+            }
+            eprintln!("peer (json-server): {w}");
+            report.peer.push(load::run_wrk(
+                &dir.join("wrk"),
+                w,
+                &url,
+                &s,
+                &watched,
+                "json-server",
+            )?);
+        }
+        Ok(())
+    })();
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}
