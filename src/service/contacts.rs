@@ -65,9 +65,11 @@ fn email_taken(e: store::StoreError) -> AppError {
 pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> AppResult<Contact> {
     let parsed = contact::parse_create(&body);
     let new = parsed.value;
-    let mut errors = parsed.errors;
+    let errors = parsed.errors;
     let password_hash = if errors.is_empty() { hash_password(new.password.clone()).await? } else { None };
-    db.write(Box::new(move |c| {
+    // Retryable: on PostgreSQL a transaction that loses a race is run again from the start.
+    db.write_retrying(Box::new(move |c| {
+        let (new, mut errors, password_hash) = (new.clone(), errors.clone(), password_hash.clone());
         Box::pin(async move {
             check_companies(c, tenant_id, new.companies.as_ref(), &mut errors).await?;
             if let (Some(_), Some(email)) = (&new.password, &new.fields.email) {
@@ -100,9 +102,9 @@ pub async fn update(db: &Database, tenant_id: i64, id: i64, body: Map<String, Va
     let patch = parsed.value;
     let errors = parsed.errors;
     let password_hash = if errors.is_empty() { hash_password(patch.password.clone()).await? } else { None };
-    db.write(Box::new(move |c| {
+    db.write_retrying(Box::new(move |c| {
+        let (patch, mut errors, password_hash) = (patch.clone(), errors.clone(), password_hash.clone());
         Box::pin(async move {
-            let mut errors = errors;
             let current = store::contacts::load_state(c, tenant_id, id).await?.ok_or(AppError::NotFound)?;
             check_companies(c, tenant_id, patch.companies.as_ref(), &mut errors).await?;
             let plan = contact::plan_update(&current, &patch, &mut errors);
@@ -154,7 +156,7 @@ async fn save(
 }
 
 pub async fn delete(db: &Database, tenant_id: i64, id: i64) -> AppResult<()> {
-    db.write(Box::new(move |c| {
+    db.write_retrying(Box::new(move |c| {
         Box::pin(async move {
             if store::contacts::delete(c, tenant_id, id).await? { Ok(()) } else { Err(AppError::NotFound) }
         })
@@ -167,9 +169,9 @@ pub async fn set_password(db: &Database, tenant_id: i64, id: i64, body: Map<Stri
     let parsed = contact::parse_password(&body);
     let errors = parsed.errors;
     let password_hash = if errors.is_empty() { hash_password(parsed.value).await? } else { None };
-    db.write(Box::new(move |c| {
+    db.write_retrying(Box::new(move |c| {
+        let (mut errors, password_hash) = (errors.clone(), password_hash.clone());
         Box::pin(async move {
-            let mut errors = errors;
             let current = store::contacts::load_state(c, tenant_id, id).await?.ok_or(AppError::NotFound)?;
             match &current.fields.email {
                 None => errors.add("email", "The contact must have an email to get a portal login."),

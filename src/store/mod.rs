@@ -69,6 +69,12 @@ impl dyn Conn + '_ {
 /// A unit of work run inside one transaction; the transaction commits when it returns `Ok`.
 pub type Work<T, E> = Box<dyn for<'c> FnOnce(&'c mut dyn Conn) -> BoxFuture<'c, Result<T, E>> + Send>;
 
+/// Work that may be run more than once: on PostgreSQL, a write transaction that loses a race with
+/// another process (deadlock, a unique index taken by a concurrent commit) is rolled back and run
+/// again from the start. Clone what the closure captures into each run's future.
+pub type RetryWork<T, E> =
+    Box<dyn for<'c> Fn(&'c mut dyn Conn) -> BoxFuture<'c, Result<T, E>> + Send + Sync>;
+
 /// The configured database: the backend is chosen from the URL scheme.
 #[derive(Clone)]
 pub enum Database {
@@ -129,6 +135,19 @@ impl Database {
         match self {
             Database::Sqlite(db) => db.write(work).await,
             Database::Postgres(db) => db.run(work, false).await,
+        }
+    }
+
+    /// Like [`Database::write`], but on PostgreSQL the work is run again (in a new transaction)
+    /// when it lost a race with a concurrent transaction; on SQLite writes never race.
+    pub async fn write_retrying<T, E>(&self, work: RetryWork<T, E>) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        match self {
+            Database::Sqlite(db) => db.write(Box::new(move |c| work(c))).await,
+            Database::Postgres(db) => db.run_retrying(work).await,
         }
     }
 

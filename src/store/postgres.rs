@@ -1,14 +1,36 @@
 //! PostgreSQL backend: tokio-postgres connections from a deadpool pool.
 //!
-//! Statements are the same `$N` text as on SQLite. Parameters are converted using the types
-//! PostgreSQL inferred when preparing, so a NULL or an integer flag binds correctly to any column.
+//! Statements are the same `$N` text as on SQLite. They are sent as *unnamed* statements with
+//! explicitly typed parameters (`query_typed`: parse, bind and execute in one round trip), never as
+//! named prepared statements: that keeps the server usable behind a pooler in transaction mode
+//! (PgBouncer before 1.21 cannot carry named statements between clients at all). Integers bind as
+//! `bigint`, reals as `double precision`, text as `text`, and NULL as `unknown`, so PostgreSQL
+//! infers the type of a NULL from the column it goes into.
+//!
+//! Everything that spans statements is transaction-scoped, again for transaction pooling: the
+//! statement timeout is `SET LOCAL` at `BEGIN`, and the migration lock is an advisory *transaction*
+//! lock.
+//!
+//! Several Rolodex processes may share one database. Writes run at READ COMMITTED and lock the rows
+//! they read-modify-write (`SELECT ... FOR UPDATE` in the repositories). A write that loses a race
+//! in a way PostgreSQL reports — deadlock, serialization failure, or a unique index taken by a
+//! transaction that committed meanwhile — is rolled back and run again from the start when it was
+//! submitted as retryable work ([`PgDb::run_retrying`]). Reads run at REPEATABLE READ, READ ONLY:
+//! one snapshot for the whole read, as on SQLite.
+//!
+//! Outages: a connection that fails is never handed out again; acquiring one waits at most
+//! [`CONNECT_TIMEOUT`], and each round trip at most the statement timeout plus
+//! [`ROUND_TRIP_MARGIN`]. Every such failure is [`StoreError::Unavailable`] (503). Nothing needs a
+//! restart when the database comes back: new connections are made on demand.
 
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use rand::Rng;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 
-use super::{Conn, DbOptions, Dialect, Row, StoreError, Value, Work};
+use super::{Conn, DbOptions, Dialect, RetryWork, Row, StoreError, Value, Work};
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
@@ -18,34 +40,45 @@ const MIGRATIONS: &[(i64, &str)] = &[
 /// Serialises concurrent migrations from several instances starting at once.
 const MIGRATION_LOCK: i64 = 0x0052_6f6c_6f64_6578; // "Rolodex"
 
-fn map_err(e: tokio_postgres::Error) -> StoreError {
-    if let Some(db) = e.as_db_error()
-        && db.code() == &tokio_postgres::error::SqlState::UNIQUE_VIOLATION
-    {
-        return StoreError::UniqueViolation;
-    }
-    if e.is_closed() || e.as_db_error().is_none() {
-        return StoreError::Unavailable(e.to_string());
-    }
-    StoreError::Postgres(e)
+/// Longest wait for a connection: to open a new one, or for a busy pool to hand one back.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A round trip may take the statement timeout plus this before the connection is given up on
+/// (the server enforces the statement timeout itself; this catches a server that stopped answering).
+pub const ROUND_TRIP_MARGIN: Duration = Duration::from_secs(2);
+
+/// How often a retryable write is attempted in all, by the kind of failure.
+const MAX_ATTEMPTS_CONFLICT: u32 = 8; // deadlock, serialization failure
+const MAX_ATTEMPTS_UNIQUE: u32 = 3; // a unique index taken by a concurrent commit
+
+fn is_unavailable_state(code: &SqlState) -> bool {
+    let c = code.code();
+    // 08: connection exceptions (PgBouncer reports its own trouble reaching the server so too);
+    // 57P01-57P03: shutdown / not yet accepting; 53300: too many connections; 57014: query
+    // canceled, which is what the statement timeout raises.
+    c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03" | "53300" | "57014")
 }
 
-fn bind(value: &Value, ty: &Type) -> Box<dyn ToSql + Sync + Send> {
-    match (value, ty) {
-        (Value::Null, &Type::INT2) => Box::new(None::<i16>),
-        (Value::Null, &Type::INT4) => Box::new(None::<i32>),
-        (Value::Null, &Type::INT8) => Box::new(None::<i64>),
-        (Value::Null, &Type::FLOAT4 | &Type::FLOAT8) => Box::new(None::<f64>),
-        (Value::Null, &Type::BOOL) => Box::new(None::<bool>),
-        (Value::Null, _) => Box::new(None::<String>),
-        (Value::Int(v), &Type::INT2) => Box::new(*v as i16),
-        (Value::Int(v), &Type::INT4) => Box::new(*v as i32),
-        (Value::Int(v), &Type::BOOL) => Box::new(*v != 0),
-        (Value::Int(v), &Type::FLOAT4 | &Type::FLOAT8) => Box::new(*v as f64),
-        (Value::Int(v), &Type::TEXT | &Type::VARCHAR) => Box::new(v.to_string()),
-        (Value::Int(v), _) => Box::new(*v),
-        (Value::Real(v), _) => Box::new(*v),
-        (Value::Text(v), _) => Box::new(v.clone()),
+fn map_err(e: tokio_postgres::Error) -> StoreError {
+    match e.as_db_error() {
+        Some(db) if db.code() == &SqlState::UNIQUE_VIOLATION => StoreError::UniqueViolation,
+        Some(db) if is_unavailable_state(db.code()) => StoreError::Unavailable(db.message().to_owned()),
+        Some(_) => StoreError::Postgres(e),
+        // No server error: the connection broke, timed out or closed.
+        None => StoreError::Unavailable(e.to_string()),
+    }
+}
+
+/// The NULL parameter: with the declared type `unknown`, PostgreSQL takes the type from the context.
+const NULL: &Option<&str> = &None;
+
+/// A parameter as sent, with its declared type (see the module documentation).
+fn param(value: &Value) -> (&(dyn ToSql + Sync), Type) {
+    match value {
+        Value::Null => (NULL, Type::UNKNOWN),
+        Value::Int(v) => (v, Type::INT8),
+        Value::Real(v) => (v, Type::FLOAT8),
+        Value::Text(v) => (v, Type::TEXT),
     }
 }
 
@@ -67,23 +100,104 @@ fn decode(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
     Ok(Row(values))
 }
 
+/// One pooled connection, used inside a transaction opened by [`PgDb`].
+///
+/// If it is dropped while its transaction is still open (the request's future was dropped, e.g.
+/// because the client went away) or after it failed, it is taken out of the pool and closed, so
+/// the server rolls the transaction back and no later request inherits it.
 pub struct PgConn {
-    client: deadpool_postgres::Object,
+    client: Option<Object>,
+    /// Client-side limit on one round trip; `None` when statements may run forever.
+    round_trip: Option<Duration>,
+    /// Inside `BEGIN` .. `COMMIT`/`ROLLBACK`.
+    in_transaction: bool,
+    /// The connection failed (I/O, timeout); it must not go back to the pool.
+    broken: bool,
+    /// The SQLSTATE of the last statement that failed in this transaction.
+    last_error: Option<SqlState>,
 }
 
 impl PgConn {
-    async fn params(
-        &self,
-        sql: &str,
-        params: &[Value],
-    ) -> Result<(tokio_postgres::Statement, Vec<Box<dyn ToSql + Sync + Send>>), StoreError> {
-        let statement = self.client.prepare_cached(sql).await.map_err(map_err)?;
-        let bound = params
-            .iter()
-            .zip(statement.params())
-            .map(|(v, ty)| bind(v, ty))
-            .collect();
-        Ok((statement, bound))
+    fn new(client: Object, round_trip: Option<Duration>) -> Self {
+        Self { client: Some(client), round_trip, in_transaction: false, broken: false, last_error: None }
+    }
+
+    fn client(&self) -> Result<&Object, StoreError> {
+        self.client.as_ref().ok_or_else(|| StoreError::Unavailable("the connection was discarded".into()))
+    }
+
+    /// Records the outcome of one round trip: the failure kind for retries, and whether the
+    /// connection is still usable.
+    fn settle<R>(
+        &mut self,
+        outcome: Result<Result<R, tokio_postgres::Error>, tokio::time::error::Elapsed>,
+    ) -> Result<R, StoreError> {
+        match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => {
+                self.last_error = e.code().cloned();
+                let mapped = map_err(e);
+                if matches!(mapped, StoreError::Unavailable(_)) {
+                    self.broken = true;
+                }
+                Err(mapped)
+            }
+            Err(_) => {
+                self.broken = true;
+                Err(StoreError::Unavailable("the database did not answer in time".into()))
+            }
+        }
+    }
+
+    async fn timed<F, R>(round_trip: Option<Duration>, fut: F) -> Result<Result<R, tokio_postgres::Error>, tokio::time::error::Elapsed>
+    where
+        F: Future<Output = Result<R, tokio_postgres::Error>>,
+    {
+        match round_trip {
+            Some(limit) => tokio::time::timeout(limit, fut).await,
+            None => Ok(fut.await),
+        }
+    }
+
+    /// Runs statements without parameters (simple query protocol).
+    async fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        let outcome = Self::timed(self.round_trip, self.client()?.batch_execute(sql)).await;
+        self.settle(outcome)
+    }
+
+    /// Whether the transaction failed in a way that running it again may cure.
+    fn retry_limit(&self) -> Option<u32> {
+        match self.last_error.as_ref()? {
+            c if *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::T_R_SERIALIZATION_FAILURE => {
+                Some(MAX_ATTEMPTS_CONFLICT)
+            }
+            c if *c == SqlState::UNIQUE_VIOLATION => Some(MAX_ATTEMPTS_UNIQUE),
+            _ => None,
+        }
+    }
+
+    async fn commit(&mut self) -> Result<(), StoreError> {
+        let result = self.batch("COMMIT").await;
+        // Whatever happened, the transaction is over (a failed COMMIT rolls back).
+        self.in_transaction = self.broken;
+        result
+    }
+
+    async fn rollback(&mut self) {
+        if self.batch("ROLLBACK").await.is_ok() {
+            self.in_transaction = false;
+        }
+    }
+}
+
+impl Drop for PgConn {
+    fn drop(&mut self) {
+        if (self.in_transaction || self.broken)
+            && let Some(client) = self.client.take()
+        {
+            // Detach from the pool; dropping the client closes the connection.
+            drop(Object::take(client));
+        }
     }
 }
 
@@ -94,109 +208,159 @@ impl Conn for PgConn {
     }
 
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
-        let (statement, bound) = self.params(sql, params).await?;
-        let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|b| b.as_ref() as _).collect();
-        let rows = self.client.query(&statement, &refs).await.map_err(map_err)?;
+        let refs: Vec<(&(dyn ToSql + Sync), Type)> = params.iter().map(param).collect();
+        let outcome = Self::timed(self.round_trip, self.client()?.query_typed(sql, &refs)).await;
+        let rows = self.settle(outcome)?;
         rows.iter().map(decode).collect()
     }
 
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
-        let (statement, bound) = self.params(sql, params).await?;
-        let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|b| b.as_ref() as _).collect();
-        self.client.execute(&statement, &refs).await.map_err(map_err)
+        let refs: Vec<(&(dyn ToSql + Sync), Type)> = params.iter().map(param).collect();
+        let outcome = Self::timed(self.round_trip, self.client()?.execute_typed(sql, &refs)).await;
+        self.settle(outcome)
     }
 }
 
 #[derive(Clone)]
 pub struct PgDb {
     pool: Pool,
-    acquire_timeout: Duration,
+    statement_timeout_ms: u64,
 }
 
 impl PgDb {
+    /// Connects (lazily: the pool opens connections on demand) and migrates.
     pub async fn open(url: &str, options: &DbOptions) -> Result<Self, StoreError> {
         let mut config: tokio_postgres::Config =
             url.parse().map_err(|e| StoreError::UnsupportedUrl(format!("{url}: {e}")))?;
-        config.connect_timeout(Duration::from_secs(5));
-        config.options(format!("-c statement_timeout={}", options.statement_timeout_ms));
-        let manager = Manager::from_config(
-            config,
-            tokio_postgres::NoTls,
-            ManagerConfig { recycling_method: RecyclingMethod::Fast },
-        );
+        config.connect_timeout(CONNECT_TIMEOUT);
+        config.keepalives(true);
+        config.keepalives_idle(Duration::from_secs(30));
+        if config.get_application_name().is_none() {
+            config.application_name("rolodex");
+        }
+        let manager =
+            Manager::from_config(config, tokio_postgres::NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(options.pool_size.max(1) as usize)
             .runtime(deadpool_postgres::Runtime::Tokio1)
-            .create_timeout(Some(Duration::from_secs(5)))
-            .wait_timeout(Some(Duration::from_secs(5)))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .wait_timeout(Some(CONNECT_TIMEOUT))
+            .recycle_timeout(Some(CONNECT_TIMEOUT))
             .build()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let db = Self { pool, acquire_timeout: Duration::from_secs(5) };
+        let db = Self { pool, statement_timeout_ms: options.statement_timeout_ms };
         db.migrate().await?;
         Ok(db)
     }
 
-    async fn conn(&self) -> Result<PgConn, StoreError> {
-        let client = tokio::time::timeout(self.acquire_timeout, self.pool.get())
+    fn round_trip(&self) -> Option<Duration> {
+        (self.statement_timeout_ms > 0).then(|| Duration::from_millis(self.statement_timeout_ms) + ROUND_TRIP_MARGIN)
+    }
+
+    async fn acquire(&self) -> Result<PgConn, StoreError> {
+        let client = tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_millis(500), self.pool.get())
             .await
-            .map_err(|_| StoreError::Unavailable("timed out waiting for a connection".into()))?
+            .map_err(|_| StoreError::Unavailable("timed out waiting for a database connection".into()))?
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(PgConn { client })
+        Ok(PgConn::new(client, self.round_trip()))
+    }
+
+    /// A connection with an open transaction. A pooled connection that turns out to be dead (the
+    /// server restarted since it was last used) is dropped and another one tried.
+    async fn begin(&self, read_only: bool) -> Result<PgConn, StoreError> {
+        let mode = if read_only { "ISOLATION LEVEL REPEATABLE READ READ ONLY" } else { "ISOLATION LEVEL READ COMMITTED" };
+        let sql = format!("BEGIN {mode}; SET LOCAL statement_timeout = {}", self.statement_timeout_ms);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let mut conn = self.acquire().await?;
+            conn.in_transaction = true;
+            match conn.batch(&sql).await {
+                Ok(()) => return Ok(conn),
+                Err(StoreError::Unavailable(_)) if conn.broken && attempts < 3 => continue,
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        let conn = self.conn().await?;
-        let c = &conn.client;
-        c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).await.map_err(map_err)?;
-        let result = async {
-            c.batch_execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
-            )
-            .await
-            .map_err(map_err)?;
-            for (version, sql) in MIGRATIONS {
-                let applied = c
-                    .query_opt("SELECT 1 FROM schema_migrations WHERE version = $1", &[version])
-                    .await
-                    .map_err(map_err)?
-                    .is_some();
-                if applied {
-                    continue;
-                }
-                let script = format!(
-                    "BEGIN; {sql}; INSERT INTO schema_migrations (version, applied_at) VALUES ({version}, {}); COMMIT;",
-                    super::now_seconds()
-                );
-                if let Err(e) = c.batch_execute(&script).await {
-                    let _ = c.batch_execute("ROLLBACK").await;
-                    return Err(StoreError::Migration(format!("version {version}: {e}")));
-                }
+        let mut conn = self.acquire().await?;
+        conn.in_transaction = true;
+        // One transaction, with a transaction-level lock: correct through a transaction pooler.
+        conn.batch(&format!(
+            "BEGIN; SET LOCAL statement_timeout = 0; SELECT pg_advisory_xact_lock({MIGRATION_LOCK}); \
+             CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)"
+        ))
+        .await?;
+        let applied: Vec<i64> = conn
+            .query("SELECT version FROM schema_migrations", &[])
+            .await?
+            .iter()
+            .map(|r| r.int(0))
+            .collect::<Result<_, _>>()?;
+        for (version, sql) in MIGRATIONS {
+            if applied.contains(version) {
+                continue;
             }
-            Ok(())
+            conn.batch(sql).await.map_err(|e| StoreError::Migration(format!("version {version}: {e}")))?;
+            conn.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                &[Value::Int(*version), Value::Int(super::now_seconds())],
+            )
+            .await?;
         }
-        .await;
-        let _ = c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).await;
-        result
+        conn.commit().await
     }
 
+    /// Runs `work` once in a transaction.
     pub async fn run<T, E>(&self, work: Work<T, E>, read_only: bool) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        let mut conn = self.conn().await?;
-        let begin = if read_only { "BEGIN READ ONLY" } else { "BEGIN" };
-        conn.client.batch_execute(begin).await.map_err(map_err)?;
-        let result = work(&mut conn).await;
-        match result {
+        let mut conn = self.begin(read_only).await?;
+        match work(&mut conn).await {
             Ok(value) => {
-                conn.client.batch_execute("COMMIT").await.map_err(map_err)?;
+                conn.commit().await?;
                 Ok(value)
             }
             Err(e) => {
-                // If the rollback fails the connection is broken; the pool discards it on recycle.
-                let _ = conn.client.batch_execute("ROLLBACK").await;
+                conn.rollback().await;
                 Err(e)
+            }
+        }
+    }
+
+    /// Runs `work` in a write transaction, again from the start (a fresh transaction, so it sees
+    /// what the winner committed) when it lost a race that PostgreSQL reported.
+    pub async fn run_retrying<T, E>(&self, work: RetryWork<T, E>) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut conn = self.begin(false).await?;
+            let (result, limit) = match work(&mut conn).await {
+                Ok(value) => match conn.commit().await {
+                    Ok(()) => return Ok(value),
+                    Err(e) => (Err(E::from(e)), conn.retry_limit()),
+                },
+                Err(e) => {
+                    let limit = conn.retry_limit();
+                    conn.rollback().await;
+                    (Err(e), limit)
+                }
+            };
+            match limit {
+                Some(max) if attempt < max => {
+                    drop(conn);
+                    tracing::debug!(attempt, "retrying a transaction that lost a race");
+                    let pause = rand::thread_rng().gen_range(1..=10u64) * u64::from(attempt);
+                    tokio::time::sleep(Duration::from_millis(pause)).await;
+                }
+                _ => return result,
             }
         }
     }
