@@ -34,7 +34,10 @@ use super::{Conn, DbOptions, Dialect, RetryWork, Row, StoreError, Value, Work};
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
-    (2, include_str!("../../migrations/postgres/0002_companies.sql")),
+    (
+        2,
+        include_str!("../../migrations/postgres/0002_companies.sql"),
+    ),
 ];
 
 /// Serialises concurrent migrations from several instances starting at once.
@@ -62,7 +65,9 @@ fn is_unavailable_state(code: &SqlState) -> bool {
 fn map_err(e: tokio_postgres::Error) -> StoreError {
     match e.as_db_error() {
         Some(db) if db.code() == &SqlState::UNIQUE_VIOLATION => StoreError::UniqueViolation,
-        Some(db) if is_unavailable_state(db.code()) => StoreError::Unavailable(db.message().to_owned()),
+        Some(db) if is_unavailable_state(db.code()) => {
+            StoreError::Unavailable(db.message().to_owned())
+        }
         Some(_) => StoreError::Postgres(e),
         // No server error: the connection broke, timed out or closed.
         None => StoreError::Unavailable(e.to_string()),
@@ -88,12 +93,30 @@ fn decode(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
         let d = |e: tokio_postgres::Error| StoreError::Decode(format!("column {i}: {e}"));
         let value = match *column.type_() {
             Type::INT8 => row.try_get::<_, Option<i64>>(i).map_err(d)?.map(Value::Int),
-            Type::INT4 => row.try_get::<_, Option<i32>>(i).map_err(d)?.map(|v| Value::Int(v.into())),
-            Type::INT2 => row.try_get::<_, Option<i16>>(i).map_err(d)?.map(|v| Value::Int(v.into())),
-            Type::BOOL => row.try_get::<_, Option<bool>>(i).map_err(d)?.map(Value::from),
-            Type::FLOAT8 => row.try_get::<_, Option<f64>>(i).map_err(d)?.map(Value::Real),
-            Type::FLOAT4 => row.try_get::<_, Option<f32>>(i).map_err(d)?.map(|v| Value::Real(v.into())),
-            _ => row.try_get::<_, Option<String>>(i).map_err(d)?.map(Value::Text),
+            Type::INT4 => row
+                .try_get::<_, Option<i32>>(i)
+                .map_err(d)?
+                .map(|v| Value::Int(v.into())),
+            Type::INT2 => row
+                .try_get::<_, Option<i16>>(i)
+                .map_err(d)?
+                .map(|v| Value::Int(v.into())),
+            Type::BOOL => row
+                .try_get::<_, Option<bool>>(i)
+                .map_err(d)?
+                .map(Value::from),
+            Type::FLOAT8 => row
+                .try_get::<_, Option<f64>>(i)
+                .map_err(d)?
+                .map(Value::Real),
+            Type::FLOAT4 => row
+                .try_get::<_, Option<f32>>(i)
+                .map_err(d)?
+                .map(|v| Value::Real(v.into())),
+            _ => row
+                .try_get::<_, Option<String>>(i)
+                .map_err(d)?
+                .map(Value::Text),
         };
         values.push(value.unwrap_or(Value::Null));
     }
@@ -119,11 +142,19 @@ pub struct PgConn {
 
 impl PgConn {
     fn new(client: Object, round_trip: Option<Duration>) -> Self {
-        Self { client: Some(client), round_trip, in_transaction: false, broken: false, last_error: None }
+        Self {
+            client: Some(client),
+            round_trip,
+            in_transaction: false,
+            broken: false,
+            last_error: None,
+        }
     }
 
     fn client(&self) -> Result<&Object, StoreError> {
-        self.client.as_ref().ok_or_else(|| StoreError::Unavailable("the connection was discarded".into()))
+        self.client
+            .as_ref()
+            .ok_or_else(|| StoreError::Unavailable("the connection was discarded".into()))
     }
 
     /// Records the outcome of one round trip: the failure kind for retries, and whether the
@@ -144,12 +175,17 @@ impl PgConn {
             }
             Err(_) => {
                 self.broken = true;
-                Err(StoreError::Unavailable("the database did not answer in time".into()))
+                Err(StoreError::Unavailable(
+                    "the database did not answer in time".into(),
+                ))
             }
         }
     }
 
-    async fn timed<F, R>(round_trip: Option<Duration>, fut: F) -> Result<Result<R, tokio_postgres::Error>, tokio::time::error::Elapsed>
+    async fn timed<F, R>(
+        round_trip: Option<Duration>,
+        fut: F,
+    ) -> Result<Result<R, tokio_postgres::Error>, tokio::time::error::Elapsed>
     where
         F: Future<Output = Result<R, tokio_postgres::Error>>,
     {
@@ -168,7 +204,9 @@ impl PgConn {
     /// Whether the transaction failed in a way that running it again may cure.
     fn retry_limit(&self) -> Option<u32> {
         match self.last_error.as_ref()? {
-            c if *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::T_R_SERIALIZATION_FAILURE => {
+            c if *c == SqlState::T_R_DEADLOCK_DETECTED
+                || *c == SqlState::T_R_SERIALIZATION_FAILURE =>
+            {
                 Some(MAX_ATTEMPTS_CONFLICT)
             }
             c if *c == SqlState::UNIQUE_VIOLATION => Some(MAX_ATTEMPTS_UNIQUE),
@@ -230,16 +268,22 @@ pub struct PgDb {
 impl PgDb {
     /// Connects (lazily: the pool opens connections on demand) and migrates.
     pub async fn open(url: &str, options: &DbOptions) -> Result<Self, StoreError> {
-        let mut config: tokio_postgres::Config =
-            url.parse().map_err(|e| StoreError::UnsupportedUrl(format!("{url}: {e}")))?;
+        let mut config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::UnsupportedUrl(format!("{url}: {e}")))?;
         config.connect_timeout(CONNECT_TIMEOUT);
         config.keepalives(true);
         config.keepalives_idle(Duration::from_secs(30));
         if config.get_application_name().is_none() {
             config.application_name("rolodex");
         }
-        let manager =
-            Manager::from_config(config, tokio_postgres::NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let manager = Manager::from_config(
+            config,
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
         let pool = Pool::builder(manager)
             .max_size(options.pool_size.max(1) as usize)
             .runtime(deadpool_postgres::Runtime::Tokio1)
@@ -248,28 +292,42 @@ impl PgDb {
             .recycle_timeout(Some(CONNECT_TIMEOUT))
             .build()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let db = Self { pool, statement_timeout_ms: options.statement_timeout_ms };
+        let db = Self {
+            pool,
+            statement_timeout_ms: options.statement_timeout_ms,
+        };
         db.migrate().await?;
         Ok(db)
     }
 
     fn round_trip(&self) -> Option<Duration> {
-        (self.statement_timeout_ms > 0).then(|| Duration::from_millis(self.statement_timeout_ms) + ROUND_TRIP_MARGIN)
+        (self.statement_timeout_ms > 0)
+            .then(|| Duration::from_millis(self.statement_timeout_ms) + ROUND_TRIP_MARGIN)
     }
 
     async fn acquire(&self) -> Result<PgConn, StoreError> {
-        let client = tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_millis(500), self.pool.get())
-            .await
-            .map_err(|_| StoreError::Unavailable("timed out waiting for a database connection".into()))?
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let client = tokio::time::timeout(
+            CONNECT_TIMEOUT + Duration::from_millis(500),
+            self.pool.get(),
+        )
+        .await
+        .map_err(|_| StoreError::Unavailable("timed out waiting for a database connection".into()))?
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         Ok(PgConn::new(client, self.round_trip()))
     }
 
     /// A connection with an open transaction. A pooled connection that turns out to be dead (the
     /// server restarted since it was last used) is dropped and another one tried.
     async fn begin(&self, read_only: bool) -> Result<PgConn, StoreError> {
-        let mode = if read_only { "ISOLATION LEVEL REPEATABLE READ READ ONLY" } else { "ISOLATION LEVEL READ COMMITTED" };
-        let sql = format!("BEGIN {mode}; SET LOCAL statement_timeout = {}", self.statement_timeout_ms);
+        let mode = if read_only {
+            "ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        } else {
+            "ISOLATION LEVEL READ COMMITTED"
+        };
+        let sql = format!(
+            "BEGIN {mode}; SET LOCAL statement_timeout = {}",
+            self.statement_timeout_ms
+        );
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -302,7 +360,9 @@ impl PgDb {
             if applied.contains(version) {
                 continue;
             }
-            conn.batch(sql).await.map_err(|e| StoreError::Migration(format!("version {version}: {e}")))?;
+            conn.batch(sql)
+                .await
+                .map_err(|e| StoreError::Migration(format!("version {version}: {e}")))?;
             conn.execute(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
                 &[Value::Int(*version), Value::Int(super::now_seconds())],
