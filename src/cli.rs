@@ -1,4 +1,4 @@
-//! The `rolodex` command line: `serve`, `migrate`, `tokens`.
+//! The `rolodex` command line: `serve`, `migrate`, `tokens`, `copy`.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -12,7 +12,11 @@ use crate::service::tokens::{self, TokenChecker};
 use crate::store::{Database, DbOptions};
 
 #[derive(Parser, Debug)]
-#[command(name = "rolodex", version, about = "A self-hosted server for the Luminous Contacts & Companies API")]
+#[command(
+    name = "rolodex",
+    version,
+    about = "A self-hosted server for the Luminous Contacts & Companies API"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -21,7 +25,11 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct DatabaseArgs {
     /// Database URL: sqlite://PATH (created if missing) or postgres://USER@HOST/DB
-    #[arg(long, env = "ROLODEX_DATABASE_URL", default_value = "sqlite://rolodex.db")]
+    #[arg(
+        long,
+        env = "ROLODEX_DATABASE_URL",
+        default_value = "sqlite://rolodex.db"
+    )]
     database: String,
     /// Most database connections (PostgreSQL) or concurrent readers (SQLite)
     #[arg(long, env = "ROLODEX_POOL_SIZE", default_value_t = 16)]
@@ -33,7 +41,10 @@ pub struct DatabaseArgs {
 
 impl DatabaseArgs {
     async fn open(&self) -> anyhow::Result<Database> {
-        let options = DbOptions { pool_size: self.pool_size, statement_timeout_ms: self.statement_timeout_ms };
+        let options = DbOptions {
+            pool_size: self.pool_size,
+            statement_timeout_ms: self.statement_timeout_ms,
+        };
         Database::open(&self.database, &options)
             .await
             .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact(&self.database)))
@@ -68,6 +79,25 @@ enum Command {
     Migrate {
         #[command(flatten)]
         db: DatabaseArgs,
+    },
+    /// Copy a whole database (every tenant, token and record, ids and timestamps kept) to another
+    /// one, e.g. from SQLite to PostgreSQL or back; then verify the row counts
+    Copy {
+        /// Source database URL (sqlite://PATH or postgres://...)
+        #[arg(long)]
+        from: String,
+        /// Target database URL; created and migrated if needed, and must be empty
+        #[arg(long)]
+        to: String,
+        /// Delete everything in a non-empty target first instead of refusing
+        #[arg(long)]
+        overwrite: bool,
+        /// Rows per write transaction
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=2000))]
+        batch_size: u32,
+        /// No progress bar
+        #[arg(long)]
+        quiet: bool,
     },
     /// Manage API tokens
     Tokens {
@@ -125,20 +155,36 @@ pub async fn main() -> ExitCode {
 fn valid_slug(slug: &str) -> bool {
     !slug.is_empty()
         && slug.len() <= 63
-        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Serve { db, listen, body_limit } => serve(db, listen, body_limit).await,
+        Command::Serve {
+            db,
+            listen,
+            body_limit,
+        } => serve(db, listen, body_limit).await,
         Command::Migrate { db } => {
             db.open().await?;
             println!("migrated {}", redact(&db.database));
             Ok(())
         }
+        Command::Copy {
+            from,
+            to,
+            overwrite,
+            batch_size,
+            quiet,
+        } => copy(&from, &to, overwrite, batch_size, quiet).await,
         Command::Tokens { command } => match command {
             TokensCommand::Create { tenant, name, db } => {
-                anyhow::ensure!(valid_slug(&tenant), "invalid tenant slug {tenant:?}: use a-z, 0-9 and -");
+                anyhow::ensure!(
+                    valid_slug(&tenant),
+                    "invalid tenant slug {tenant:?}: use a-z, 0-9 and -"
+                );
                 let database = db.open().await?;
                 let (id, token) = tokens::create(&database, &tenant, name).await?;
                 println!("created token {id} for tenant {tenant}; it is shown only once:");
@@ -147,23 +193,74 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
             TokensCommand::List { tenant, db } => {
                 let database = db.open().await?;
-                println!("{:<6} {:<20} {:<20} {:<10} {:<20} STATUS", "ID", "TENANT", "NAME", "PREFIX", "CREATED");
+                println!(
+                    "{:<6} {:<20} {:<20} {:<10} {:<20} STATUS",
+                    "ID", "TENANT", "NAME", "PREFIX", "CREATED"
+                );
                 for t in tokens::list(&database, tenant).await? {
                     let created = crate::domain::Timestamp(t.created_at).rfc3339();
-                    let status = if t.revoked_at.is_some() { "revoked" } else { "active" };
+                    let status = if t.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    };
                     let name = t.name.unwrap_or_default();
-                    println!("{:<6} {:<20} {:<20} {:<10} {:<20} {status}", t.id, t.tenant_slug, name, t.prefix, created);
+                    println!(
+                        "{:<6} {:<20} {:<20} {:<10} {:<20} {status}",
+                        t.id, t.tenant_slug, name, t.prefix, created
+                    );
                 }
                 Ok(())
             }
             TokensCommand::Revoke { id, db } => {
                 let database = db.open().await?;
-                anyhow::ensure!(tokens::revoke(&database, id).await?, "no active token with id {id}");
+                anyhow::ensure!(
+                    tokens::revoke(&database, id).await?,
+                    "no active token with id {id}"
+                );
                 println!("revoked token {id}");
                 Ok(())
             }
         },
     }
+}
+
+async fn copy(
+    from: &str,
+    to: &str,
+    overwrite: bool,
+    batch_size: u32,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    if from.trim_end_matches('/') == to.trim_end_matches('/') {
+        return Err(crate::copy::CopyError::SameDatabase.into());
+    }
+    let open = |url: &str| {
+        let url = url.to_owned();
+        async move {
+            Database::open(&url, &DbOptions::default())
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact(&url)))
+        }
+    };
+    let source = open(from).await?;
+    let target = open(to).await?;
+    let options = crate::copy::CopyOptions {
+        overwrite,
+        batch_size: batch_size as usize,
+        progress: !quiet,
+    };
+    let report = crate::copy::copy(&source, &target, &options).await?;
+    for (table, rows) in &report.tables {
+        println!("{table:<24} {rows:>10} rows");
+    }
+    println!(
+        "copied {} rows from {} to {}; row counts verified",
+        report.total(),
+        redact(from),
+        redact(to)
+    );
+    Ok(())
 }
 
 async fn serve(db: DatabaseArgs, listen: SocketAddr, body_limit: usize) -> anyhow::Result<()> {
@@ -172,13 +269,21 @@ async fn serve(db: DatabaseArgs, listen: SocketAddr, body_limit: usize) -> anyho
         println!("created tenant demo with an API token (shown only once):");
         println!("{token}");
     }
-    let listener = TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let local = listener.local_addr()?;
-    let state = AppState { db: database, tokens: TokenChecker::default(), body_limit };
+    let state = AppState {
+        db: database,
+        tokens: TokenChecker::default(),
+        body_limit,
+    };
     let app = http::router(state);
     println!("rolodex listening on http://{local}");
     tracing::info!(address = %local, database = %redact(&db.database), "listening");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     tracing::info!("stopped");
     Ok(())
 }
