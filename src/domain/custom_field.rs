@@ -438,7 +438,7 @@ mod tests {
             json!("yesterday"),
             json!(20240101),
         ] {
-            assert_eq!(check(&d, bad).1, false);
+            assert!(!check(&d, bad).1);
         }
     }
 
