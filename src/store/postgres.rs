@@ -214,6 +214,11 @@ impl PgConn {
         }
     }
 
+    /// The socket is gone (the server or a proxy closed it).
+    fn is_closed(&self) -> bool {
+        self.client.as_ref().is_none_or(|c| c.is_closed())
+    }
+
     async fn commit(&mut self) -> Result<(), StoreError> {
         let result = self.batch("COMMIT").await;
         // Whatever happened, the transaction is over (a failed COMMIT rolls back).
@@ -335,7 +340,8 @@ impl PgDb {
             conn.in_transaction = true;
             match conn.batch(&sql).await {
                 Ok(()) => return Ok(conn),
-                Err(StoreError::Unavailable(_)) if conn.broken && attempts < 3 => continue,
+                // Only a connection found closed: retrying after a timeout would double the wait.
+                Err(StoreError::Unavailable(_)) if conn.is_closed() && attempts < 3 => continue,
                 Err(e) => return Err(e),
             }
         }
