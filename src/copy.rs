@@ -84,6 +84,9 @@ const NOT_COPIED: &[&str] = &["schema_migrations"];
 /// first, then set once every row of the table exists.
 const DEFERRED_REFERENCES: &[(&str, &str)] = &[("companies", "parent_company_id")];
 
+/// A row's key values and the deferred references (column index, value) to set on it afterwards.
+type Fixup = (Vec<Value>, Vec<(usize, Value)>);
+
 #[derive(Debug, thiserror::Error)]
 pub enum CopyError {
     #[error("{0}")]
@@ -325,7 +328,7 @@ async fn copy_table(
     let mut last: Option<Vec<Value>> = None;
     let mut copied = 0u64;
     // (key values, deferred column values) of rows whose deferred references are set afterwards.
-    let mut fixups: Vec<(Vec<Value>, Vec<(usize, Value)>)> = Vec::new();
+    let mut fixups: Vec<Fixup> = Vec::new();
     loop {
         let (condition, params) = match &last {
             None => ("1 = 1".to_owned(), Vec::new()),

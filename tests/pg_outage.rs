@@ -135,7 +135,10 @@ async fn assert_fast_503(api: &Api, path: &str, write: bool, limit: Duration) {
         api.get(path).await
     };
     let took = started.elapsed();
-    eprintln!("{path} (write: {write}) answered {} in {took:?}", reply.status);
+    eprintln!(
+        "{path} (write: {write}) answered {} in {took:?}",
+        reply.status
+    );
     assert_eq!(reply.status, 503, "{path}: {reply:#?}");
     assert!(
         reply.body["message"]
@@ -179,15 +182,13 @@ async fn requests_fail_fast_with_503_while_the_database_is_away_and_service_resu
     };
     let db = TestDb::new();
     let token = create_token(db.url(), "acme", None);
-    let mut proxy = Proxy::start(
-        &server
-            .replace("postgres://", "")
-            .rsplit('@')
-            .next()
-            .unwrap_or("127.0.0.1:5432")
-            .to_owned(),
-    )
-    .await;
+    let parsed = url::Url::parse(&server).expect("ROLODEX_TEST_POSTGRES is a URL");
+    let upstream = format!(
+        "{}:{}",
+        parsed.host_str().unwrap_or("127.0.0.1"),
+        parsed.port().unwrap_or(5432)
+    );
+    let mut proxy = Proxy::start(&upstream).await;
     let mut process = serve(
         &db,
         &proxy.url_for(db.url()),
