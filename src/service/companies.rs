@@ -197,6 +197,7 @@ pub async fn update(
 pub async fn delete(db: &Database, tenant_id: i64, id: i64) -> AppResult<()> {
     db.write(Box::new(move |c| {
         Box::pin(async move {
+            store::companies::lock_linked_contacts(c, tenant_id, id).await?;
             store::companies::load(c, tenant_id, id)
                 .await?
                 .ok_or(AppError::NotFound)?;

@@ -398,6 +398,26 @@ pub async fn ancestors(c: &mut dyn Conn, tenant_id: i64, id: i64) -> Result<Vec<
     }
 }
 
+/// On PostgreSQL, locks the contacts linked to the company (in id order) for the transaction.
+/// Contact updates lock their contact before touching a company, so a company delete takes the
+/// same order — contacts, then the company — and the two cannot deadlock.
+pub async fn lock_linked_contacts(
+    c: &mut dyn Conn,
+    tenant_id: i64,
+    id: i64,
+) -> Result<(), StoreError> {
+    if c.dialect() != Dialect::Postgres {
+        return Ok(());
+    }
+    c.query(
+        "SELECT c.id FROM contacts c WHERE c.tenant_id = $1 AND c.id IN \
+         (SELECT lk.contact_id FROM contact_companies lk WHERE lk.company_id = $2) ORDER BY c.id FOR UPDATE",
+        &[tenant_id.into(), id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
 /// How many contacts of the tenant are linked to this company and to no other.
 pub async fn sole_company_contacts(
     c: &mut dyn Conn,
