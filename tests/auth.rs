@@ -293,3 +293,111 @@ async fn login_emails_are_unique_per_tenant_only() {
         .await;
     assert_eq!(g["has_portal_login"], json!(true));
 }
+
+#[tokio::test]
+async fn host_with_port_is_matched_by_slug() {
+    let s = TestServer::start().await;
+    let token = s.token.clone();
+    for (host, want) in [
+        ("acme.api.example.com:8080", 200),
+        ("globex.api.example.com:8080", 401),
+        ("acme.api.joinluminous.com", 200),
+    ] {
+        let r = s
+            .request(
+                Method::GET,
+                "/contacts",
+                Some(&token),
+                None,
+                None,
+                &[("Host", host)],
+            )
+            .await;
+        assert_eq!(r.status, want, "host {host}: {r:#?}");
+    }
+}
+
+#[tokio::test]
+async fn token_of_the_host_tenant_works_on_its_host() {
+    let s = TestServer::start().await;
+    let globex = s.token("globex");
+    let r = s
+        .request(
+            Method::GET,
+            "/contacts",
+            Some(&globex),
+            None,
+            None,
+            &[("Host", "globex.api.example.com")],
+        )
+        .await;
+    r.expect(200);
+    let r = s
+        .request(
+            Method::GET,
+            "/contacts",
+            Some(&globex),
+            None,
+            None,
+            &[("Host", "acme.api.example.com")],
+        )
+        .await;
+    assert_401(&r);
+}
+
+#[tokio::test]
+async fn other_tenants_contact_looks_like_a_missing_one_even_with_a_bad_body() {
+    let s = TestServer::start().await;
+    let globex = s.token("globex");
+    let c = s.quick_contact("Alice").await;
+    let id: i64 = cid(&c).parse().unwrap();
+    let bad = json!({"first_name": "", "email": "nope"});
+    let theirs = s.post_as(&format!("/contacts/{id}"), &globex, &bad).await;
+    let missing = s
+        .post_as(&format!("/contacts/{}", id + 1000), &globex, &bad)
+        .await;
+    assert_eq!(theirs.status, missing.status, "{theirs:#?} vs {missing:#?}");
+    assert_eq!(theirs.body, missing.body);
+}
+
+#[tokio::test]
+async fn a_tenant_cannot_move_its_contact_into_another_tenants_login_space() {
+    // Login emails of another tenant never conflict, also on update and password endpoints.
+    let s = TestServer::start().await;
+    let globex = s.token("globex");
+    let theirs = s.create_company_as(&globex, "Globex").await;
+    s.create_contact_as(
+        &globex,
+        json!({"first_name": "G", "company_id": theirs, "email": "x@example.com", "password": "password-g"}),
+    )
+    .await;
+    let c = s.quick_contact("A").await;
+    let r = s
+        .post(
+            &format!("/contacts/{}", cid(&c)),
+            &json!({"email": "X@example.com", "password": "password-a"}),
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(r.data()["has_portal_login"], json!(true));
+}
+
+#[tokio::test]
+async fn auth_headers_on_every_401() {
+    let s = TestServer::start().await;
+    let r = s
+        .request(Method::DELETE, "/contacts/1", Some("nope"), None, None, &[])
+        .await;
+    assert_401(&r);
+    let r = s
+        .request(
+            Method::POST,
+            "/contacts/1/password",
+            None,
+            Some(b"{}".to_vec()),
+            Some("application/json"),
+            &[],
+        )
+        .await;
+    assert_401(&r);
+}

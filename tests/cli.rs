@@ -360,10 +360,77 @@ fn port_in_use_fails() {
 
 #[tokio::test]
 async fn in_flight_request_finishes_on_sigterm() {
+    use std::io::{Read, Write};
+
     let db = TestDb::new();
     let token = create_token(db.url(), "acme", None);
     let mut p = ServeProcess::spawn(&db, &[], &[]);
-    // A password request does a slow hash; send several and signal while they run.
+    let co = client()
+        .post(format!("{}{API}/companies", p.base))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Acme"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["data"]["id"]
+        .clone();
+    // Send the headers and half of the body, signal, then send the rest: the request is in
+    // flight while the server shuts down, and must still be answered.
+    let body = json!({"first_name": "InFlight", "company_id": co}).to_string();
+    let (first, second) = body.split_at(body.len() / 2);
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", p.port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    write!(
+        stream,
+        "POST {API}/contacts HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{first}",
+        body.len()
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    p.signal("TERM");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stream.write_all(second.as_bytes()).unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    assert!(
+        response.starts_with("HTTP/1.1 201"),
+        "in-flight request not answered: {response:?}"
+    );
+    let status = p.wait_timeout(Duration::from_secs(15)).expect("exited");
+    assert_eq!(status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn stdout_carries_only_the_listening_line() {
+    let db = TestDb::new();
+    let token = create_token(db.url(), "acme", None);
+    let p = ServeProcess::spawn(&db, &[], &[]);
+    assert_eq!(
+        p.stdout_before_listening.len(),
+        1,
+        "{:?}",
+        p.stdout_before_listening
+    );
+    for _ in 0..3 {
+        assert_eq!(contacts_status(&p.base, &token).await, 200);
+    }
+    assert_eq!(contacts_status(&p.base, "bad-token-value").await, 401);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let later: Vec<String> = p.rest.try_iter().collect();
+    assert!(later.is_empty(), "more stdout: {later:?}");
+}
+
+#[tokio::test]
+async fn passwords_and_tokens_are_never_logged() {
+    let db = TestDb::new();
+    let token = create_token(db.url(), "acme", None);
+    let mut p = ServeProcess::spawn(&db, &[], &[]);
     let c = client();
     let co = c
         .post(format!("{}{API}/companies", p.base))
@@ -376,27 +443,160 @@ async fn in_flight_request_finishes_on_sigterm() {
         .await
         .unwrap()["data"]["id"]
         .clone();
-    let base = p.base.clone();
-    let handle = tokio::spawn(async move {
-        client()
-            .post(format!("{base}{API}/contacts"))
-            .bearer_auth(&token)
-            .json(&json!({
-                "first_name": "A", "company_id": co, "email": "a@example.com",
-                "password": "password-long", "junk": "x".repeat(500_000)
-            }))
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-    });
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    p.signal("TERM");
-    let res = handle.await.unwrap();
-    let status = p.wait_timeout(Duration::from_secs(15)).expect("exited");
-    assert_eq!(status.code(), Some(0));
-    // Either the request was in flight (and answered 201) or it arrived after the listener
-    // closed (connection refused); it must never be cut off half-way.
-    if let Ok(code) = res {
-        assert_eq!(code, 201);
+    let password = "Sup3r-Secret-Passw0rd-XYZ";
+    let r = c
+        .post(format!("{}{API}/contacts", p.base))
+        .bearer_auth(&token)
+        .json(&json!({
+            "first_name": "A", "company_id": co, "email": "a@example.com", "password": password
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let body = r.text().await.unwrap();
+    assert!(!body.contains(password));
+    // A failing request too (validation error carrying the password).
+    let r = c
+        .post(format!("{}{API}/contacts", p.base))
+        .bearer_auth(&token)
+        .json(&json!({"first_name": "", "company_id": co, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(!r.text().await.unwrap().contains(password));
+    p.stop();
+    let logs = p.stderr();
+    assert!(!logs.contains(password), "password in logs:\n{logs}");
+    assert!(!logs.contains(&token), "token in logs:\n{logs}");
+}
+
+#[tokio::test]
+async fn body_limit_is_configurable() {
+    let db = TestDb::new();
+    let token = create_token(db.url(), "acme", None);
+    let p = ServeProcess::spawn(&db, &["--body-limit", "2000"], &[]);
+    let c = client();
+    let small = json!({"name": "x".repeat(100)});
+    let r = c
+        .post(format!("{}{API}/companies", p.base))
+        .bearer_auth(&token)
+        .json(&small)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let big = json!({"name": "Big", "junk": "x".repeat(3000)});
+    let r = c
+        .post(format!("{}{API}/companies", p.base))
+        .bearer_auth(&token)
+        .json(&big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 413);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(body["message"].is_string());
+}
+
+#[test]
+fn invalid_listen_address_fails() {
+    let db = TestDb::new();
+    create_token(db.url(), "acme", None);
+    let out = cli(&[
+        "serve",
+        "--database",
+        db.url(),
+        "--listen",
+        "not-an-address",
+    ]);
+    assert!(!out.status.success());
+    assert!(!stderr_of(&out).trim().is_empty());
+    assert!(!stdout_of(&out).contains("rolodex listening on"));
+}
+
+#[test]
+fn tokens_commands_reject_bad_arguments() {
+    let db = TestDb::new();
+    for args in [
+        vec!["tokens", "create", "--database", db.url()],
+        vec!["tokens", "revoke", "abc", "--database", db.url()],
+        vec!["tokens", "revoke", "--database", db.url()],
+    ] {
+        let out = cli(&args);
+        assert!(!out.status.success(), "{args:?} succeeded");
     }
+}
+
+#[tokio::test]
+async fn migrate_then_serve() {
+    let db = TestDb::new();
+    let out = cli(&["migrate", "--database", db.url()]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let token = create_token(db.url(), "acme", None);
+    let p = ServeProcess::spawn(&db, &[], &[]);
+    assert_eq!(contacts_status(&p.base, &token).await, 200);
+}
+
+/// Everything the database holds, as text: the SQLite files (and server logs) in the test's
+/// directory, or a `pg_dump` of the PostgreSQL database.
+fn database_contents(db: &TestDb) -> String {
+    if db.is_postgres() {
+        let out = Command::new("pg_dump")
+            .arg("--data-only")
+            .arg(db.url())
+            .output()
+            .expect("run pg_dump");
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        return stdout_of(&out);
+    }
+    let mut all = String::new();
+    for entry in std::fs::read_dir(db.dir()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        all.push_str(&String::from_utf8_lossy(&bytes));
+    }
+    all
+}
+
+#[tokio::test]
+async fn secrets_are_stored_only_as_hashes() {
+    let db = TestDb::new();
+    let token = create_token(db.url(), "acme", None);
+    let mut p = ServeProcess::spawn(&db, &[], &[]);
+    let c = client();
+    let co = c
+        .post(format!("{}{API}/companies", p.base))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Acme"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["data"]["id"]
+        .clone();
+    let password = "Plain-Text-Password-4711";
+    let r = c
+        .post(format!("{}{API}/contacts", p.base))
+        .bearer_auth(&token)
+        .json(&json!({
+            "first_name": "A", "company_id": co, "email": "a@example.com", "password": password
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    p.stop();
+    let contents = database_contents(&db);
+    assert!(
+        contents.contains("a@example.com"),
+        "dump does not show the data"
+    );
+    assert!(!contents.contains(password), "password stored in clear");
+    assert!(!contents.contains(&token), "token stored in clear");
+    assert!(
+        contents.contains("$argon2id$"),
+        "password hash is not argon2id"
+    );
 }

@@ -390,6 +390,7 @@ async fn integer_fields_reject_other_values() {
         json!([1]),
         json!({"id": 1}),
         json!(-1),
+        json!(0),
         json!("1x"),
     ] {
         let r = s
@@ -769,13 +770,9 @@ async fn password_requires_email_in_the_same_body() {
 async fn password_length_is_8_to_255() {
     let s = TestServer::start().await;
     let co = s.create_company("Acme").await;
-    for (i, bad) in [
-        json!("1234567"),
-        json!("p".repeat(256)),
-        json!(12345678),
-    ]
-    .into_iter()
-    .enumerate()
+    for (i, bad) in [json!("1234567"), json!("p".repeat(256)), json!(12345678)]
+        .into_iter()
+        .enumerate()
     {
         let r = s
             .post(
@@ -916,4 +913,81 @@ async fn full_name_joins_first_and_last_name() {
         )
         .await;
     assert_eq!(c["full_name"], json!("Mary Ann van Dyke"));
+}
+
+#[tokio::test]
+async fn is_primary_with_company_ids_applies_to_the_first_company_only() {
+    let s = TestServer::start().await;
+    let a = s.create_company("A").await;
+    let b = s.create_company("B").await;
+    let primary_of_b = s
+        .create_contact(json!({"first_name": "PB", "company_id": b, "is_primary": true}))
+        .await;
+    let c = s
+        .create_contact(json!({"first_name": "C", "company_ids": [a, b], "is_primary": true}))
+        .await;
+    assert_eq!(c["companies"][0]["is_primary"], json!(true));
+    assert_eq!(c["companies"][1]["is_primary"], json!(false));
+    assert_eq!(
+        s.contact(&cid(&primary_of_b)).await["is_primary"],
+        json!(true)
+    );
+}
+
+#[tokio::test]
+async fn email_of_255_characters_is_accepted() {
+    let s = TestServer::start().await;
+    let co = s.create_company("Acme").await;
+    let email = format!(
+        "{}@{}.{}.{}.com",
+        "a".repeat(64),
+        "b".repeat(63),
+        "c".repeat(63),
+        "d".repeat(58)
+    );
+    assert_eq!(email.chars().count(), 255);
+    let c = s
+        .create_contact(json!({"first_name": "A", "company_id": co, "email": email}))
+        .await;
+    assert_eq!(c["email"], json!(email));
+}
+
+#[tokio::test]
+async fn tag_names_keep_unicode_and_max_255_characters() {
+    let s = TestServer::start().await;
+    let co = s.create_company("Acme").await;
+    let long = "ß".repeat(255);
+    let c = s
+        .create_contact(json!({"first_name": "A", "company_id": co, "tags": [long, "café"]}))
+        .await;
+    assert_eq!(c["tags"].as_array().unwrap().len(), 2);
+    assert!(tag_names(&c).contains(&"café".to_string()));
+    assert!(tag_names(&c).contains(&long));
+}
+
+#[tokio::test]
+async fn tag_reuse_is_case_insensitive_beyond_ascii() {
+    let s = TestServer::start().await;
+    let co = s.create_company("Acme").await;
+    let a = s
+        .create_contact(json!({"first_name": "A", "company_id": co, "tags": ["ÉTÉ"]}))
+        .await;
+    let b = s
+        .create_contact(json!({"first_name": "B", "company_id": co, "tags": ["été"]}))
+        .await;
+    assert_eq!(tag_names(&b), vec!["ÉTÉ"]);
+    assert_eq!(a["tags"][0]["id"], b["tags"][0]["id"]);
+}
+
+#[tokio::test]
+async fn unicode_white_space_is_trimmed() {
+    let s = TestServer::start().await;
+    let co = s.create_company("Acme").await;
+    let c = s
+        .create_contact(json!({
+            "first_name": "\u{00A0}Ann\u{2003}", "last_name": "\u{3000}", "company_id": co
+        }))
+        .await;
+    assert_eq!(c["first_name"], json!("Ann"));
+    assert_eq!(c["last_name"], serde_json::Value::Null);
 }

@@ -544,6 +544,10 @@ async fn wrong_value_type_is_422() {
         .await;
     f.check_422("updated_at[lt]=2023-01-01T25:00:00Z", &["updated_at[lt]"])
         .await;
+    f.check_422("created_at[eq]=2023-02-30", &["created_at[eq]"])
+        .await;
+    f.check_422("created_at[gte]=2023-03-15T14:30:00", &["created_at[gte]"])
+        .await;
 }
 
 #[tokio::test]
@@ -667,4 +671,111 @@ async fn bad_sort_is_422_on_sort() {
         let r = s.get(&format!("/contacts?{q}")).await;
         assert_422(&r, &["sort"]);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Negations, joins, compatibility
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn negations_are_the_complement_including_nulls() {
+    let f = fixture().await;
+    // c4 has no last name: it does not equal, is not in, and does not contain "Smith".
+    f.check("last_name[neq]=Smith", &[2, 4]).await;
+    f.check("last_name[notin]=Smith,Jones", &[4]).await;
+    f.check("last_name[notcontains]=mit", &[2, 4]).await;
+    f.check("email[neq]=bob@test.org", &[1, 2, 4]).await;
+}
+
+#[tokio::test]
+async fn multi_valued_joins_do_not_duplicate_rows() {
+    let f = fixture().await;
+    // c2 carries both tags and is linked to both companies: listed once, counted once.
+    f.check("tag[in]=vip,new", &[1, 2, 4]).await;
+    f.check("company.name[contains]=a", &[1, 2, 3, 4]).await;
+    f.check(
+        &format!("company_id[in]={},{}", f.alpha, f.beta),
+        &[1, 2, 3, 4],
+    )
+    .await;
+    f.check(
+        "tag[set]&company.name[contains]=a&sort=first_name:desc",
+        &[2, 4, 1],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn full_name_filter_uses_the_joined_name() {
+    let f = fixture().await;
+    f.check(&format!("full_name[contains]={}", enc("e S")), &[1])
+        .await;
+    f.check(
+        &format!("full_name[in]={}", enc("Bob Smith,Carol")),
+        &[3, 4],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn email_in_filter() {
+    let f = fixture().await;
+    f.check("email[in]=bob@test.org,alice@example.com", &[1, 3])
+        .await;
+    f.check("email[notin]=bob@test.org", &[1, 2, 4]).await;
+}
+
+#[tokio::test]
+async fn luminous_client_default_paging_is_accepted() {
+    let f = fixture().await;
+    let r = f.s.get("/contacts?page=1&per_page=50").await;
+    r.expect(200);
+    assert_eq!(r.body["meta"], meta(1, json!(1), 1, 50, json!(4), 4));
+}
+
+#[tokio::test]
+async fn filters_only_see_the_own_tenant() {
+    let f = fixture().await;
+    let globex = f.s.token("globex");
+    let co = f.s.create_company_as(&globex, "Alpha").await;
+    let g =
+        f.s.create_contact_as(
+            &globex,
+            json!({"first_name": "Alice", "last_name": "Smith", "company_id": co, "tags": ["vip"]}),
+        )
+        .await;
+    f.check("first_name=Alice", &[1]).await;
+    f.check("tag=vip", &[1, 2]).await;
+    f.check("company.name=Alpha", &[1, 2]).await;
+    let r =
+        f.s.get_as("/contacts?tag=vip&company.name=Alpha", &globex)
+            .await;
+    r.expect(200);
+    assert_eq!(ids(r.data()), vec![cid(&g)]);
+    assert_eq!(r.body["meta"]["total"], json!(1));
+}
+
+#[tokio::test]
+async fn is_primary_filter_uses_the_primary_link_only() {
+    let s = TestServer::start().await;
+    let a = s.create_company("A").await;
+    let b = s.create_company("B").await;
+    // Primary contact of B, but B is not this contact's primary company.
+    let x = s
+        .create_contact(json!({"first_name": "X", "company_id": b, "is_primary": true}))
+        .await;
+    let r = s
+        .post(
+            &format!("/contacts/{}", cid(&x)),
+            &json!({"company_ids": [a, b]}),
+        )
+        .await;
+    r.expect(200);
+    // Still primary company B (it stays primary when in the set).
+    assert_eq!(r.data()["company_id"], json!(b.to_string()));
+    let y = s
+        .create_contact(json!({"first_name": "Y", "company_ids": [a, b]}))
+        .await;
+    assert_eq!(s.list_ids("is_primary=true").await, vec![cid(&x)]);
+    assert_eq!(s.list_ids("is_primary=false").await, vec![cid(&y)]);
 }

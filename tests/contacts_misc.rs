@@ -311,3 +311,49 @@ async fn contact_shows_its_company_names() {
     assert_eq!(c["company"]["name"], json!("Old Name"));
     assert_eq!(c["companies"][0]["name"], json!("Old Name"));
 }
+
+#[tokio::test]
+async fn delete_keeps_the_tenants_tags() {
+    let s = TestServer::start().await;
+    let co = s.create_company("Acme").await;
+    let a = s
+        .create_contact(json!({"first_name": "A", "company_id": co, "tags": ["keep"]}))
+        .await;
+    s.delete(&path(&a)).await.expect(204);
+    let r = s.get("/contacts?tag=keep").await;
+    r.expect(200);
+    assert_eq!(r.body["meta"]["total"], json!(0));
+    // The tag itself stays in the tenant: a new contact reuses it (id and spelling).
+    let b = s
+        .create_contact(json!({"first_name": "B", "company_id": co, "tags": ["KEEP"]}))
+        .await;
+    assert_eq!(b["tags"][0]["id"], a["tags"][0]["id"]);
+    assert_eq!(tag_names(&b), vec!["keep"]);
+}
+
+#[tokio::test]
+async fn company_with_bad_id_is_404() {
+    let s = TestServer::start().await;
+    let co = s.create_company("Acme").await;
+    for id in [
+        "abc".to_string(),
+        "99999999999999999999".to_string(),
+        (co + 100).to_string(),
+    ] {
+        assert_error(&s.get(&format!("/companies/{id}")).await, 404);
+    }
+}
+
+#[tokio::test]
+async fn password_endpoints_with_bad_ids_are_404() {
+    let s = TestServer::start().await;
+    for p in PASSWORD_PATHS {
+        let r = s
+            .post(
+                &format!("/contacts/abc/{p}"),
+                &json!({"password": "12345678"}),
+            )
+            .await;
+        assert_error(&r, 404);
+    }
+}

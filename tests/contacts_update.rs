@@ -645,3 +645,256 @@ async fn validation_errors_are_all_reported_on_update() {
         ],
     );
 }
+
+#[tokio::test]
+async fn changing_the_case_of_the_own_login_email_is_not_a_conflict() {
+    let s = TestServer::start().await;
+    let co = s.create_company("Acme").await;
+    let a = s
+        .create_contact(json!({
+            "first_name": "A", "company_id": co, "email": "me@example.com", "password": "password-a"
+        }))
+        .await;
+    let r = s.post(&path(&a), &json!({"email": "ME@Example.com"})).await;
+    r.expect(200);
+    assert_eq!(r.data()["email"], json!("ME@Example.com"));
+    let r = s
+        .post(
+            &path(&a),
+            &json!({"email": "me@example.com", "password": "password-new"}),
+        )
+        .await;
+    r.expect(200);
+}
+
+#[tokio::test]
+async fn password_with_an_email_taken_by_another_login_is_422() {
+    let s = TestServer::start().await;
+    let co = s.create_company("Acme").await;
+    s.create_contact(json!({
+        "first_name": "A", "company_id": co, "email": "a@example.com", "password": "password-a"
+    }))
+    .await;
+    // New email in the same body.
+    let b = s
+        .create_contact(json!({"first_name": "B", "company_id": co}))
+        .await;
+    let r = s
+        .post(
+            &path(&b),
+            &json!({"email": "a@EXAMPLE.com", "password": "password-b"}),
+        )
+        .await;
+    assert_422(&r, &["email"]);
+    assert_eq!(s.contact(&cid(&b)).await, b);
+    // Stored email.
+    let c = s
+        .create_contact(json!({"first_name": "C", "company_id": co, "email": "A@example.com"}))
+        .await;
+    let r = s
+        .post(
+            &path(&c),
+            &json!({"password": "password-c", "last_name": "Z"}),
+        )
+        .await;
+    assert_422(&r, &["email"]);
+    assert_eq!(s.contact(&cid(&c)).await, c);
+}
+
+#[tokio::test]
+async fn is_primary_with_a_move_clears_the_new_companys_primary() {
+    let f = fixture().await;
+    let other = f
+        .s
+        .create_contact(json!({"first_name": "Other", "company_id": f.gamma, "is_primary": true}))
+        .await;
+    let r =
+        f.s.post(
+            &path(&f.c),
+            &json!({"company_id": f.gamma, "is_primary": true}),
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(r.data()["is_primary"], json!(true));
+    assert_eq!(r.data()["companies"][0]["id"], json!(f.gamma));
+    assert_eq!(f.s.contact(&cid(&other)).await["is_primary"], json!(false));
+}
+
+#[tokio::test]
+async fn same_company_ids_are_a_noop() {
+    let f = fixture().await;
+    sleep_secs(1.1).await;
+    let r =
+        f.s.post(&path(&f.c), &json!({"company_ids": [f.alpha, f.beta]}))
+            .await;
+    r.expect(200);
+    assert_eq!(*r.data(), f.c);
+}
+
+#[tokio::test]
+async fn reordered_company_ids_are_a_noop() {
+    let f = fixture().await;
+    sleep_secs(1.1).await;
+    let r =
+        f.s.post(&path(&f.c), &json!({"company_ids": [f.beta, f.alpha]}))
+            .await;
+    r.expect(200);
+    assert_eq!(*r.data(), f.c);
+}
+
+#[tokio::test]
+async fn link_changes_move_updated_at() {
+    let f = fixture().await;
+    sleep_secs(1.1).await;
+    let r =
+        f.s.post(&path(&f.c), &json!({"company_ids": [f.alpha]}))
+            .await;
+    r.expect(200);
+    let before = f.c["updated_at"].as_str().unwrap();
+    assert!(r.data()["updated_at"].as_str().unwrap() > before);
+    assert_eq!(company_ids(r.data()), vec![f.alpha]);
+}
+
+#[tokio::test]
+async fn flag_change_moves_updated_at() {
+    let f = fixture().await;
+    sleep_secs(1.1).await;
+    let r =
+        f.s.post(&path(&f.c), &json!({"receive_purchase_order_pdf": true}))
+            .await;
+    r.expect(200);
+    assert!(r.data()["updated_at"].as_str().unwrap() > f.c["updated_at"].as_str().unwrap());
+}
+
+#[tokio::test]
+async fn moving_keeps_the_other_links_flags_and_order() {
+    let s = TestServer::start().await;
+    let a = s.create_company("A").await;
+    let b = s.create_company("B").await;
+    let c = s.create_company("C").await;
+    let d = s.create_company("D").await;
+    let x = s
+        .create_contact(json!({"first_name": "X", "company_ids": [a, c, b]}))
+        .await;
+    assert_eq!(company_ids(&x), vec![a, c, b]);
+    let r = s.post(&path(&x), &json!({"company_id": d})).await;
+    r.expect(200);
+    assert_eq!(company_ids(r.data()), vec![d, c, b]);
+    // company_ids: the kept primary first, then the others in link order.
+    let r = s.post(&path(&x), &json!({"company_ids": [b, a, d]})).await;
+    r.expect(200);
+    assert_eq!(r.data()["company_id"], json!(d.to_string()));
+    let got = company_ids(r.data());
+    assert_eq!(got[0], d);
+    assert_eq!(got.len(), 3);
+    assert!(got.contains(&a) && got.contains(&b));
+}
+
+#[tokio::test]
+async fn update_body_over_one_mib_is_413_and_changes_nothing() {
+    let f = fixture().await;
+    let r =
+        f.s.post(
+            &path(&f.c),
+            &json!({"last_name": "Big", "junk": "z".repeat(1024 * 1024 + 1)}),
+        )
+        .await;
+    assert_error(&r, 413);
+    assert_eq!(f.s.contact(&cid(&f.c)).await, f.c);
+}
+
+#[tokio::test]
+async fn failed_update_rolls_back_tags_and_primary_changes() {
+    let s = TestServer::start().await;
+    let co = s.create_company("Acme").await;
+    let primary = s
+        .create_contact(json!({"first_name": "P", "company_id": co, "is_primary": true}))
+        .await;
+    s.create_contact(json!({
+        "first_name": "L", "company_id": co, "email": "login@example.com", "password": "password-l"
+    }))
+    .await;
+    let b = s
+        .create_contact(json!({
+            "first_name": "B", "company_id": co, "email": "b@example.com", "password": "password-b"
+        }))
+        .await;
+    let r = s
+        .post(
+            &path(&b),
+            &json!({"is_primary": true, "tags": ["brand-new"], "email": "LOGIN@example.com"}),
+        )
+        .await;
+    assert_422(&r, &["email"]);
+    assert_eq!(s.contact(&cid(&b)).await, b);
+    assert_eq!(s.contact(&cid(&primary)).await, primary);
+    let c = s
+        .create_contact(json!({"first_name": "C", "company_id": co, "tags": ["BRAND-NEW"]}))
+        .await;
+    assert_eq!(
+        tag_names(&c),
+        vec!["BRAND-NEW"],
+        "tag leaked from a failed update"
+    );
+}
+
+#[tokio::test]
+async fn email_and_password_together_move_the_login() {
+    let s = TestServer::start().await;
+    let co = s.create_company("Acme").await;
+    let a = s
+        .create_contact(json!({
+            "first_name": "A", "company_id": co, "email": "old@example.com", "password": "password-a"
+        }))
+        .await;
+    s.post(
+        &path(&a),
+        &json!({"email": "new@example.com", "password": "password-a2"}),
+    )
+    .await
+    .expect(200);
+    let b = s
+        .create_contact(json!({
+            "first_name": "B", "company_id": co, "email": "old@example.com", "password": "password-b"
+        }))
+        .await;
+    assert_eq!(b["has_portal_login"], json!(true));
+    let r = s
+        .post(
+            "/contacts",
+            &json!({
+                "first_name": "C", "company_id": co, "email": "new@example.com", "password": "password-c"
+            }),
+        )
+        .await;
+    assert_422(&r, &["email"]);
+}
+
+#[tokio::test]
+async fn unicode_login_emails_conflict_case_insensitively() {
+    let s = TestServer::start().await;
+    let co = s.create_company("Acme").await;
+    let r = s
+        .post(
+            "/contacts",
+            &json!({
+                "first_name": "A", "company_id": co, "email": "élodie@example.com", "password": "password-a"
+            }),
+        )
+        .await;
+    if r.status == 422 {
+        // Non-ASCII local parts rejected as invalid syntax: nothing more to check.
+        assert_422(&r, &["email"]);
+        return;
+    }
+    r.expect(201);
+    let r = s
+        .post(
+            "/contacts",
+            &json!({
+                "first_name": "B", "company_id": co, "email": "ÉLODIE@EXAMPLE.COM", "password": "password-b"
+            }),
+        )
+        .await;
+    assert_422(&r, &["email"]);
+}

@@ -99,11 +99,7 @@ async fn many_validation_errors_use_the_plural_suffix() {
 #[tokio::test]
 async fn invalid_json_is_400() {
     let s = TestServer::start().await;
-    for body in [
-        &b"{not json"[..],
-        b"{\"first_name\": \"A\",}",
-        b"\xff\xfe",
-    ] {
+    for body in [&b"{not json"[..], b"{\"first_name\": \"A\",}", b"\xff\xfe"] {
         let r = post_raw(&s, "/contacts", body, Some("application/json")).await;
         assert_error(&r, 400);
     }
@@ -287,4 +283,37 @@ async fn failed_update_changes_nothing() {
         .await;
     assert_422(&r, &["phone_1"]);
     assert_eq!(s.contact(&cid(&c)).await, c);
+}
+
+#[tokio::test]
+async fn unknown_path_outside_the_api_is_404_json() {
+    let s = TestServer::start().await;
+    let r = s
+        .raw_request(Method::GET, "/nope", None, None, None, &[])
+        .await;
+    assert_error(&r, 404);
+}
+
+#[tokio::test]
+async fn password_endpoints_only_take_post() {
+    let s = TestServer::start().await;
+    let c = s.quick_contact("A").await;
+    let token = s.token.clone();
+    for m in [Method::PUT, Method::PATCH, Method::DELETE] {
+        let r = s
+            .request(
+                m.clone(),
+                &format!("/contacts/{}/b2b-portal-password", cid(&c)),
+                Some(&token),
+                Some(br#"{"password":"12345678"}"#.to_vec()),
+                Some("application/json"),
+                &[],
+            )
+            .await;
+        assert_error(&r, 405);
+        assert!(
+            r.header("allow").unwrap_or_default().contains("POST"),
+            "{r:#?}"
+        );
+    }
 }

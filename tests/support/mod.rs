@@ -410,6 +410,28 @@ impl Resp {
     }
 }
 
+async fn send_request(req: reqwest::RequestBuilder, what: &str) -> Resp {
+    let resp = req
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{what} failed: {e:?}"));
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let bytes = resp.bytes().await.expect("read body");
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let body = if text.trim().is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.clone()))
+    };
+    Resp {
+        status,
+        headers,
+        text,
+        body,
+    }
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
@@ -487,25 +509,26 @@ impl TestServer {
         if let Some(body) = body {
             req = req.body(body);
         }
-        let resp = req
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path} failed: {e:?}"));
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let bytes = resp.bytes().await.expect("read body");
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let body = if text.trim().is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.clone()))
-        };
-        Resp {
-            status,
-            headers,
-            text,
-            body,
+        send_request(req, &format!("{method} {path}")).await
+    }
+
+    /// Sends JSON requests (method, API path, body) with the `acme` token all at once and
+    /// returns the responses in the order given.
+    pub async fn send_many(&self, reqs: Vec<(Method, String, Option<Value>)>) -> Vec<Resp> {
+        let mut set = tokio::task::JoinSet::new();
+        for (i, (method, path, body)) in reqs.into_iter().enumerate() {
+            let mut req = self
+                .client
+                .request(method.clone(), self.api_url(&path))
+                .bearer_auth(&self.token);
+            if let Some(body) = body {
+                req = req.json(&body);
+            }
+            set.spawn(async move { (i, send_request(req, &format!("{method} {path}")).await) });
         }
+        let mut out: Vec<(usize, Resp)> = set.join_all().await;
+        out.sort_by_key(|(i, _)| *i);
+        out.into_iter().map(|(_, r)| r).collect()
     }
 
     /// A request to an API path.
