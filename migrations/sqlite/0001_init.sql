@@ -2,13 +2,13 @@
 -- Every record carries tenant_id; every lookup filters on it.
 
 CREATE TABLE tenants (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     slug        TEXT NOT NULL UNIQUE,
     created_at  INTEGER NOT NULL
 );
 
 CREATE TABLE api_tokens (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     tenant_id   INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
     name        TEXT,
     token_hash  TEXT NOT NULL UNIQUE,   -- SHA-256 of the token, hex
@@ -19,7 +19,7 @@ CREATE TABLE api_tokens (
 );
 
 CREATE TABLE client_types (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     tenant_id   INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
     name        TEXT NOT NULL,
     name_key    TEXT NOT NULL,          -- lower-cased name: types are matched case-insensitively
@@ -28,7 +28,7 @@ CREATE TABLE client_types (
 );
 
 CREATE TABLE companies (
-    id                  INTEGER PRIMARY KEY,
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
     tenant_id           INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
     status              TEXT NOT NULL DEFAULT 'active',
     name                TEXT NOT NULL,
@@ -56,7 +56,7 @@ CREATE INDEX companies_tenant_created ON companies (tenant_id, created_at);
 CREATE INDEX companies_tenant_updated ON companies (tenant_id, updated_at);
 
 CREATE TABLE contacts (
-    id                      INTEGER PRIMARY KEY,
+    id                      INTEGER PRIMARY KEY AUTOINCREMENT,
     tenant_id               INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
     status                  TEXT NOT NULL DEFAULT 'active',
     first_name              TEXT NOT NULL,
@@ -97,7 +97,7 @@ CREATE INDEX contact_companies_company ON contact_companies (company_id, contact
 CREATE UNIQUE INDEX contact_companies_one_primary ON contact_companies (company_id) WHERE is_primary = 1;
 
 CREATE TABLE tags (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     tenant_id    INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
     name         TEXT NOT NULL,
     name_key     TEXT NOT NULL,   -- lower-cased: tags are matched case-insensitively

@@ -2,7 +2,7 @@
 -- Timestamps are integer Unix seconds (UTC); booleans are 0/1.
 
 CREATE TABLE shipping_addresses (
-    id              INTEGER PRIMARY KEY,
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
     tenant_id       INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
     company_id      INTEGER NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
     first_name      TEXT,
@@ -25,7 +25,7 @@ CREATE UNIQUE INDEX shipping_addresses_one_default ON shipping_addresses (compan
 
 -- Custom-field definitions of a tenant. object_types and options are JSON text.
 CREATE TABLE custom_fields (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     tenant_id     INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
     label         TEXT NOT NULL,
     label_key     TEXT NOT NULL,   -- lower-cased: labels are unique case-insensitively

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::errors::ValidationErrors;
-use super::input::{Body, MAX_STRING, Patch, dedupe_ids, dedupe_names};
+use super::input::{Body, MAX_STRING, Patch, dedupe_ids, dedupe_names, read_integer};
 use super::{Tag, Timestamp};
 
 /// The plain fields of a contact.
@@ -93,8 +93,8 @@ pub struct Link {
 pub enum CompanyChange {
     /// `company_id`: make this the primary company, dropping the old primary link.
     Move(i64),
-    /// `company_ids`: exactly these links (deduplicated, in order).
-    Replace(Vec<i64>),
+    /// `company_ids`: exactly these links. Each id keeps its index in the request, for error paths.
+    Replace(Vec<(usize, i64)>),
 }
 
 impl CompanyChange {
@@ -102,9 +102,15 @@ impl CompanyChange {
     pub fn ids_with_paths(&self) -> Vec<(i64, String)> {
         match self {
             CompanyChange::Move(id) => vec![(*id, "company_id".to_owned())],
-            CompanyChange::Replace(ids) => {
-                ids.iter().enumerate().map(|(i, id)| (*id, format!("company_ids.{i}"))).collect()
-            }
+            CompanyChange::Replace(ids) => ids.iter().map(|(i, id)| (*id, format!("company_ids.{i}"))).collect(),
+        }
+    }
+
+    /// The requested ids without repeats, in request order; the first is the primary.
+    fn ids(&self) -> Vec<i64> {
+        match self {
+            CompanyChange::Move(id) => vec![*id],
+            CompanyChange::Replace(ids) => dedupe_ids(ids.iter().map(|(_, id)| *id).collect()),
         }
     }
 }
@@ -156,13 +162,29 @@ fn read_companies(body: &mut Body<'_>, required: bool) -> Option<CompanyChange> 
         return None;
     }
     if has_many {
-        return match body.integer_array("company_ids") {
-            Patch::Set(ids) if !ids.is_empty() => Some(CompanyChange::Replace(ids)),
-            Patch::Set(_) | Patch::Null => {
+        return match body.raw("company_ids") {
+            Some(Value::Array(items)) if !items.is_empty() => {
+                // Well-formed ids are kept even when others are not, so that unknown ones are
+                // reported in the same response.
+                let mut ids = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    let path = format!("company_ids.{i}");
+                    match read_integer(item, &path, &mut body.errors) {
+                        Patch::Set(id) => ids.push((i, id)),
+                        Patch::Null => body.error(&path, format!("The {path} field must be an integer.")),
+                        Patch::Absent => {}
+                    }
+                }
+                Some(CompanyChange::Replace(ids))
+            }
+            Some(Value::Array(_) | Value::Null) => {
                 body.error("company_ids", "The company ids field must have at least 1 item.");
                 None
             }
-            Patch::Absent => None,
+            _ => {
+                body.error("company_ids", "The company ids field must be an array.");
+                None
+            }
         };
     }
     match body.integer("company_id") {
@@ -284,16 +306,16 @@ pub struct Links {
 
 impl Links {
     /// The links a new contact gets.
-    pub fn new(change: &CompanyChange, flags: &FlagsPatch) -> Self {
-        let ids = match change {
-            CompanyChange::Move(id) => vec![*id],
-            CompanyChange::Replace(ids) => dedupe_ids(ids.clone()),
-        };
-        let primary_company_id = ids[0];
+    /// `change` must name at least one company (the parser guarantees it for valid bodies).
+    pub fn new(change: &CompanyChange, flags: &FlagsPatch) -> Option<Self> {
+        let ids = change.ids();
+        let primary_company_id = *ids.first()?;
         let mut links: Vec<Link> =
             ids.into_iter().map(|company_id| Link { company_id, flags: LinkFlags::default() }).collect();
-        flags.apply(&mut links[0].flags);
-        Self { primary_company_id, links }
+        if let Some(primary) = links.first_mut() {
+            flags.apply(&mut primary.flags);
+        }
+        Some(Self { primary_company_id, links })
     }
 
     /// Applies `company_id` / `company_ids` (§4.4) and then the flags, which act on the primary link.
@@ -309,19 +331,19 @@ impl Links {
                 }
                 next.primary_company_id = *id;
             }
-            Some(CompanyChange::Replace(ids)) => {
-                let ids = dedupe_ids(ids.clone());
-                next.links = ids
-                    .iter()
-                    .map(|id| {
-                        self.links.iter().find(|l| l.company_id == *id).copied().unwrap_or(Link {
-                            company_id: *id,
-                            flags: LinkFlags::default(),
-                        })
-                    })
-                    .collect();
-                if !ids.contains(&self.primary_company_id) {
-                    next.primary_company_id = ids[0];
+            Some(change @ CompanyChange::Replace(_)) => {
+                let ids = change.ids();
+                // Links that stay keep their place (the order linked); new ones follow in request order.
+                next.links.retain(|l| ids.contains(&l.company_id));
+                for id in &ids {
+                    if !next.links.iter().any(|l| l.company_id == *id) {
+                        next.links.push(Link { company_id: *id, flags: LinkFlags::default() });
+                    }
+                }
+                if !ids.contains(&self.primary_company_id)
+                    && let Some(first) = ids.first()
+                {
+                    next.primary_company_id = *first;
                 }
             }
         }
@@ -552,11 +574,25 @@ mod tests {
     #[test]
     fn replace_keeps_primary_when_listed_else_first() {
         let s = state(2, &[1, 2]);
-        let kept = s.links.change(Some(&CompanyChange::Replace(vec![3, 2, 3])), &FlagsPatch::default());
+        let kept = s.links.change(Some(&CompanyChange::Replace(vec![(0, 3), (1, 2), (2, 3)])), &FlagsPatch::default());
         assert_eq!(kept.primary_company_id, 2);
-        assert_eq!(ids(&kept), [3, 2]);
-        let moved = s.links.change(Some(&CompanyChange::Replace(vec![4, 5])), &FlagsPatch::default());
+        assert_eq!(ids(&kept), [2, 3]);
+        let moved = s.links.change(Some(&CompanyChange::Replace(vec![(0, 4), (1, 5)])), &FlagsPatch::default());
         assert_eq!(moved.primary_company_id, 4);
+    }
+
+    #[test]
+    fn reordering_the_same_companies_changes_nothing() {
+        let s = state(1, &[1, 2]);
+        let same = s.links.change(Some(&CompanyChange::Replace(vec![(0, 2), (1, 1)])), &FlagsPatch::default());
+        assert_eq!(same, s.links);
+    }
+
+    #[test]
+    fn malformed_company_ids_keep_the_well_formed_ones() {
+        let p = parse_create(&obj(json!({"first_name": "A", "company_ids": [5, "x", 7]})));
+        assert!(p.errors.has("company_ids.1"));
+        assert_eq!(p.value.companies, Some(CompanyChange::Replace(vec![(0, 5), (2, 7)])));
     }
 
     #[test]

@@ -238,6 +238,10 @@ pub fn read_string(v: &Value, path: &str, max: usize, errors: &mut ValidationErr
             let t = s.trim();
             if t.is_empty() {
                 Patch::Null
+            } else if t.contains('\0') {
+                // PostgreSQL cannot store NUL in text; refuse it everywhere alike.
+                errors.add(path, format!("The {} field must not contain NUL characters.", label(path)));
+                Patch::Absent
             } else if t.chars().count() > max {
                 errors.add(
                     path,

@@ -78,7 +78,8 @@ pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> 
             let Some(change) = new.companies.as_ref().filter(|_| errors.is_empty()) else {
                 return Err(AppError::Validation(errors));
             };
-            let links = Links::new(change, &new.flags);
+            let links = Links::new(change, &new.flags)
+                .ok_or_else(|| AppError::Validation(ValidationErrors::single("company_id", "The company id field is required.")))?;
             let id = store::contacts::insert(c, tenant_id, &new.fields, links.primary_company_id).await?;
             store::contacts::write_links(c, id, &links).await?;
             if !new.tags.is_empty() {
