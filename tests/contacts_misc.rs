@@ -357,3 +357,20 @@ async fn password_endpoints_with_bad_ids_are_404() {
         assert_error(&r, 404);
     }
 }
+
+#[tokio::test]
+async fn ids_of_deleted_contacts_are_never_reused() {
+    let s = TestServer::start().await;
+    let first = s.quick_contact("First").await;
+    let newest = s.quick_contact("Newest").await;
+    s.delete(&path(&newest)).await.expect(204);
+    let next = s.quick_contact("Next").await;
+    let id = |c: &serde_json::Value| cid(c).parse::<i64>().expect("numeric id");
+    assert!(
+        id(&next) > id(&newest),
+        "{} reused after deleting {}",
+        id(&next),
+        id(&newest)
+    );
+    assert!(id(&first) < id(&newest));
+}
