@@ -2,7 +2,6 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
@@ -264,6 +263,7 @@ async fn copy(
 }
 
 async fn serve(db: DatabaseArgs, listen: SocketAddr, body_limit: usize) -> anyhow::Result<()> {
+    let shutdown = shutdown_signal()?;
     let database = db.open().await?;
     if let Some(token) = tokens::ensure_demo(&database).await? {
         println!("created tenant demo with an API token (shown only once):");
@@ -282,31 +282,31 @@ async fn serve(db: DatabaseArgs, listen: SocketAddr, body_limit: usize) -> anyho
     println!("rolodex listening on http://{local}");
     tracing::info!(address = %local, database = %redact(&db.database), "listening");
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await?;
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called, not when it is
+/// first polled, so a signal that arrives right after the listening line is not lost (or fatal).
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
+        })
     }
-    // Give in-flight requests a moment; axum waits for them after this returns.
-    tokio::time::sleep(Duration::from_millis(0)).await;
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
 }
