@@ -3,11 +3,13 @@
 //! Writes go to one writer thread that owns the only read-write connection. It takes every job
 //! that is waiting, runs each inside its own SAVEPOINT (a failing job rolls back alone), and commits
 //! them all with one fsync. A job's caller hears back only after that commit, so a 2xx is always on
-//! disk (`synchronous=FULL`) while many concurrent writes share the cost of one commit.
+//! disk (`synchronous=FULL`) while many concurrent writes share the cost of one commit. Checkpoints
+//! (copying the WAL back into the database file) run on a separate thread, off the commit path.
 //!
-//! Reads run on a small pool of read-only connections on blocking threads; WAL lets them proceed
-//! while the writer commits. Repository code is async (for PostgreSQL); on SQLite its futures never
-//! wait, so they are driven to completion in place with `block_on`.
+//! Reads run on a few dedicated reader threads, each owning one read-only connection with its own
+//! page cache; WAL lets them proceed while the writer commits. Repository code is async (for
+//! PostgreSQL); on SQLite its futures never wait, so they are driven to completion in place with
+//! `block_on`.
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -15,7 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use futures::FutureExt;
 use rusqlite::types::ValueRef;
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use super::{Conn, DbOptions, Dialect, Row, StoreError, Value, Work};
 
@@ -24,7 +26,10 @@ const MAX_BATCH: usize = 256;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
-    (2, include_str!("../../migrations/sqlite/0002_companies.sql")),
+    (
+        2,
+        include_str!("../../migrations/sqlite/0002_companies.sql"),
+    ),
 ];
 
 /// One connection, used inside a transaction opened by this module.
@@ -63,13 +68,15 @@ fn to_sql(v: &Value) -> rusqlite::types::Value {
 impl SqliteConn {
     fn open(path: &Path, read_only: bool) -> Result<Self, StoreError> {
         let conn = rusqlite::Connection::open(path).map_err(map_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(map_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(map_err)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
         )
         .map_err(map_err)?;
         if read_only {
-            conn.execute_batch("PRAGMA query_only = ON;").map_err(map_err)?;
+            conn.execute_batch("PRAGMA query_only = ON;")
+                .map_err(map_err)?;
         }
         conn.set_prepared_statement_cache_capacity(256);
         Ok(Self { conn })
@@ -79,8 +86,20 @@ impl SqliteConn {
         self.conn.execute_batch(sql).map_err(map_err)
     }
 
+    /// One transaction-control statement (BEGIN, SAVEPOINT, COMMIT...), prepared once and reused.
+    fn control(&self, sql: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut s| s.execute([]))
+            .map(|_| ())
+            .map_err(map_err)
+    }
+
     fn run_query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&sqlite_sql(sql)).map_err(map_err)?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sqlite_sql(sql))
+            .map_err(map_err)?;
         let columns = stmt.column_count();
         let mut rows = stmt
             .query(rusqlite::params_from_iter(params.iter().map(to_sql)))
@@ -104,7 +123,10 @@ impl SqliteConn {
     }
 
     fn run_execute(&self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&sqlite_sql(sql)).map_err(map_err)?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sqlite_sql(sql))
+            .map_err(map_err)?;
         let changed = stmt
             .execute(rusqlite::params_from_iter(params.iter().map(to_sql)))
             .map_err(map_err)?;
@@ -117,7 +139,10 @@ impl SqliteConn {
         )?;
         for (version, sql) in MIGRATIONS {
             let applied = !self
-                .run_query("SELECT 1 FROM schema_migrations WHERE version = $1", &[Value::Int(*version)])?
+                .run_query(
+                    "SELECT 1 FROM schema_migrations WHERE version = $1",
+                    &[Value::Int(*version)],
+                )?
                 .is_empty();
             if applied {
                 continue;
@@ -160,31 +185,66 @@ impl Conn for SqliteConn {
 /// deliver its result once the commit's fate is known.
 type WriteJob = Box<dyn FnOnce(&mut SqliteConn) -> (bool, Delivery) + Send>;
 type Delivery = Box<dyn FnOnce(Option<String>) + Send>;
+/// A job for a reader thread: runs inside a read transaction and sends its own answer.
+type ReadJob = Box<dyn FnOnce(&mut SqliteConn) + Send>;
+
+/// Page cache of the writer connection, in KiB (SQLite's default is 2 MiB). Updates touch random
+/// pages of every index; a warm cache saves a `pread` per page.
+const WRITER_CACHE_KIB: i64 = 32 * 1024;
+/// Page cache of each reader connection, in KiB.
+const READER_CACHE_KIB: i64 = 8 * 1024;
+/// Most reader threads, whatever the pool size asks: more threads than cores only add memory
+/// (a connection, its cache, a malloc arena) and context switches.
+const MAX_READERS_PER_CORE: usize = 2;
+/// WAL frames after which the checkpointer forces a RESTART checkpoint (about 40 MiB of WAL).
+const WAL_RESTART_FRAMES: i64 = 10_000;
 
 #[derive(Clone)]
 pub struct SqliteDb {
-    path: Arc<PathBuf>,
     writer: mpsc::Sender<WriteJob>,
-    readers: Arc<Mutex<Vec<SqliteConn>>>,
-    reader_permits: Arc<Semaphore>,
+    readers: mpsc::UnboundedSender<ReadJob>,
 }
 
 impl SqliteDb {
-    /// Opens (creating) the file at `path`, migrates it and starts the writer thread.
+    /// Opens (creating) the file at `path`, migrates it and starts the writer, reader and
+    /// checkpointer threads.
     pub fn open(path: &str, options: &DbOptions) -> Result<Self, StoreError> {
         let path = PathBuf::from(path);
         let writer_conn = SqliteConn::open(&path, false)?;
         writer_conn.migrate()?;
+        writer_conn.batch(&format!("PRAGMA cache_size = -{WRITER_CACHE_KIB}"))?;
+
+        // Checkpoints run on their own thread so the writer never copies WAL pages back into the
+        // database (nor fsyncs the database file) while callers wait for their commit.
+        let checkpointer = SqliteConn::open(&path, false)?;
+        let (dirty_tx, dirty_rx) = std::sync::mpsc::sync_channel::<()>(1);
+        writer_conn.batch("PRAGMA wal_autocheckpoint = 0")?;
+        spawn("sqlite-checkpoint", move || {
+            checkpoint_loop(checkpointer, dirty_rx)
+        })?;
+
         let (tx, rx) = mpsc::channel::<WriteJob>(4096);
-        std::thread::Builder::new()
-            .name("sqlite-writer".into())
-            .spawn(move || writer_loop(writer_conn, rx))
-            .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
+        spawn("sqlite-writer", move || {
+            writer_loop(writer_conn, rx, dirty_tx)
+        })?;
+
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let readers = (options.pool_size.max(1) as usize)
+            .min(cores * MAX_READERS_PER_CORE)
+            .max(1);
+        let (read_tx, read_rx) = mpsc::unbounded_channel::<ReadJob>();
+        let read_rx = Arc::new(Mutex::new(read_rx));
+        for i in 0..readers {
+            let conn = SqliteConn::open(&path, true)?;
+            conn.batch(&format!("PRAGMA cache_size = -{READER_CACHE_KIB}"))?;
+            let jobs = Arc::clone(&read_rx);
+            spawn(&format!("sqlite-reader-{i}"), move || {
+                reader_loop(conn, jobs)
+            })?;
+        }
         Ok(Self {
-            path: Arc::new(path),
             writer: tx,
-            readers: Arc::new(Mutex::new(Vec::new())),
-            reader_permits: Arc::new(Semaphore::new(options.pool_size.max(1) as usize)),
+            readers: read_tx,
         })
     }
 
@@ -193,36 +253,33 @@ impl SqliteDb {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        let _permit = self
-            .reader_permits
-            .acquire()
-            .await
-            .map_err(|_| StoreError::Unavailable("reader pool closed".into()))?;
-        let pooled = self.readers.lock().ok().and_then(|mut v| v.pop());
-        let path = Arc::clone(&self.path);
-        let joined = tokio::task::spawn_blocking(move || {
-            let mut conn = match pooled {
-                Some(c) => c,
-                None => SqliteConn::open(&path, true)?,
-            };
-            conn.batch("BEGIN")?;
-            let result = AssertUnwindSafe(work(&mut conn)).catch_unwind();
-            let result = futures::executor::block_on(result);
-            // A read-only transaction has nothing to keep; ending it releases the WAL snapshot.
-            conn.batch("ROLLBACK")?;
-            Ok::<_, StoreError>((conn, result))
-        })
-        .await;
-        match joined {
-            Ok(Ok((conn, result))) => {
-                if let Ok(mut pool) = self.readers.lock() {
-                    pool.push(conn);
+        let (reply, answer) = oneshot::channel::<Result<T, E>>();
+        let job: ReadJob = Box::new(move |conn: &mut SqliteConn| {
+            let result = match conn.control("BEGIN") {
+                Err(e) => Err(E::from(e)),
+                Ok(()) => {
+                    let outcome =
+                        futures::executor::block_on(AssertUnwindSafe(work(conn)).catch_unwind());
+                    // A read-only transaction has nothing to keep; ending it releases the WAL
+                    // snapshot.
+                    let ended = conn.control("ROLLBACK");
+                    match (outcome, ended) {
+                        (Err(_), _) => {
+                            Err(E::from(StoreError::Unavailable("a read panicked".into())))
+                        }
+                        (Ok(r), Ok(())) => r,
+                        (Ok(_), Err(e)) => Err(E::from(e)),
+                    }
                 }
-                result.map_err(|_| E::from(StoreError::Unavailable("a read panicked".into())))?
-            }
-            Ok(Err(e)) => Err(E::from(e)),
-            Err(e) => Err(E::from(StoreError::Unavailable(format!("read task failed: {e}")))),
-        }
+            };
+            let _ = reply.send(result);
+        });
+        self.readers
+            .send(job)
+            .map_err(|_| StoreError::Unavailable("the readers have stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| E::from(StoreError::Unavailable("a reader dropped a job".into())))?
     }
 
     pub async fn write<T, E>(&self, work: Work<T, E>) -> Result<T, E>
@@ -240,7 +297,9 @@ impl SqliteDb {
             let ok = result.is_ok();
             let deliver: Delivery = Box::new(move |commit_error| {
                 let result = match (result, commit_error) {
-                    (Ok(_), Some(e)) => Err(E::from(StoreError::Unavailable(format!("commit failed: {e}")))),
+                    (Ok(_), Some(e)) => Err(E::from(StoreError::Unavailable(format!(
+                        "commit failed: {e}"
+                    )))),
                     (r, _) => r,
                 };
                 // The caller may have gone away (client disconnected); the write stands anyway.
@@ -258,7 +317,63 @@ impl SqliteDb {
     }
 }
 
-fn writer_loop(mut conn: SqliteConn, mut jobs: mpsc::Receiver<WriteJob>) {
+fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<(), StoreError> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(f)
+        .map(|_| ())
+        .map_err(|e| StoreError::Unavailable(format!("cannot start thread {name}: {e}")))
+}
+
+/// A reader thread: owns one read-only connection and serves jobs until every `SqliteDb` is gone.
+fn reader_loop(mut conn: SqliteConn, jobs: Arc<Mutex<mpsc::UnboundedReceiver<ReadJob>>>) {
+    loop {
+        let job = match jobs.lock() {
+            Ok(mut rx) => rx.blocking_recv(),
+            Err(_) => None,
+        };
+        match job {
+            Some(job) => job(&mut conn),
+            None => return,
+        }
+    }
+}
+
+/// Copies committed WAL frames back into the database file, off the commit path. PASSIVE after
+/// commits (never blocks anyone); RESTART when the WAL has grown large, so it starts over.
+fn checkpoint_loop(conn: SqliteConn, dirty: std::sync::mpsc::Receiver<()>) {
+    use std::sync::mpsc::RecvTimeoutError;
+    let _ = conn
+        .conn
+        .busy_timeout(std::time::Duration::from_millis(200));
+    loop {
+        match dirty.recv_timeout(std::time::Duration::from_millis(250)) {
+            Ok(()) => {}
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => {
+                let _ = conn.batch("PRAGMA wal_checkpoint(PASSIVE)");
+                return;
+            }
+        }
+        // Let a burst of commits accumulate before copying.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let frames = conn
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
+            .unwrap_or(0);
+        if frames > WAL_RESTART_FRAMES
+            && let Err(e) = conn.batch("PRAGMA wal_checkpoint(RESTART)")
+        {
+            tracing::warn!(error = %e, "WAL checkpoint (RESTART) failed");
+        }
+    }
+}
+
+fn writer_loop(
+    mut conn: SqliteConn,
+    mut jobs: mpsc::Receiver<WriteJob>,
+    dirty: std::sync::mpsc::SyncSender<()>,
+) {
     let mut batch: Vec<WriteJob> = Vec::with_capacity(MAX_BATCH);
     let mut deliveries: Vec<Delivery> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = jobs.blocking_recv() {
@@ -269,7 +384,7 @@ fn writer_loop(mut conn: SqliteConn, mut jobs: mpsc::Receiver<WriteJob>) {
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.batch("BEGIN IMMEDIATE") {
+        if let Err(e) = conn.control("BEGIN IMMEDIATE") {
             let message = e.to_string();
             tracing::error!(error = %message, "cannot begin a write transaction");
             for job in batch.drain(..) {
@@ -278,7 +393,7 @@ fn writer_loop(mut conn: SqliteConn, mut jobs: mpsc::Receiver<WriteJob>) {
             continue;
         }
         for job in batch.drain(..) {
-            let started = conn.batch("SAVEPOINT job");
+            let started = conn.control("SAVEPOINT job");
             if let Err(e) = started {
                 tracing::error!(error = %e, "cannot open a savepoint");
                 drop(job);
@@ -286,16 +401,17 @@ fn writer_loop(mut conn: SqliteConn, mut jobs: mpsc::Receiver<WriteJob>) {
             }
             let (ok, deliver) = job(&mut conn);
             let closed = if ok {
-                conn.batch("RELEASE job")
+                conn.control("RELEASE job")
             } else {
-                conn.batch("ROLLBACK TO job; RELEASE job")
+                conn.control("ROLLBACK TO job")
+                    .and_then(|()| conn.control("RELEASE job"))
             };
             if let Err(e) = closed {
                 tracing::error!(error = %e, "cannot close a savepoint");
             }
             deliveries.push(deliver);
         }
-        let commit_error = conn.batch("COMMIT").err().map(|e| {
+        let commit_error = conn.control("COMMIT").err().map(|e| {
             tracing::error!(error = %e, "commit failed");
             let _ = conn.batch("ROLLBACK");
             e.to_string()
@@ -303,5 +419,6 @@ fn writer_loop(mut conn: SqliteConn, mut jobs: mpsc::Receiver<WriteJob>) {
         for deliver in deliveries.drain(..) {
             deliver(commit_error.clone());
         }
+        let _ = dirty.try_send(());
     }
 }
