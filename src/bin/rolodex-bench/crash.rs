@@ -93,7 +93,7 @@ async fn writer(
     };
     loop {
         n += 1;
-        if n % 4 == 0 {
+        if n.is_multiple_of(4) {
             let first = format!("Crash{k}x{n}");
             let email = format!("crash{k}.{n}@example.com");
             let company = cfg.first_company_id + (next() % cfg.companies.max(1)) as i64;
@@ -224,10 +224,11 @@ pub async fn run(
                 let (status, body) = client.send("GET", &format!("{BASE}/contacts/{id}"), None).await?;
                 let got = (status == 200).then(|| field_of(&body, field)).flatten();
                 checked += 1;
-                if got.as_deref() != Some(value.as_str()) && got.as_deref() != alt.as_deref() {
-                    if let Ok(mut f) = failures.lock() {
-                        f.push(format!("contact {id}: {field} acknowledged as {value:?}, found {got:?} (status {status})"));
-                    }
+                if got.as_deref() != Some(value.as_str())
+                    && got.as_deref() != alt.as_deref()
+                    && let Ok(mut f) = failures.lock()
+                {
+                    f.push(format!("contact {id}: {field} acknowledged as {value:?}, found {got:?} (status {status})"));
                 }
             }
             Ok::<u64, std::io::Error>(checked)

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The benchmark, in one command: builds in release mode, then runs rolodex-bench with your options.
+#   bench/run.sh                                  # SQLite, 100,000 contacts, 64 connections, 10 s each
+#   bench/run.sh --contacts 1000000               # a million contacts
+#   bench/run.sh --database postgres://postgres@127.0.0.1:5432/postgres
+#   bench/run.sh --peer --crash 10                # + json-server 0.17.4, + SIGKILL durability test
+# Needs Debian's wrk (apt-get install -y wrk); --peer needs node 20 + npm. See docs/performance.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "rolodex-bench needs wrk: apt-get update && apt-get install -y wrk" >&2
+  exit 1
+fi
+cargo build --release --bins
+exec ./target/release/rolodex-bench "$@"
