@@ -410,74 +410,78 @@ fn peer(
     report: &mut report::Report,
 ) -> anyhow::Result<()> {
     let js = json_server()?;
-    let db_json = dir.join("db.json");
-    eprintln!("peer: writing {}", db_json.display());
-    seed::write_json_server_db(&db_json, layout, epoch)?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let log = std::fs::File::create(dir.join("json-server.log"))?;
-    let started = Instant::now();
-    let mut child = std::process::Command::new("node")
-        .arg(&js)
-        .arg("--port")
-        .arg(port.to_string())
-        .arg("--host")
-        .arg("127.0.0.1")
-        .arg("--quiet")
-        .arg(&db_json)
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()
-        .context("starting json-server")?;
-    let ready = loop {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break true;
+    let pristine = dir.join("db.pristine.json");
+    eprintln!("peer: writing {}", pristine.display());
+    seed::write_json_server_db(&pristine, layout, epoch)?;
+    let mut s = settings.clone();
+    s.duration = Duration::from_secs(args.peer_duration.unwrap_or(args.duration));
+    s.env
+        .retain(|(k, _)| k != "BENCH_TOKEN" && k != "BENCH_BASE");
+    s.env.push(("BENCH_BASE".into(), String::new()));
+    s.env.push(("BENCH_PEER".into(), "1".into()));
+    s.env
+        .push(("BENCH_LIST_PAGES".into(), list_pages.to_string()));
+    for w in PEER_WORKLOADS {
+        if args
+            .workloads
+            .as_ref()
+            .is_some_and(|ws| !ws.iter().any(|x| x == w))
+        {
+            continue;
         }
-        if started.elapsed() > Duration::from_secs(120) || matches!(child.try_wait(), Ok(Some(_))) {
-            break false;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let result = (|| {
-        if !ready {
-            bail!(
-                "json-server did not start (see {})",
-                dir.join("json-server.log").display()
-            );
-        }
-        report.peer_startup_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
-        let watched = Watched { pid: child.id() };
-        let mut s = settings.clone();
-        s.duration = Duration::from_secs(args.peer_duration.unwrap_or(args.duration));
-        s.env
-            .retain(|(k, _)| k != "BENCH_TOKEN" && k != "BENCH_BASE");
-        s.env.push(("BENCH_BASE".into(), String::new()));
-        s.env.push(("BENCH_PEER".into(), "1".into()));
-        s.env
-            .push(("BENCH_LIST_PAGES".into(), list_pages.to_string()));
-        let url = format!("http://127.0.0.1:{port}");
-        for w in PEER_WORKLOADS {
-            if args
-                .workloads
-                .as_ref()
-                .is_some_and(|ws| !ws.iter().any(|x| x == w))
-            {
-                continue;
+        // A fresh json-server on the pristine data for every workload: its writes rewrite the
+        // whole file and would otherwise still be queued when the next workload starts.
+        let db_json = dir.join("db.json");
+        std::fs::copy(&pristine, &db_json)?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let log = std::fs::File::create(dir.join("json-server.log"))?;
+        let started = Instant::now();
+        let mut child = std::process::Command::new("node")
+            .arg(&js)
+            .arg("--port")
+            .arg(port.to_string())
+            .arg("--host")
+            .arg("127.0.0.1")
+            .arg("--quiet")
+            .arg(&db_json)
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .context("starting json-server")?;
+        let ready = loop {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break true;
             }
+            if started.elapsed() > Duration::from_secs(120)
+                || matches!(child.try_wait(), Ok(Some(_)))
+            {
+                break false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let result = if ready {
+            report.peer_startup_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
             eprintln!("peer (json-server): {w}");
-            report.peer.push(load::run_wrk(
+            let watched = Watched { pid: child.id() };
+            load::run_wrk(
                 &dir.join("wrk"),
                 w,
-                &url,
+                &format!("http://127.0.0.1:{port}"),
                 &s,
                 &watched,
                 "json-server",
-            )?);
-        }
-        Ok(())
-    })();
-    let _ = child.kill();
-    let _ = child.wait();
-    result
+            )
+        } else {
+            Err(anyhow::anyhow!(
+                "json-server did not start (see {})",
+                dir.join("json-server.log").display()
+            ))
+        };
+        let _ = child.kill();
+        let _ = child.wait();
+        report.peer.push(result?);
+    }
+    Ok(())
 }
