@@ -21,6 +21,17 @@ struct Pair {
     _servers: [support::ServeProcess; 2],
 }
 
+impl Pair {
+    /// Both servers' stderr, for failure messages.
+    fn logs(&self) -> String {
+        self._servers
+            .iter()
+            .map(|s| s.stderr())
+            .collect::<Vec<_>>()
+            .join("\n---\n")
+    }
+}
+
 fn two_instances(test: &str) -> Option<Pair> {
     pg_server(test)?;
     let db = TestDb::new();
@@ -98,9 +109,11 @@ async fn concurrent_primary_contact_requests_leave_exactly_one_primary() {
         });
         for (i, reply) in join_all(requests).await.into_iter().enumerate() {
             assert_eq!(
-                reply.status, 200,
-                "round {round}, contact {}: {reply:#?}",
-                ids[i]
+                reply.status,
+                200,
+                "round {round}, contact {}: {reply:#?}\nserver logs:\n{}",
+                ids[i],
+                p.logs()
             );
         }
         let mut primaries = Vec::new();

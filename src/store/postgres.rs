@@ -50,9 +50,10 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// (the server enforces the statement timeout itself; this catches a server that stopped answering).
 pub const ROUND_TRIP_MARGIN: Duration = Duration::from_secs(2);
 
-/// How often a retryable write is attempted in all, by the kind of failure.
-const MAX_ATTEMPTS_CONFLICT: u32 = 8; // deadlock, serialization failure
-const MAX_ATTEMPTS_UNIQUE: u32 = 3; // a unique index taken by a concurrent commit
+/// How often a retryable write is attempted in all. Races on one row (eight requests making
+/// themselves the primary contact of one company at once) can make a transaction lose several times
+/// in a row; each retry waits a little longer, with jitter, so they spread out.
+const MAX_ATTEMPTS: u32 = 10;
 
 fn is_unavailable_state(code: &SqlState) -> bool {
     let c = code.code();
@@ -201,17 +202,16 @@ impl PgConn {
         self.settle(outcome)
     }
 
-    /// Whether the transaction failed in a way that running it again may cure.
-    fn retry_limit(&self) -> Option<u32> {
-        match self.last_error.as_ref()? {
-            c if *c == SqlState::T_R_DEADLOCK_DETECTED
-                || *c == SqlState::T_R_SERIALIZATION_FAILURE =>
-            {
-                Some(MAX_ATTEMPTS_CONFLICT)
-            }
-            c if *c == SqlState::UNIQUE_VIOLATION => Some(MAX_ATTEMPTS_UNIQUE),
-            _ => None,
-        }
+    /// Whether the transaction failed in a way that running it again may cure: it lost a race
+    /// that PostgreSQL detected (deadlock, serialization failure), or a unique index was taken by a
+    /// transaction that committed meanwhile (the work checks uniqueness before writing, so on a
+    /// second run it sees the winner and answers accordingly).
+    fn lost_a_race(&self) -> bool {
+        self.last_error.as_ref().is_some_and(|c| {
+            *c == SqlState::T_R_DEADLOCK_DETECTED
+                || *c == SqlState::T_R_SERIALIZATION_FAILURE
+                || *c == SqlState::UNIQUE_VIOLATION
+        })
     }
 
     /// The socket is gone (the server or a proxy closed it).
@@ -408,26 +408,28 @@ impl PgDb {
         loop {
             attempt += 1;
             let mut conn = self.begin(false).await?;
-            let (result, limit) = match work(&mut conn).await {
+            let (result, lost) = match work(&mut conn).await {
                 Ok(value) => match conn.commit().await {
                     Ok(()) => return Ok(value),
-                    Err(e) => (Err(E::from(e)), conn.retry_limit()),
+                    Err(e) => (Err(E::from(e)), conn.lost_a_race()),
                 },
                 Err(e) => {
-                    let limit = conn.retry_limit();
+                    let lost = conn.lost_a_race();
                     conn.rollback().await;
-                    (Err(e), limit)
+                    (Err(e), lost)
                 }
             };
-            match limit {
-                Some(max) if attempt < max => {
-                    drop(conn);
-                    tracing::debug!(attempt, "retrying a transaction that lost a race");
-                    let pause = rand::thread_rng().gen_range(1..=10u64) * u64::from(attempt);
-                    tokio::time::sleep(Duration::from_millis(pause)).await;
-                }
-                _ => return result,
+            if !lost {
+                return result;
             }
+            if attempt >= MAX_ATTEMPTS {
+                tracing::warn!(attempt, code = ?conn.last_error, "a transaction kept losing races; giving up");
+                return result;
+            }
+            drop(conn);
+            tracing::debug!(attempt, "retrying a transaction that lost a race");
+            let pause = rand::thread_rng().gen_range(1..=5u64) * u64::from(attempt);
+            tokio::time::sleep(Duration::from_millis(pause)).await;
         }
     }
 }
