@@ -4,9 +4,7 @@ use serde_json::{Map, Value};
 
 use super::hash_password;
 use crate::domain::ValidationErrors;
-use crate::domain::contact::{
-    self, CompanyChange, Contact, ContactState, LoginChange, Links,
-};
+use crate::domain::contact::{self, CompanyChange, Contact, ContactState, Links, LoginChange};
 use crate::error::{AppError, AppResult};
 use crate::query::ListQuery;
 use crate::store::{self, Conn, Database};
@@ -24,7 +22,11 @@ async fn check_companies(
     let found = store::companies::existing_ids(c, tenant_id, &ids).await?;
     for (id, path) in requested {
         if !found.contains(&id) {
-            let field = if path.contains('.') { path.clone() } else { path.replace('_', " ") };
+            let field = if path.contains('.') {
+                path.clone()
+            } else {
+                path.replace('_', " ")
+            };
             errors.add(path, format!("The selected {field} is invalid."));
         }
     }
@@ -42,13 +44,20 @@ async fn check_login_email(
     if let Some(owner) = store::contacts::login_owner(c, tenant_id, email).await?
         && Some(owner) != contact_id
     {
-        errors.add("email", "The email has already been taken by another portal login.");
+        errors.add(
+            "email",
+            "The email has already been taken by another portal login.",
+        );
     }
     Ok(())
 }
 
 async fn view(c: &mut dyn Conn, tenant_id: i64, id: i64) -> AppResult<Contact> {
-    store::contacts::views(c, tenant_id, &[id]).await?.into_iter().next().ok_or(AppError::NotFound)
+    store::contacts::views(c, tenant_id, &[id])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)
 }
 
 /// A login email taken by a racing request surfaces as a unique violation at write time.
@@ -66,7 +75,11 @@ pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> 
     let parsed = contact::parse_create(&body);
     let new = parsed.value;
     let errors = parsed.errors;
-    let password_hash = if errors.is_empty() { hash_password(new.password.clone()).await? } else { None };
+    let password_hash = if errors.is_empty() {
+        hash_password(new.password.clone()).await?
+    } else {
+        None
+    };
     // Retryable: on PostgreSQL a transaction that loses a race is run again from the start.
     db.write_retrying(Box::new(move |c| {
         let (new, mut errors, password_hash) = (new.clone(), errors.clone(), password_hash.clone());
@@ -78,15 +91,30 @@ pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> 
             let Some(change) = new.companies.as_ref().filter(|_| errors.is_empty()) else {
                 return Err(AppError::Validation(errors));
             };
-            let links = Links::new(change, &new.flags)
-                .ok_or_else(|| AppError::Validation(ValidationErrors::single("company_id", "The company id field is required.")))?;
-            let id = store::contacts::insert(c, tenant_id, &new.fields, links.primary_company_id).await?;
+            let links = Links::new(change, &new.flags).ok_or_else(|| {
+                AppError::Validation(ValidationErrors::single(
+                    "company_id",
+                    "The company id field is required.",
+                ))
+            })?;
+            let id = store::contacts::insert(c, tenant_id, &new.fields, links.primary_company_id)
+                .await?;
             store::contacts::write_links(c, id, &links).await?;
             if !new.tags.is_empty() {
-                store::contacts::replace_tags(c, tenant_id, "contact_tags", "contact_id", id, &new.tags).await?;
+                store::contacts::replace_tags(
+                    c,
+                    tenant_id,
+                    "contact_tags",
+                    "contact_id",
+                    id,
+                    &new.tags,
+                )
+                .await?;
             }
             if let (Some(hash), Some(email)) = (&password_hash, &new.fields.email) {
-                store::contacts::upsert_login(c, tenant_id, id, email, hash).await.map_err(email_taken)?;
+                store::contacts::upsert_login(c, tenant_id, id, email, hash)
+                    .await
+                    .map_err(email_taken)?;
             }
             view(c, tenant_id, id).await
         })
@@ -95,18 +123,33 @@ pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> 
 }
 
 pub async fn get(db: &Database, tenant_id: i64, id: i64) -> AppResult<Contact> {
-    db.read(Box::new(move |c| Box::pin(async move { view(c, tenant_id, id).await }))).await
+    db.read(Box::new(move |c| {
+        Box::pin(async move { view(c, tenant_id, id).await })
+    }))
+    .await
 }
 
-pub async fn update(db: &Database, tenant_id: i64, id: i64, body: Map<String, Value>) -> AppResult<Contact> {
+pub async fn update(
+    db: &Database,
+    tenant_id: i64,
+    id: i64,
+    body: Map<String, Value>,
+) -> AppResult<Contact> {
     let parsed = contact::parse_update(&body);
     let patch = parsed.value;
     let errors = parsed.errors;
-    let password_hash = if errors.is_empty() { hash_password(patch.password.clone()).await? } else { None };
+    let password_hash = if errors.is_empty() {
+        hash_password(patch.password.clone()).await?
+    } else {
+        None
+    };
     db.write_retrying(Box::new(move |c| {
-        let (patch, mut errors, password_hash) = (patch.clone(), errors.clone(), password_hash.clone());
+        let (patch, mut errors, password_hash) =
+            (patch.clone(), errors.clone(), password_hash.clone());
         Box::pin(async move {
-            let current = store::contacts::load_state(c, tenant_id, id).await?.ok_or(AppError::NotFound)?;
+            let current = store::contacts::load_state(c, tenant_id, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
             check_companies(c, tenant_id, patch.companies.as_ref(), &mut errors).await?;
             let plan = contact::plan_update(&current, &patch, &mut errors);
             match &plan.login {
@@ -123,11 +166,15 @@ pub async fn update(db: &Database, tenant_id: i64, id: i64, body: Map<String, Va
                 match &plan.login {
                     LoginChange::SetPassword { email, .. } => {
                         if let Some(hash) = &password_hash {
-                            store::contacts::upsert_login(c, tenant_id, id, email, hash).await.map_err(email_taken)?;
+                            store::contacts::upsert_login(c, tenant_id, id, email, hash)
+                                .await
+                                .map_err(email_taken)?;
                         }
                     }
                     LoginChange::MoveEmail { email } => {
-                        store::contacts::move_login_email(c, id, email).await.map_err(email_taken)?;
+                        store::contacts::move_login_email(c, id, email)
+                            .await
+                            .map_err(email_taken)?;
                     }
                     LoginChange::None => {}
                 }
@@ -146,12 +193,19 @@ async fn save(
     before: &ContactState,
     after: &ContactState,
 ) -> AppResult<()> {
-    store::contacts::update_row(c, id, &after.fields, after.links.primary_company_id).await?;
+    store::contacts::update_row(
+        c,
+        id,
+        (&before.fields, before.links.primary_company_id),
+        (&after.fields, after.links.primary_company_id),
+    )
+    .await?;
     if after.links != before.links {
         store::contacts::write_links(c, id, &after.links).await?;
     }
     if after.tags != before.tags {
-        store::contacts::replace_tags(c, tenant_id, "contact_tags", "contact_id", id, &after.tags).await?;
+        store::contacts::replace_tags(c, tenant_id, "contact_tags", "contact_id", id, &after.tags)
+            .await?;
     }
     Ok(())
 }
@@ -159,29 +213,53 @@ async fn save(
 pub async fn delete(db: &Database, tenant_id: i64, id: i64) -> AppResult<()> {
     db.write_retrying(Box::new(move |c| {
         Box::pin(async move {
-            if store::contacts::delete(c, tenant_id, id).await? { Ok(()) } else { Err(AppError::NotFound) }
+            if store::contacts::delete(c, tenant_id, id).await? {
+                Ok(())
+            } else {
+                Err(AppError::NotFound)
+            }
         })
     }))
     .await
 }
 
 /// `POST /contacts/{id}/b2b-portal-password` and `/password`: create or rotate the login.
-pub async fn set_password(db: &Database, tenant_id: i64, id: i64, body: Map<String, Value>) -> AppResult<Contact> {
+pub async fn set_password(
+    db: &Database,
+    tenant_id: i64,
+    id: i64,
+    body: Map<String, Value>,
+) -> AppResult<Contact> {
     let parsed = contact::parse_password(&body);
     let errors = parsed.errors;
-    let password_hash = if errors.is_empty() { hash_password(parsed.value).await? } else { None };
+    let password_hash = if errors.is_empty() {
+        hash_password(parsed.value).await?
+    } else {
+        None
+    };
     db.write_retrying(Box::new(move |c| {
         let (mut errors, password_hash) = (errors.clone(), password_hash.clone());
         Box::pin(async move {
-            let current = store::contacts::load_state(c, tenant_id, id).await?.ok_or(AppError::NotFound)?;
+            let current = store::contacts::load_state(c, tenant_id, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
             match &current.fields.email {
-                None => errors.add("email", "The contact must have an email to get a portal login."),
-                Some(email) => check_login_email(c, tenant_id, Some(id), email, &mut errors).await?,
+                None => errors.add(
+                    "email",
+                    "The contact must have an email to get a portal login.",
+                ),
+                Some(email) => {
+                    check_login_email(c, tenant_id, Some(id), email, &mut errors).await?
+                }
             }
-            let (Some(hash), Some(email), true) = (&password_hash, &current.fields.email, errors.is_empty()) else {
+            let (Some(hash), Some(email), true) =
+                (&password_hash, &current.fields.email, errors.is_empty())
+            else {
                 return Err(AppError::Validation(errors));
             };
-            store::contacts::upsert_login(c, tenant_id, id, email, hash).await.map_err(email_taken)?;
+            store::contacts::upsert_login(c, tenant_id, id, email, hash)
+                .await
+                .map_err(email_taken)?;
             store::contacts::touch(c, id).await?;
             view(c, tenant_id, id).await
         })

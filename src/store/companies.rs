@@ -128,8 +128,9 @@ pub const LIST_MAPPING: SqlMapping = SqlMapping {
         ),
         (
             "tag",
-            SqlField::Related {
-                exists: "SELECT 1 FROM company_tags ctg JOIN tags tg ON tg.id = ctg.tag_id WHERE ctg.company_id = co.id",
+            SqlField::Member {
+                key: "co.id",
+                select: "SELECT ctg.company_id FROM company_tags ctg JOIN tags tg ON tg.id = ctg.tag_id",
                 expr: "tg.name",
             },
         ),

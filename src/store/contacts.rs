@@ -13,23 +13,90 @@ use crate::query::{self, FieldType, FilterField, ListQuery, Schema, SqlField, Sq
 /// §4.7: what `GET /contacts` (and a company's contacts) may filter and sort on.
 pub const LIST_SCHEMA: Schema = Schema {
     filters: &[
-        FilterField { name: "id", aliases: &[], ty: FieldType::Number },
-        FilterField { name: "first_name", aliases: &[], ty: FieldType::String },
-        FilterField { name: "last_name", aliases: &[], ty: FieldType::String },
-        FilterField { name: "full_name", aliases: &[], ty: FieldType::String },
-        FilterField { name: "email", aliases: &[], ty: FieldType::String },
-        FilterField { name: "phone", aliases: &["phone_1"], ty: FieldType::String },
-        FilterField { name: "phone_2", aliases: &[], ty: FieldType::String },
-        FilterField { name: "status", aliases: &[], ty: FieldType::String },
-        FilterField { name: "company_id", aliases: &[], ty: FieldType::Number },
-        FilterField { name: "company.name", aliases: &[], ty: FieldType::String },
-        FilterField { name: "tag", aliases: &[], ty: FieldType::Tag },
-        FilterField { name: "is_primary", aliases: &[], ty: FieldType::Boolean },
-        FilterField { name: "has_portal_login", aliases: &[], ty: FieldType::Boolean },
-        FilterField { name: "created_at", aliases: &[], ty: FieldType::Date },
-        FilterField { name: "updated_at", aliases: &[], ty: FieldType::Date },
+        FilterField {
+            name: "id",
+            aliases: &[],
+            ty: FieldType::Number,
+        },
+        FilterField {
+            name: "first_name",
+            aliases: &[],
+            ty: FieldType::String,
+        },
+        FilterField {
+            name: "last_name",
+            aliases: &[],
+            ty: FieldType::String,
+        },
+        FilterField {
+            name: "full_name",
+            aliases: &[],
+            ty: FieldType::String,
+        },
+        FilterField {
+            name: "email",
+            aliases: &[],
+            ty: FieldType::String,
+        },
+        FilterField {
+            name: "phone",
+            aliases: &["phone_1"],
+            ty: FieldType::String,
+        },
+        FilterField {
+            name: "phone_2",
+            aliases: &[],
+            ty: FieldType::String,
+        },
+        FilterField {
+            name: "status",
+            aliases: &[],
+            ty: FieldType::String,
+        },
+        FilterField {
+            name: "company_id",
+            aliases: &[],
+            ty: FieldType::Number,
+        },
+        FilterField {
+            name: "company.name",
+            aliases: &[],
+            ty: FieldType::String,
+        },
+        FilterField {
+            name: "tag",
+            aliases: &[],
+            ty: FieldType::Tag,
+        },
+        FilterField {
+            name: "is_primary",
+            aliases: &[],
+            ty: FieldType::Boolean,
+        },
+        FilterField {
+            name: "has_portal_login",
+            aliases: &[],
+            ty: FieldType::Boolean,
+        },
+        FilterField {
+            name: "created_at",
+            aliases: &[],
+            ty: FieldType::Date,
+        },
+        FilterField {
+            name: "updated_at",
+            aliases: &[],
+            ty: FieldType::Date,
+        },
     ],
-    sorts: &["id", "first_name", "last_name", "email", "created_at", "updated_at"],
+    sorts: &[
+        "id",
+        "first_name",
+        "last_name",
+        "email",
+        "created_at",
+        "updated_at",
+    ],
     default_per_page: 10,
 };
 
@@ -46,23 +113,25 @@ pub const LIST_MAPPING: SqlMapping = SqlMapping {
         ("status", SqlField::Scalar("c.status")),
         (
             "company_id",
-            SqlField::Related {
-                exists: "SELECT 1 FROM contact_companies lk WHERE lk.contact_id = c.id",
+            SqlField::Member {
+                key: "c.id",
+                select: "SELECT lk.contact_id FROM contact_companies lk",
                 expr: "lk.company_id",
             },
         ),
         (
             "company.name",
-            SqlField::Related {
-                exists: "SELECT 1 FROM contact_companies lk JOIN companies lco ON lco.id = lk.company_id \
-                         WHERE lk.contact_id = c.id",
+            SqlField::Member {
+                key: "c.id",
+                select: "SELECT lk.contact_id FROM contact_companies lk JOIN companies lco ON lco.id = lk.company_id",
                 expr: "lco.name",
             },
         ),
         (
             "tag",
-            SqlField::Related {
-                exists: "SELECT 1 FROM contact_tags ctg JOIN tags tg ON tg.id = ctg.tag_id WHERE ctg.contact_id = c.id",
+            SqlField::Member {
+                key: "c.id",
+                select: "SELECT ctg.contact_id FROM contact_tags ctg JOIN tags tg ON tg.id = ctg.tag_id",
                 expr: "tg.name",
             },
         ),
@@ -126,35 +195,66 @@ pub async fn insert(
     .int(0)
 }
 
-/// Rewrites the contact row and moves `updated_at`.
+/// Writes the columns that differ between `before` and `after` and moves `updated_at`. Only
+/// changed columns are set, so the indexes of unchanged ones are not rewritten: that halves the
+/// pages a typical one-field update dirties.
 pub async fn update_row(
     c: &mut dyn Conn,
     id: i64,
-    fields: &ContactFields,
-    primary_company_id: i64,
+    before: (&ContactFields, i64),
+    after: (&ContactFields, i64),
 ) -> Result<(), StoreError> {
-    let mut params: Vec<Value> = fields_params(fields).into();
-    params.push(primary_company_id.into());
+    const COLUMNS: [&str; 8] = [
+        "first_name",
+        "last_name",
+        "full_name",
+        "email",
+        "phone_1",
+        "phone_2",
+        "receiving_bank_name",
+        "receiving_bank_address",
+    ];
+    let old = fields_params(before.0);
+    let new = fields_params(after.0);
+    let mut sets = Vec::new();
+    let mut params: Vec<Value> = Vec::new();
+    for ((column, old), new) in COLUMNS.iter().zip(old).zip(new) {
+        if old != new {
+            params.push(new);
+            sets.push(format!("{column} = ${}", params.len()));
+        }
+    }
+    if before.1 != after.1 {
+        params.push(after.1.into());
+        sets.push(format!("primary_company_id = ${}", params.len()));
+    }
     params.push(now_seconds().into());
+    sets.push(format!("updated_at = ${}", params.len()));
     params.push(id.into());
+    let sql = format!(
+        "UPDATE contacts SET {} WHERE id = ${}",
+        sets.join(", "),
+        params.len()
+    );
+    c.execute(&sql, &params).await?;
+    Ok(())
+}
+
+pub async fn touch(c: &mut dyn Conn, id: i64) -> Result<(), StoreError> {
     c.execute(
-        "UPDATE contacts SET first_name = $1, last_name = $2, full_name = $3, email = $4, phone_1 = $5, \
-         phone_2 = $6, receiving_bank_name = $7, receiving_bank_address = $8, primary_company_id = $9, \
-         updated_at = $10 WHERE id = $11",
-        &params,
+        "UPDATE contacts SET updated_at = $1 WHERE id = $2",
+        &[now_seconds().into(), id.into()],
     )
     .await?;
     Ok(())
 }
 
-pub async fn touch(c: &mut dyn Conn, id: i64) -> Result<(), StoreError> {
-    c.execute("UPDATE contacts SET updated_at = $1 WHERE id = $2", &[now_seconds().into(), id.into()])
-        .await?;
-    Ok(())
-}
-
 /// Locks the contact row for the rest of the transaction (PostgreSQL; SQLite's writer is single).
-async fn lock_contact(c: &mut dyn Conn, tenant_id: i64, id: i64) -> Result<Option<Row>, StoreError> {
+async fn lock_contact(
+    c: &mut dyn Conn,
+    tenant_id: i64,
+    id: i64,
+) -> Result<Option<Row>, StoreError> {
     let lock = match c.dialect() {
         query::Dialect::Postgres => " FOR UPDATE",
         query::Dialect::Sqlite => "",
@@ -167,7 +267,11 @@ async fn lock_contact(c: &mut dyn Conn, tenant_id: i64, id: i64) -> Result<Optio
 }
 
 /// Everything an update may change, read (and on PostgreSQL locked) inside the transaction.
-pub async fn load_state(c: &mut dyn Conn, tenant_id: i64, id: i64) -> Result<Option<ContactState>, StoreError> {
+pub async fn load_state(
+    c: &mut dyn Conn,
+    tenant_id: i64,
+    id: i64,
+) -> Result<Option<ContactState>, StoreError> {
     let Some(r) = lock_contact(c, tenant_id, id).await? else {
         return Ok(None);
     };
@@ -201,19 +305,42 @@ pub async fn load_state(c: &mut dyn Conn, tenant_id: i64, id: i64) -> Result<Opt
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let tags = tags_of(c, "contact_tags", "contact_id", id).await?.into_iter().map(|t| t.name).collect();
+    let tags = tags_of(c, "contact_tags", "contact_id", id)
+        .await?
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
     let login_email = c
-        .query_opt("SELECT email FROM portal_logins WHERE contact_id = $1", &[id.into()])
+        .query_opt(
+            "SELECT email FROM portal_logins WHERE contact_id = $1",
+            &[id.into()],
+        )
         .await?
         .map(|r| r.text(0))
         .transpose()?;
-    Ok(Some(ContactState { fields, links: Links { primary_company_id, links }, tags, login_email }))
+    Ok(Some(ContactState {
+        fields,
+        links: Links {
+            primary_company_id,
+            links,
+        },
+        tags,
+        login_email,
+    }))
 }
 
 /// Makes the contact's links exactly `links` (in order), and enforces one primary contact per
 /// company: a link with `is_primary` clears it on the company's other contacts.
-pub async fn write_links(c: &mut dyn Conn, contact_id: i64, links: &Links) -> Result<(), StoreError> {
-    c.execute("DELETE FROM contact_companies WHERE contact_id = $1", &[contact_id.into()]).await?;
+pub async fn write_links(
+    c: &mut dyn Conn,
+    contact_id: i64,
+    links: &Links,
+) -> Result<(), StoreError> {
+    c.execute(
+        "DELETE FROM contact_companies WHERE contact_id = $1",
+        &[contact_id.into()],
+    )
+    .await?;
     for (position, link) in links.links.iter().enumerate() {
         if link.flags.is_primary {
             // Other contacts that lose the flag have changed too.
@@ -249,7 +376,11 @@ pub async fn write_links(c: &mut dyn Conn, contact_id: i64, links: &Links) -> Re
 }
 
 /// The tenant's tags with these names (matched case-insensitively), creating the missing ones.
-pub async fn ensure_tags(c: &mut dyn Conn, tenant_id: i64, names: &[String]) -> Result<Vec<i64>, StoreError> {
+pub async fn ensure_tags(
+    c: &mut dyn Conn,
+    tenant_id: i64,
+    names: &[String],
+) -> Result<Vec<i64>, StoreError> {
     let mut ids = Vec::with_capacity(names.len());
     let now = now_seconds();
     for name in names {
@@ -258,11 +389,19 @@ pub async fn ensure_tags(c: &mut dyn Conn, tenant_id: i64, names: &[String]) -> 
         c.execute(
             "INSERT INTO tags (tenant_id, name, name_key, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (tenant_id, name_key) DO NOTHING",
-            &[tenant_id.into(), name.as_str().into(), key.as_str().into(), now.into()],
+            &[
+                tenant_id.into(),
+                name.as_str().into(),
+                key.as_str().into(),
+                now.into(),
+            ],
         )
         .await?;
         let id = c
-            .query_one("SELECT id FROM tags WHERE tenant_id = $1 AND name_key = $2", &[tenant_id.into(), key.into()])
+            .query_one(
+                "SELECT id FROM tags WHERE tenant_id = $1 AND name_key = $2",
+                &[tenant_id.into(), key.into()],
+            )
             .await?
             .int(0)?;
         ids.push(id);
@@ -280,7 +419,11 @@ pub async fn replace_tags(
     names: &[String],
 ) -> Result<(), StoreError> {
     let tag_ids = ensure_tags(c, tenant_id, names).await?;
-    c.execute(&format!("DELETE FROM {table} WHERE {key} = $1"), &[record_id.into()]).await?;
+    c.execute(
+        &format!("DELETE FROM {table} WHERE {key} = $1"),
+        &[record_id.into()],
+    )
+    .await?;
     for tag_id in tag_ids {
         c.execute(
             &format!("INSERT INTO {table} ({key}, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"),
@@ -312,11 +455,19 @@ pub async fn tags_of(
         "SELECT tg.id, tg.name, tg.description, tg.icon, tg.color FROM {table} l JOIN tags tg ON tg.id = l.tag_id \
          WHERE l.{key} = $1 ORDER BY tg.name_key, tg.name, tg.id"
     );
-    c.query(&sql, &[record_id.into()]).await?.iter().map(|r| tag_from_row(r, 0)).collect()
+    c.query(&sql, &[record_id.into()])
+        .await?
+        .iter()
+        .map(|r| tag_from_row(r, 0))
+        .collect()
 }
 
 /// The contact owning the tenant's login with this email (case-insensitive), if any.
-pub async fn login_owner(c: &mut dyn Conn, tenant_id: i64, email: &str) -> Result<Option<i64>, StoreError> {
+pub async fn login_owner(
+    c: &mut dyn Conn,
+    tenant_id: i64,
+    email: &str,
+) -> Result<Option<i64>, StoreError> {
     c.query_opt(
         "SELECT contact_id FROM portal_logins WHERE tenant_id = $1 AND email_key = $2",
         &[tenant_id.into(), name_key(email).into()],
@@ -352,7 +503,11 @@ pub async fn upsert_login(
     Ok(())
 }
 
-pub async fn move_login_email(c: &mut dyn Conn, contact_id: i64, email: &str) -> Result<(), StoreError> {
+pub async fn move_login_email(
+    c: &mut dyn Conn,
+    contact_id: i64,
+    email: &str,
+) -> Result<(), StoreError> {
     c.execute(
         "UPDATE portal_logins SET email = $1, email_key = $2, updated_at = $3 WHERE contact_id = $4",
         &[email.into(), name_key(email).into(), now_seconds().into(), contact_id.into()],
@@ -372,12 +527,21 @@ pub async fn delete(c: &mut dyn Conn, tenant_id: i64, id: i64) -> Result<bool, S
         )
         .await?;
     }
-    let n = c.execute("DELETE FROM contacts WHERE tenant_id = $1 AND id = $2", &[tenant_id.into(), id.into()]).await?;
+    let n = c
+        .execute(
+            "DELETE FROM contacts WHERE tenant_id = $1 AND id = $2",
+            &[tenant_id.into(), id.into()],
+        )
+        .await?;
     Ok(n > 0)
 }
 
 /// The contact objects for `ids`, in that order (missing ids are skipped).
-pub async fn views(c: &mut dyn Conn, tenant_id: i64, ids: &[i64]) -> Result<Vec<Contact>, StoreError> {
+pub async fn views(
+    c: &mut dyn Conn,
+    tenant_id: i64,
+    ids: &[i64],
+) -> Result<Vec<Contact>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -419,14 +583,17 @@ pub async fn views(c: &mut dyn Conn, tenant_id: i64, ids: &[i64]) -> Result<Vec<
 
     let mut companies: HashMap<i64, Vec<ContactCompany>> = HashMap::new();
     for r in &link_rows {
-        companies.entry(r.int(0)?).or_default().push(ContactCompany {
-            id: r.int(1)?,
-            name: r.text(2)?,
-            is_primary: r.bool(3)?,
-            receive_quotation_pdf: r.bool(4)?,
-            receive_purchase_order_pdf: r.bool(5)?,
-            receive_purchase_order_invoice_pdf: r.bool(6)?,
-        });
+        companies
+            .entry(r.int(0)?)
+            .or_default()
+            .push(ContactCompany {
+                id: r.int(1)?,
+                name: r.text(2)?,
+                is_primary: r.bool(3)?,
+                receive_quotation_pdf: r.bool(4)?,
+                receive_purchase_order_pdf: r.bool(5)?,
+                receive_purchase_order_invoice_pdf: r.bool(6)?,
+            });
     }
     let mut tags: HashMap<i64, Vec<Tag>> = HashMap::new();
     for r in &tag_rows {
@@ -443,7 +610,10 @@ pub async fn views(c: &mut dyn Conn, tenant_id: i64, ids: &[i64]) -> Result<Vec<
             let primary = linked.remove(pos);
             linked.insert(0, primary);
         }
-        let primary = linked.first().filter(|l| l.id == primary_company_id).cloned();
+        let primary = linked
+            .first()
+            .filter(|l| l.id == primary_company_id)
+            .cloned();
         let phone = r.text_opt(7)?;
         by_id.insert(
             id,
@@ -462,10 +632,15 @@ pub async fn views(c: &mut dyn Conn, tenant_id: i64, ids: &[i64]) -> Result<Vec<
                 receiving_bank_name: r.text_opt(10)?,
                 receiving_bank_address: r.text_opt(11)?,
                 company_id: primary.as_ref().map(|p| p.id),
-                company: primary.as_ref().map(|p| CompanyRef { id: p.id, name: p.name.clone() }),
+                company: primary.as_ref().map(|p| CompanyRef {
+                    id: p.id,
+                    name: p.name.clone(),
+                }),
                 is_primary: primary.as_ref().is_some_and(|p| p.is_primary),
                 receive_quotation_pdf: primary.as_ref().is_some_and(|p| p.receive_quotation_pdf),
-                receive_purchase_order_pdf: primary.as_ref().is_some_and(|p| p.receive_purchase_order_pdf),
+                receive_purchase_order_pdf: primary
+                    .as_ref()
+                    .is_some_and(|p| p.receive_purchase_order_pdf),
                 receive_purchase_order_invoice_pdf: primary
                     .as_ref()
                     .is_some_and(|p| p.receive_purchase_order_invoice_pdf),
@@ -489,8 +664,9 @@ pub async fn list(
     let mut conditions = vec!["c.tenant_id = $1".to_owned()];
     if let Some(company_id) = company_id {
         params.push(company_id.into());
+        // Driven from the link index: the company's contacts, not every contact of the tenant.
         conditions.push(format!(
-            "EXISTS (SELECT 1 FROM contact_companies sc WHERE sc.contact_id = c.id AND sc.company_id = ${})",
+            "c.id IN (SELECT sc.contact_id FROM contact_companies sc WHERE sc.company_id = ${})",
             params.len()
         ));
     }
@@ -500,7 +676,10 @@ pub async fn list(
     }
     let condition = conditions.join(" AND ");
     let total = c
-        .query_one(&format!("SELECT COUNT(*) FROM contacts c WHERE {condition}"), &params)
+        .query_one(
+            &format!("SELECT COUNT(*) FROM contacts c WHERE {condition}"),
+            &params,
+        )
         .await?
         .int(0)?;
     let total = u64::try_from(total).unwrap_or(0);
@@ -513,7 +692,12 @@ pub async fn list(
         page.per_page,
         page.offset()
     );
-    let ids: Vec<i64> = c.query(&sql, &params).await?.iter().map(|r| r.int(0)).collect::<Result<_, _>>()?;
+    let ids: Vec<i64> = c
+        .query(&sql, &params)
+        .await?
+        .iter()
+        .map(|r| r.int(0))
+        .collect::<Result<_, _>>()?;
     let contacts = views(c, tenant_id, &ids).await?;
     Ok((contacts, total))
 }
