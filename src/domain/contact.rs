@@ -102,7 +102,10 @@ impl CompanyChange {
     pub fn ids_with_paths(&self) -> Vec<(i64, String)> {
         match self {
             CompanyChange::Move(id) => vec![(*id, "company_id".to_owned())],
-            CompanyChange::Replace(ids) => ids.iter().map(|(i, id)| (*id, format!("company_ids.{i}"))).collect(),
+            CompanyChange::Replace(ids) => ids
+                .iter()
+                .map(|(i, id)| (*id, format!("company_ids.{i}")))
+                .collect(),
         }
     }
 
@@ -171,14 +174,19 @@ fn read_companies(body: &mut Body<'_>, required: bool) -> Option<CompanyChange> 
                     let path = format!("company_ids.{i}");
                     match read_integer(item, &path, &mut body.errors) {
                         Patch::Set(id) => ids.push((i, id)),
-                        Patch::Null => body.error(&path, format!("The {path} field must be an integer.")),
+                        Patch::Null => {
+                            body.error(&path, format!("The {path} field must be an integer."))
+                        }
                         Patch::Absent => {}
                     }
                 }
                 Some(CompanyChange::Replace(ids))
             }
             Some(Value::Array(_) | Value::Null) => {
-                body.error("company_ids", "The company ids field must have at least 1 item.");
+                body.error(
+                    "company_ids",
+                    "The company ids field must have at least 1 item.",
+                );
                 None
             }
             _ => {
@@ -211,19 +219,26 @@ fn read_tags(body: &mut Body<'_>) -> Patch<Vec<String>> {
 
 pub fn parse_create(object: &Map<String, Value>) -> Parsed<NewContact> {
     let mut body = Body::new(object);
-    let first_name = body.required_string("first_name", MAX_STRING).unwrap_or_default();
+    let first_name = body
+        .required_string("first_name", MAX_STRING)
+        .unwrap_or_default();
     let last_name = body.string("last_name", MAX_STRING).into_option();
     let email = body.email("email").into_option();
     let phone_1 = body.string("phone_1", MAX_STRING).into_option();
     let phone_2 = body.string("phone_2", MAX_STRING).into_option();
     let receiving_bank_name = body.string("receiving_bank_name", MAX_STRING).into_option();
-    let receiving_bank_address = body.string("receiving_bank_address", MAX_STRING).into_option();
+    let receiving_bank_address = body
+        .string("receiving_bank_address", MAX_STRING)
+        .into_option();
     let companies = read_companies(&mut body, true);
     let flags = FlagsPatch::read(&mut body);
     let tags = read_tags(&mut body).into_option().unwrap_or_default();
     let password = body.password("password").into_option();
     if password.is_some() && email.is_none() && !body.errors.has("email") {
-        body.error("email", "The email field is required when password is present.");
+        body.error(
+            "email",
+            "The email field is required when password is present.",
+        );
     }
     Parsed {
         value: NewContact {
@@ -294,7 +309,10 @@ pub fn parse_password(object: &Map<String, Value>) -> Parsed<Option<String>> {
     if password.is_none() && !body.errors.has("password") {
         body.required("password");
     }
-    Parsed { value: password, errors: body.errors }
+    Parsed {
+        value: password,
+        errors: body.errors,
+    }
 }
 
 /// The company links of a contact: the primary company and every link in link order.
@@ -310,12 +328,20 @@ impl Links {
     pub fn new(change: &CompanyChange, flags: &FlagsPatch) -> Option<Self> {
         let ids = change.ids();
         let primary_company_id = *ids.first()?;
-        let mut links: Vec<Link> =
-            ids.into_iter().map(|company_id| Link { company_id, flags: LinkFlags::default() }).collect();
+        let mut links: Vec<Link> = ids
+            .into_iter()
+            .map(|company_id| Link {
+                company_id,
+                flags: LinkFlags::default(),
+            })
+            .collect();
         if let Some(primary) = links.first_mut() {
             flags.apply(&mut primary.flags);
         }
-        Some(Self { primary_company_id, links })
+        Some(Self {
+            primary_company_id,
+            links,
+        })
     }
 
     /// Applies `company_id` / `company_ids` (§4.4) and then the flags, which act on the primary link.
@@ -325,9 +351,13 @@ impl Links {
             None => {}
             Some(CompanyChange::Move(id)) if *id == self.primary_company_id => {}
             Some(CompanyChange::Move(id)) => {
-                next.links.retain(|l| l.company_id != self.primary_company_id);
+                next.links
+                    .retain(|l| l.company_id != self.primary_company_id);
                 if !next.links.iter().any(|l| l.company_id == *id) {
-                    next.links.push(Link { company_id: *id, flags: LinkFlags::default() });
+                    next.links.push(Link {
+                        company_id: *id,
+                        flags: LinkFlags::default(),
+                    });
                 }
                 next.primary_company_id = *id;
             }
@@ -337,7 +367,10 @@ impl Links {
                 next.links.retain(|l| ids.contains(&l.company_id));
                 for id in &ids {
                     if !next.links.iter().any(|l| l.company_id == *id) {
-                        next.links.push(Link { company_id: *id, flags: LinkFlags::default() });
+                        next.links.push(Link {
+                            company_id: *id,
+                            flags: LinkFlags::default(),
+                        });
                     }
                 }
                 if !ids.contains(&self.primary_company_id)
@@ -347,14 +380,20 @@ impl Links {
                 }
             }
         }
-        if let Some(primary) = next.links.iter_mut().find(|l| l.company_id == next.primary_company_id) {
+        if let Some(primary) = next
+            .links
+            .iter_mut()
+            .find(|l| l.company_id == next.primary_company_id)
+        {
             flags.apply(&mut primary.flags);
         }
         next
     }
 
     pub fn primary(&self) -> Option<&Link> {
-        self.links.iter().find(|l| l.company_id == self.primary_company_id)
+        self.links
+            .iter()
+            .find(|l| l.company_id == self.primary_company_id)
     }
 }
 
@@ -374,9 +413,14 @@ pub struct ContactState {
 pub enum LoginChange {
     None,
     /// Create the login or set a new password; the login's email becomes `email`.
-    SetPassword { email: String, password: String },
+    SetPassword {
+        email: String,
+        password: String,
+    },
     /// The contact's email changed: the login follows it.
-    MoveEmail { email: String },
+    MoveEmail {
+        email: String,
+    },
 }
 
 /// The outcome of applying a patch: the new state and what to do to the login.
@@ -395,15 +439,25 @@ impl UpdatePlan {
 /// §4.4: the new state of a contact, or the rule it breaks. Company ids must already have been
 /// checked to exist (the store does that); login email conflicts are checked by the store too,
 /// against the email this plan gives the login.
-pub fn plan_update(current: &ContactState, patch: &ContactPatch, errors: &mut ValidationErrors) -> UpdatePlan {
+pub fn plan_update(
+    current: &ContactState,
+    patch: &ContactPatch,
+    errors: &mut ValidationErrors,
+) -> UpdatePlan {
     let f = &current.fields;
     let fields = ContactFields {
-        first_name: patch.first_name.clone().unwrap_or_else(|| f.first_name.clone()),
+        first_name: patch
+            .first_name
+            .clone()
+            .unwrap_or_else(|| f.first_name.clone()),
         last_name: patch.last_name.clone().apply(f.last_name.clone()),
         email: patch.email.clone().apply(f.email.clone()),
         phone_1: patch.phone_1.clone().apply(f.phone_1.clone()),
         phone_2: patch.phone_2.clone().apply(f.phone_2.clone()),
-        receiving_bank_name: patch.receiving_bank_name.clone().apply(f.receiving_bank_name.clone()),
+        receiving_bank_name: patch
+            .receiving_bank_name
+            .clone()
+            .apply(f.receiving_bank_name.clone()),
         receiving_bank_address: patch
             .receiving_bank_address
             .clone()
@@ -419,18 +473,27 @@ pub fn plan_update(current: &ContactState, patch: &ContactPatch, errors: &mut Va
     let login = match (&patch.password, &fields.email) {
         (Some(_), None) => {
             if !errors.has("email") {
-                errors.add("email", "The email field is required when password is present.");
+                errors.add(
+                    "email",
+                    "The email field is required when password is present.",
+                );
             }
             LoginChange::None
         }
         (Some(password), Some(email)) => {
             login_email = Some(email.clone());
-            LoginChange::SetPassword { email: email.clone(), password: password.clone() }
+            LoginChange::SetPassword {
+                email: email.clone(),
+                password: password.clone(),
+            }
         }
         (None, email) => match (&current.login_email, email) {
             (None, _) => LoginChange::None,
             (Some(_), None) => {
-                errors.add("email", "The email field cannot be cleared while the contact has a portal login.");
+                errors.add(
+                    "email",
+                    "The email field cannot be cleared while the contact has a portal login.",
+                );
                 LoginChange::None
             }
             (Some(old), Some(new)) if old == new => LoginChange::None,
@@ -440,7 +503,15 @@ pub fn plan_update(current: &ContactState, patch: &ContactPatch, errors: &mut Va
             }
         },
     };
-    UpdatePlan { state: ContactState { fields, links, tags, login_email }, login }
+    UpdatePlan {
+        state: ContactState {
+            fields,
+            links,
+            tags,
+            login_email,
+        },
+        login,
+    }
 }
 
 /// True when two tag lists name the same tags, ignoring case and order.
@@ -515,13 +586,23 @@ mod tests {
     }
 
     fn link(company_id: i64) -> Link {
-        Link { company_id, flags: LinkFlags::default() }
+        Link {
+            company_id,
+            flags: LinkFlags::default(),
+        }
     }
 
     fn state(primary: i64, linked: &[i64]) -> ContactState {
         ContactState {
-            fields: ContactFields { first_name: "Ann".into(), email: Some("a@x.io".into()), ..Default::default() },
-            links: Links { primary_company_id: primary, links: linked.iter().map(|id| link(*id)).collect() },
+            fields: ContactFields {
+                first_name: "Ann".into(),
+                email: Some("a@x.io".into()),
+                ..Default::default()
+            },
+            links: Links {
+                primary_company_id: primary,
+                links: linked.iter().map(|id| link(*id)).collect(),
+            },
             tags: vec!["vip".into()],
             login_email: None,
         }
@@ -533,7 +614,10 @@ mod tests {
 
     #[test]
     fn full_name_joins_with_one_space() {
-        let mut f = ContactFields { first_name: "John".into(), ..Default::default() };
+        let mut f = ContactFields {
+            first_name: "John".into(),
+            ..Default::default()
+        };
         assert_eq!(f.full_name(), "John");
         f.last_name = Some("Smith".into());
         assert_eq!(f.full_name(), "John Smith");
@@ -544,21 +628,27 @@ mod tests {
         let p = parse_create(&obj(json!({})));
         assert!(p.errors.has("first_name"));
         assert!(p.errors.has("company_id"));
-        let p = parse_create(&obj(json!({"first_name": "A", "company_id": 1, "company_ids": [1]})));
+        let p = parse_create(&obj(
+            json!({"first_name": "A", "company_id": 1, "company_ids": [1]}),
+        ));
         assert!(p.errors.has("company_ids"));
         assert!(!p.errors.has("company_id"));
     }
 
     #[test]
     fn create_with_password_needs_email() {
-        let p = parse_create(&obj(json!({"first_name": "A", "company_id": 1, "password": "longenough"})));
+        let p = parse_create(&obj(
+            json!({"first_name": "A", "company_id": 1, "password": "longenough"}),
+        ));
         assert!(p.errors.has("email"));
     }
 
     #[test]
     fn move_replaces_the_primary_link() {
         let s = state(1, &[1, 2]);
-        let next = s.links.change(Some(&CompanyChange::Move(3)), &FlagsPatch::default());
+        let next = s
+            .links
+            .change(Some(&CompanyChange::Move(3)), &FlagsPatch::default());
         assert_eq!(next.primary_company_id, 3);
         assert_eq!(ids(&next), [2, 3]);
     }
@@ -566,7 +656,9 @@ mod tests {
     #[test]
     fn move_to_an_already_linked_company_drops_the_old_primary() {
         let s = state(1, &[1, 2]);
-        let next = s.links.change(Some(&CompanyChange::Move(2)), &FlagsPatch::default());
+        let next = s
+            .links
+            .change(Some(&CompanyChange::Move(2)), &FlagsPatch::default());
         assert_eq!(next.primary_company_id, 2);
         assert_eq!(ids(&next), [2]);
     }
@@ -574,17 +666,26 @@ mod tests {
     #[test]
     fn replace_keeps_primary_when_listed_else_first() {
         let s = state(2, &[1, 2]);
-        let kept = s.links.change(Some(&CompanyChange::Replace(vec![(0, 3), (1, 2), (2, 3)])), &FlagsPatch::default());
+        let kept = s.links.change(
+            Some(&CompanyChange::Replace(vec![(0, 3), (1, 2), (2, 3)])),
+            &FlagsPatch::default(),
+        );
         assert_eq!(kept.primary_company_id, 2);
         assert_eq!(ids(&kept), [2, 3]);
-        let moved = s.links.change(Some(&CompanyChange::Replace(vec![(0, 4), (1, 5)])), &FlagsPatch::default());
+        let moved = s.links.change(
+            Some(&CompanyChange::Replace(vec![(0, 4), (1, 5)])),
+            &FlagsPatch::default(),
+        );
         assert_eq!(moved.primary_company_id, 4);
     }
 
     #[test]
     fn reordering_the_same_companies_changes_nothing() {
         let s = state(1, &[1, 2]);
-        let same = s.links.change(Some(&CompanyChange::Replace(vec![(0, 2), (1, 1)])), &FlagsPatch::default());
+        let same = s.links.change(
+            Some(&CompanyChange::Replace(vec![(0, 2), (1, 1)])),
+            &FlagsPatch::default(),
+        );
         assert_eq!(same, s.links);
     }
 
@@ -592,19 +693,30 @@ mod tests {
     fn malformed_company_ids_keep_the_well_formed_ones() {
         let p = parse_create(&obj(json!({"first_name": "A", "company_ids": [5, "x", 7]})));
         assert!(p.errors.has("company_ids.1"));
-        assert_eq!(p.value.companies, Some(CompanyChange::Replace(vec![(0, 5), (2, 7)])));
+        assert_eq!(
+            p.value.companies,
+            Some(CompanyChange::Replace(vec![(0, 5), (2, 7)]))
+        );
     }
 
     #[test]
     fn flags_apply_to_the_primary_link_and_null_means_false() {
         let mut s = state(1, &[1, 2]);
         s.links.links[0].flags.receive_quotation_pdf = true;
-        let p = parse_update(&obj(json!({"receive_quotation_pdf": null, "is_primary": "1"})));
+        let p = parse_update(&obj(
+            json!({"receive_quotation_pdf": null, "is_primary": "1"}),
+        ));
         assert!(p.errors.is_empty());
         let mut errors = ValidationErrors::new();
         let plan = plan_update(&s, &p.value, &mut errors);
         let primary = plan.state.links.primary().copied().map(|l| l.flags);
-        assert_eq!(primary, Some(LinkFlags { is_primary: true, ..Default::default() }));
+        assert_eq!(
+            primary,
+            Some(LinkFlags {
+                is_primary: true,
+                ..Default::default()
+            })
+        );
         assert_eq!(plan.state.links.links[1].flags, LinkFlags::default());
     }
 
@@ -631,7 +743,12 @@ mod tests {
         let p = parse_update(&obj(json!({"email": "b@x.io"})));
         let mut errors = ValidationErrors::new();
         let plan = plan_update(&s, &p.value, &mut errors);
-        assert_eq!(plan.login, LoginChange::MoveEmail { email: "b@x.io".into() });
+        assert_eq!(
+            plan.login,
+            LoginChange::MoveEmail {
+                email: "b@x.io".into()
+            }
+        );
         let p = parse_update(&obj(json!({"email": ""})));
         plan_update(&s, &p.value, &mut errors);
         assert!(errors.has("email"));
@@ -640,7 +757,9 @@ mod tests {
     #[test]
     fn an_update_that_changes_nothing_is_detected() {
         let s = state(1, &[1]);
-        let p = parse_update(&obj(json!({"first_name": "Ann", "tags": ["VIP"], "company_id": 1})));
+        let p = parse_update(&obj(
+            json!({"first_name": "Ann", "tags": ["VIP"], "company_id": 1}),
+        ));
         let mut errors = ValidationErrors::new();
         let plan = plan_update(&s, &p.value, &mut errors);
         assert!(errors.is_empty());

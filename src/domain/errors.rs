@@ -55,7 +55,11 @@ impl ValidationErrors {
 
     /// `Ok(value)` when nothing was recorded, else these errors.
     pub fn into_result<T>(self, value: T) -> Result<T, ValidationErrors> {
-        if self.is_empty() { Ok(value) } else { Err(self) }
+        if self.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
     }
 
     /// `(path, messages)` in the order found.

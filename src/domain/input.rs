@@ -47,7 +47,11 @@ impl<T> Patch<T> {
 
 /// How a field is named in messages: `first_name` reads "first name"; nested paths stay as they are.
 pub fn label(path: &str) -> String {
-    if path.contains('.') { path.to_owned() } else { path.replace('_', " ") }
+    if path.contains('.') {
+        path.to_owned()
+    } else {
+        path.replace('_', " ")
+    }
 }
 
 /// True for an address with a local part, one `@`, and a dotted domain, without white space.
@@ -72,7 +76,10 @@ pub struct Body<'a> {
 
 impl<'a> Body<'a> {
     pub fn new(object: &'a Map<String, Value>) -> Self {
-        Self { object, errors: ValidationErrors::new() }
+        Self {
+            object,
+            errors: ValidationErrors::new(),
+        }
     }
 
     pub fn has(&self, key: &str) -> bool {
@@ -106,7 +113,10 @@ impl<'a> Body<'a> {
         if let Patch::Set(s) = &value
             && !is_valid_email(s)
         {
-            self.errors.add(key, format!("The {} field must be a valid email address.", label(key)));
+            self.errors.add(
+                key,
+                format!("The {} field must be a valid email address.", label(key)),
+            );
             return Patch::Absent;
         }
         value
@@ -126,7 +136,8 @@ impl<'a> Body<'a> {
     }
 
     pub fn required(&mut self, key: &str) {
-        self.errors.add(key, format!("The {} field is required.", label(key)));
+        self.errors
+            .add(key, format!("The {} field is required.", label(key)));
     }
 
     /// A password: never trimmed; 8 to 255 characters. An empty string counts as null.
@@ -138,13 +149,18 @@ impl<'a> Body<'a> {
             Some(Value::String(s)) => {
                 let n = s.chars().count();
                 if n < 8 {
-                    self.errors
-                        .add(key, format!("The {} field must be at least 8 characters.", label(key)));
+                    self.errors.add(
+                        key,
+                        format!("The {} field must be at least 8 characters.", label(key)),
+                    );
                     Patch::Absent
                 } else if n > MAX_STRING {
                     self.errors.add(
                         key,
-                        format!("The {} field must not be greater than {MAX_STRING} characters.", label(key)),
+                        format!(
+                            "The {} field must not be greater than {MAX_STRING} characters.",
+                            label(key)
+                        ),
                     );
                     Patch::Absent
                 } else {
@@ -152,7 +168,8 @@ impl<'a> Body<'a> {
                 }
             }
             Some(_) => {
-                self.errors.add(key, format!("The {} field must be a string.", label(key)));
+                self.errors
+                    .add(key, format!("The {} field must be a string.", label(key)));
                 Patch::Absent
             }
         }
@@ -187,7 +204,8 @@ impl<'a> Body<'a> {
                     match read_integer(item, &path, &mut self.errors) {
                         Patch::Set(v) => out.push(v),
                         Patch::Null => {
-                            self.errors.add(&path, format!("The {path} field must be an integer."));
+                            self.errors
+                                .add(&path, format!("The {path} field must be an integer."));
                             bad = true;
                         }
                         Patch::Absent => bad = true,
@@ -196,7 +214,8 @@ impl<'a> Body<'a> {
                 if bad { Patch::Absent } else { Patch::Set(out) }
             }
             Some(_) => {
-                self.errors.add(key, format!("The {} field must be an array.", label(key)));
+                self.errors
+                    .add(key, format!("The {} field must be an array.", label(key)));
                 Patch::Absent
             }
         }
@@ -215,7 +234,8 @@ impl<'a> Body<'a> {
                     match read_string(item, &path, max, &mut self.errors) {
                         Patch::Set(s) => out.push(s),
                         Patch::Null => {
-                            self.errors.add(&path, format!("The {path} field must not be empty."));
+                            self.errors
+                                .add(&path, format!("The {path} field must not be empty."));
                             bad = true;
                         }
                         Patch::Absent => bad = true,
@@ -224,14 +244,20 @@ impl<'a> Body<'a> {
                 if bad { Patch::Absent } else { Patch::Set(out) }
             }
             Some(_) => {
-                self.errors.add(key, format!("The {} field must be an array.", label(key)));
+                self.errors
+                    .add(key, format!("The {} field must be an array.", label(key)));
                 Patch::Absent
             }
         }
     }
 }
 
-pub fn read_string(v: &Value, path: &str, max: usize, errors: &mut ValidationErrors) -> Patch<String> {
+pub fn read_string(
+    v: &Value,
+    path: &str,
+    max: usize,
+    errors: &mut ValidationErrors,
+) -> Patch<String> {
     match v {
         Value::Null => Patch::Null,
         Value::String(s) => {
@@ -240,12 +266,18 @@ pub fn read_string(v: &Value, path: &str, max: usize, errors: &mut ValidationErr
                 Patch::Null
             } else if t.contains('\0') {
                 // PostgreSQL cannot store NUL in text; refuse it everywhere alike.
-                errors.add(path, format!("The {} field must not contain NUL characters.", label(path)));
+                errors.add(
+                    path,
+                    format!("The {} field must not contain NUL characters.", label(path)),
+                );
                 Patch::Absent
             } else if t.chars().count() > max {
                 errors.add(
                     path,
-                    format!("The {} field must not be greater than {max} characters.", label(path)),
+                    format!(
+                        "The {} field must not be greater than {max} characters.",
+                        label(path)
+                    ),
                 );
                 Patch::Absent
             } else {
@@ -268,14 +300,21 @@ pub fn read_integer(v: &Value, path: &str, errors: &mut ValidationErrors) -> Pat
             if t.is_empty() {
                 return Patch::Null;
             }
-            if t.bytes().all(|b| b.is_ascii_digit()) { t.parse::<i64>().ok() } else { None }
+            if t.bytes().all(|b| b.is_ascii_digit()) {
+                t.parse::<i64>().ok()
+            } else {
+                None
+            }
         }
         _ => None,
     };
     match parsed {
         Some(i) => Patch::Set(i),
         None => {
-            errors.add(path, format!("The {} field must be an integer.", label(path)));
+            errors.add(
+                path,
+                format!("The {} field must be an integer.", label(path)),
+            );
             Patch::Absent
         }
     }
@@ -300,7 +339,10 @@ pub fn read_boolean(v: &Value, path: &str, errors: &mut ValidationErrors) -> Pat
     match parsed {
         Some(b) => Patch::Set(b),
         None => {
-            errors.add(path, format!("The {} field must be true or false.", label(path)));
+            errors.add(
+                path,
+                format!("The {} field must be true or false.", label(path)),
+            );
             Patch::Absent
         }
     }
@@ -314,7 +356,10 @@ pub fn name_key(name: &str) -> String {
 /// Drops later repeats of a name, compared case-insensitively; keeps the first spelling.
 pub fn dedupe_names(names: Vec<String>) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
-    names.into_iter().filter(|n| seen.insert(name_key(n))).collect()
+    names
+        .into_iter()
+        .filter(|n| seen.insert(name_key(n)))
+        .collect()
 }
 
 /// Drops later repeats, keeping the order of first appearance.
@@ -360,7 +405,9 @@ mod tests {
 
     #[test]
     fn lenient_integers_and_booleans() {
-        let m = body(json!({"i": "123", "j": 7, "k": "1.5", "l": 2.5, "t": "true", "f": 0, "x": "yes", "y": 2}));
+        let m = body(
+            json!({"i": "123", "j": 7, "k": "1.5", "l": 2.5, "t": "true", "f": 0, "x": "yes", "y": 2}),
+        );
         let mut b = Body::new(&m);
         assert_eq!(b.integer("i"), Patch::Set(123));
         assert_eq!(b.integer("j"), Patch::Set(7));
@@ -379,7 +426,9 @@ mod tests {
         for ok in ["a@b.co", "john.smith+x@acme-corp.com"] {
             assert!(is_valid_email(ok), "{ok}");
         }
-        for bad in ["a@b", "ab.com", "a @b.com", "@b.com", "a@.com", "a@b..com", "a@b.com."] {
+        for bad in [
+            "a@b", "ab.com", "a @b.com", "@b.com", "a@.com", "a@b..com", "a@b.com.",
+        ] {
             assert!(!is_valid_email(bad), "{bad}");
         }
     }

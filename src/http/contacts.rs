@@ -17,7 +17,14 @@ use crate::store::contacts::LIST_SCHEMA;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/contacts", get(list).post(create))
-        .route("/contacts/{id}", get(read).post(update).put(update).patch(update).delete(delete))
+        .route(
+            "/contacts/{id}",
+            get(read)
+                .post(update)
+                .put(update)
+                .patch(update)
+                .delete(delete),
+        )
         .route("/contacts/{id}/b2b-portal-password", post(set_password))
         .route("/contacts/{id}/password", post(set_password))
 }
@@ -32,12 +39,20 @@ pub fn page<T: serde::Serialize>(items: Vec<T>, page: query::Page, total: u64) -
     axum::Json(json!({ "data": items, "meta": page.meta(total) })).into_response()
 }
 
-async fn create(State(s): State<AppState>, Tenant(t): Tenant, JsonObject(body): JsonObject) -> ApiResult<Response> {
+async fn create(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    JsonObject(body): JsonObject,
+) -> ApiResult<Response> {
     let contact = contacts::create(&s.db, t, body).await?;
     Ok(data(StatusCode::CREATED, contact))
 }
 
-async fn read(State(s): State<AppState>, Tenant(t): Tenant, Path(id): Path<String>) -> ApiResult<Response> {
+async fn read(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let contact = contacts::get(&s.db, t, record_id(&id)?).await?;
     Ok(data(StatusCode::OK, contact))
 }
@@ -52,7 +67,11 @@ async fn update(
     Ok(data(StatusCode::OK, contact))
 }
 
-async fn delete(State(s): State<AppState>, Tenant(t): Tenant, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn delete(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     contacts::delete(&s.db, t, record_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -67,7 +86,11 @@ async fn set_password(
     Ok(data(StatusCode::OK, contact))
 }
 
-async fn list(State(s): State<AppState>, Tenant(t): Tenant, QueryPairs(pairs): QueryPairs) -> ApiResult<Response> {
+async fn list(
+    State(s): State<AppState>,
+    Tenant(t): Tenant,
+    QueryPairs(pairs): QueryPairs,
+) -> ApiResult<Response> {
     let q = query::parse(&pairs, &LIST_SCHEMA)?;
     let page_spec = q.page;
     let (items, total) = contacts::list(&s.db, t, None, q).await?;

@@ -47,26 +47,32 @@ impl IntoResponse for ApiError {
             ApiError::App(AppError::Unavailable(detail)) => {
                 tracing::error!(%detail, "database unavailable");
                 let mut r = message(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");
-                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
                 r
             }
             ApiError::App(AppError::Internal(detail)) => {
                 tracing::error!(%detail, "request failed");
                 message(StatusCode::INTERNAL_SERVER_ERROR, "Server Error")
             }
-            ApiError::BadJson(detail) => {
-                message(StatusCode::BAD_REQUEST, &format!("The request body is not a valid JSON object: {detail}"))
-            }
+            ApiError::BadJson(detail) => message(
+                StatusCode::BAD_REQUEST,
+                &format!("The request body is not a valid JSON object: {detail}"),
+            ),
             ApiError::Unauthenticated => {
                 let mut r = message(StatusCode::UNAUTHORIZED, "Unauthenticated.");
-                r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                r.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
                 r
             }
             ApiError::UnsupportedMediaType => message(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "The request body must be JSON (Content-Type: application/json).",
             ),
-            ApiError::PayloadTooLarge => message(StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large."),
+            ApiError::PayloadTooLarge => message(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is too large.",
+            ),
         }
     }
 }

@@ -18,27 +18,42 @@ pub struct Tenant(pub i64);
 fn host_slug(headers: &HeaderMap) -> Option<String> {
     let host = headers.get(header::HOST)?.to_str().ok()?;
     let host = host.rsplit_once(':').map_or(host, |(h, port)| {
-        if port.bytes().all(|b| b.is_ascii_digit()) { h } else { host }
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
     });
     let mut parts = host.splitn(3, '.');
     let slug = parts.next()?;
     let api = parts.next()?;
     let rest = parts.next()?;
-    (api.eq_ignore_ascii_case("api") && !slug.is_empty() && !rest.is_empty()).then(|| slug.to_ascii_lowercase())
+    (api.eq_ignore_ascii_case("api") && !slug.is_empty() && !rest.is_empty())
+        .then(|| slug.to_ascii_lowercase())
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 impl FromRequestParts<AppState> for Tenant {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = bearer(&parts.headers).ok_or(ApiError::Unauthenticated)?;
-        let grant = state.tokens.check(&state.db, token).await?.ok_or(ApiError::Unauthenticated)?;
+        let grant = state
+            .tokens
+            .check(&state.db, token)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
         if let Some(slug) = host_slug(&parts.headers)
             && slug != grant.tenant_slug.to_ascii_lowercase()
         {
@@ -64,9 +79,18 @@ fn is_json(headers: &HeaderMap) -> bool {
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
         return true; // absent: accepted, the body is read as JSON
     };
-    let Ok(value) = value.to_str() else { return false };
-    let mime = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    mime.is_empty() || mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    let mime = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    mime.is_empty()
+        || mime == "application/json"
+        || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
 impl FromRequest<AppState> for JsonObject {
@@ -103,7 +127,11 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        Ok(QueryPairs(url::form_urlencoded::parse(query.as_bytes()).into_owned().collect()))
+        Ok(QueryPairs(
+            url::form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect(),
+        ))
     }
 }
 
@@ -114,14 +142,23 @@ mod tests {
 
     fn headers(host: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
-        h.insert(header::HOST, HeaderValue::from_str(host).expect("valid header"));
+        h.insert(
+            header::HOST,
+            HeaderValue::from_str(host).expect("valid header"),
+        );
         h
     }
 
     #[test]
     fn host_slug_only_for_the_api_form() {
-        assert_eq!(host_slug(&headers("acme.api.joinluminous.com")).as_deref(), Some("acme"));
-        assert_eq!(host_slug(&headers("acme.api.example.com:8080")).as_deref(), Some("acme"));
+        assert_eq!(
+            host_slug(&headers("acme.api.joinluminous.com")).as_deref(),
+            Some("acme")
+        );
+        assert_eq!(
+            host_slug(&headers("acme.api.example.com:8080")).as_deref(),
+            Some("acme")
+        );
         assert_eq!(host_slug(&headers("localhost:8080")), None);
         assert_eq!(host_slug(&headers("127.0.0.1")), None);
         assert_eq!(host_slug(&headers("contacts.example.com")), None);

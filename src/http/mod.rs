@@ -50,14 +50,23 @@ async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> 
         Ok(()) => (StatusCode::OK, axum::Json(json!({"status": "ok"}))).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"status": "unavailable", "message": "The database is unreachable."})))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(
+                    json!({"status": "unavailable", "message": "The database is unreachable."}),
+                ),
+            )
                 .into_response()
         }
     }
 }
 
 async fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, axum::Json(json!({"message": "Not found."}))).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(json!({"message": "Not found."})),
+    )
+        .into_response()
 }
 
 /// axum answers a wrong method with an empty 405 and an `Allow` header; give it the JSON body
@@ -67,7 +76,10 @@ async fn json_method_not_allowed(method: Method, response: Response) -> Response
         return response;
     }
     let (mut parts, _) = response.into_parts();
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     parts.headers.remove(header::CONTENT_LENGTH);
     let body = json!({"message": format!("The {method} method is not supported for this route.")});
     Response::from_parts(parts, Body::from(body.to_string()))

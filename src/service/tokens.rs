@@ -11,7 +11,11 @@ use crate::store::{Database, StoreError};
 
 /// Creates a token for `tenant` (and the tenant, if new). Returns the token id and the secret,
 /// which exists nowhere else afterwards.
-pub async fn create(db: &Database, tenant: &str, name: Option<String>) -> Result<(i64, String), StoreError> {
+pub async fn create(
+    db: &Database,
+    tenant: &str,
+    name: Option<String>,
+) -> Result<(i64, String), StoreError> {
     let token = auth::generate_token();
     let hash = auth::hash_token(&token);
     let prefix = auth::token_display_prefix(&token);
@@ -35,14 +39,18 @@ pub async fn list(db: &Database, tenant: Option<String>) -> Result<Vec<TokenInfo
 }
 
 pub async fn revoke(db: &Database, id: i64) -> Result<bool, StoreError> {
-    db.write::<_, StoreError>(Box::new(move |c| Box::pin(async move { tenants::revoke_token(c, id).await })))
-        .await
+    db.write::<_, StoreError>(Box::new(move |c| {
+        Box::pin(async move { tenants::revoke_token(c, id).await })
+    }))
+    .await
 }
 
 /// On a database without tenants, creates tenant `demo` and returns a token for it.
 pub async fn ensure_demo(db: &Database) -> Result<Option<String>, StoreError> {
     let count = db
-        .read::<_, StoreError>(Box::new(|c| Box::pin(async move { tenants::count_tenants(c).await })))
+        .read::<_, StoreError>(Box::new(|c| {
+            Box::pin(async move { tenants::count_tenants(c).await })
+        }))
         .await?;
     if count > 0 {
         return Ok(None);

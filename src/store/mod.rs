@@ -67,7 +67,8 @@ impl dyn Conn + '_ {
 }
 
 /// A unit of work run inside one transaction; the transaction commits when it returns `Ok`.
-pub type Work<T, E> = Box<dyn for<'c> FnOnce(&'c mut dyn Conn) -> BoxFuture<'c, Result<T, E>> + Send>;
+pub type Work<T, E> =
+    Box<dyn for<'c> FnOnce(&'c mut dyn Conn) -> BoxFuture<'c, Result<T, E>> + Send>;
 
 /// Work that may be run more than once: on PostgreSQL, a write transaction that loses a race with
 /// another process (deadlock, a unique index taken by a concurrent commit) is rolled back and run
@@ -91,17 +92,25 @@ pub struct DbOptions {
 
 impl Default for DbOptions {
     fn default() -> Self {
-        Self { pool_size: 8, statement_timeout_ms: 5_000 }
+        Self {
+            pool_size: 8,
+            statement_timeout_ms: 5_000,
+        }
     }
 }
 
 impl Database {
     /// Opens (creating if needed) and migrates the database named by `url`.
     pub async fn open(url: &str, options: &DbOptions) -> Result<Self, StoreError> {
-        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             Ok(Database::Sqlite(sqlite::SqliteDb::open(path, options)?))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Database::Postgres(postgres::PgDb::open(url, options).await?))
+            Ok(Database::Postgres(
+                postgres::PgDb::open(url, options).await?,
+            ))
         } else {
             Err(StoreError::UnsupportedUrl(url.to_owned()))
         }

@@ -23,12 +23,17 @@ pub struct TokenInfo {
 }
 
 pub async fn count_tenants(c: &mut dyn Conn) -> Result<i64, StoreError> {
-    c.query_one("SELECT COUNT(*) FROM tenants", &[]).await?.int(0)
+    c.query_one("SELECT COUNT(*) FROM tenants", &[])
+        .await?
+        .int(0)
 }
 
 /// The tenant with this slug, created if it does not exist yet.
 pub async fn ensure_tenant(c: &mut dyn Conn, slug: &str) -> Result<i64, StoreError> {
-    if let Some(row) = c.query_opt("SELECT id FROM tenants WHERE slug = $1", &[slug.into()]).await? {
+    if let Some(row) = c
+        .query_opt("SELECT id FROM tenants WHERE slug = $1", &[slug.into()])
+        .await?
+    {
         return row.int(0);
     }
     c.query_one(
@@ -49,14 +54,23 @@ pub async fn insert_token(
     c.query_one(
         "INSERT INTO api_tokens (tenant_id, name, token_hash, prefix, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        &[tenant_id.into(), name.into(), token_hash.into(), prefix.into(), now_seconds().into()],
+        &[
+            tenant_id.into(),
+            name.into(),
+            token_hash.into(),
+            prefix.into(),
+            now_seconds().into(),
+        ],
     )
     .await?
     .int(0)
 }
 
 /// The live token with this hash: not revoked, not expired.
-pub async fn find_token(c: &mut dyn Conn, token_hash: &str) -> Result<Option<TokenGrant>, StoreError> {
+pub async fn find_token(
+    c: &mut dyn Conn,
+    token_hash: &str,
+) -> Result<Option<TokenGrant>, StoreError> {
     let row = c
         .query_opt(
             "SELECT t.id, t.tenant_id, n.slug, t.token_hash FROM api_tokens t \
@@ -66,12 +80,20 @@ pub async fn find_token(c: &mut dyn Conn, token_hash: &str) -> Result<Option<Tok
         )
         .await?;
     row.map(|r| {
-        Ok(TokenGrant { token_id: r.int(0)?, tenant_id: r.int(1)?, tenant_slug: r.text(2)?, token_hash: r.text(3)? })
+        Ok(TokenGrant {
+            token_id: r.int(0)?,
+            tenant_id: r.int(1)?,
+            tenant_slug: r.text(2)?,
+            token_hash: r.text(3)?,
+        })
     })
     .transpose()
 }
 
-pub async fn list_tokens(c: &mut dyn Conn, tenant: Option<&str>) -> Result<Vec<TokenInfo>, StoreError> {
+pub async fn list_tokens(
+    c: &mut dyn Conn,
+    tenant: Option<&str>,
+) -> Result<Vec<TokenInfo>, StoreError> {
     let rows = c
         .query(
             "SELECT t.id, n.slug, t.name, t.prefix, t.created_at, t.revoked_at FROM api_tokens t \

@@ -64,7 +64,9 @@ impl Row {
     pub fn int(&self, i: usize) -> Result<i64, StoreError> {
         match self.get(i)? {
             Value::Int(v) => Ok(*v),
-            other => Err(StoreError::Decode(format!("column {i}: expected integer, got {other:?}"))),
+            other => Err(StoreError::Decode(format!(
+                "column {i}: expected integer, got {other:?}"
+            ))),
         }
     }
 
@@ -84,14 +86,18 @@ impl Row {
             Value::Null => Ok(None),
             Value::Real(v) => Ok(Some(*v)),
             Value::Int(v) => Ok(Some(*v as f64)),
-            other => Err(StoreError::Decode(format!("column {i}: expected number, got {other:?}"))),
+            other => Err(StoreError::Decode(format!(
+                "column {i}: expected number, got {other:?}"
+            ))),
         }
     }
 
     pub fn text(&self, i: usize) -> Result<String, StoreError> {
         match self.get(i)? {
             Value::Text(v) => Ok(v.clone()),
-            other => Err(StoreError::Decode(format!("column {i}: expected text, got {other:?}"))),
+            other => Err(StoreError::Decode(format!(
+                "column {i}: expected text, got {other:?}"
+            ))),
         }
     }
 
