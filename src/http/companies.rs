@@ -7,9 +7,9 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::AppState;
-use super::contacts::{data, page};
 use super::error::ApiResult;
 use super::extract::{JsonObject, QueryPairs, Tenant, record_id};
+use super::{data, page};
 use crate::query;
 use crate::service::{companies, contacts, shipping};
 

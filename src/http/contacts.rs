@@ -3,13 +3,12 @@
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
-use serde_json::json;
 
-use super::AppState;
 use super::error::ApiResult;
 use super::extract::{JsonObject, QueryPairs, Tenant, record_id};
+use super::{AppState, data, page};
 use crate::query;
 use crate::service::contacts;
 use crate::store::contacts::LIST_SCHEMA;
@@ -27,16 +26,6 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/contacts/{id}/b2b-portal-password", post(set_password))
         .route("/contacts/{id}/password", post(set_password))
-}
-
-/// `{"data": ...}` with a status.
-pub fn data<T: serde::Serialize>(status: StatusCode, value: T) -> Response {
-    (status, axum::Json(json!({ "data": value }))).into_response()
-}
-
-/// A paged list: `{"data": [...], "meta": {...}}`.
-pub fn page<T: serde::Serialize>(items: Vec<T>, page: query::Page, total: u64) -> Response {
-    axum::Json(json!({ "data": items, "meta": page.meta(total) })).into_response()
 }
 
 async fn create(

@@ -7,7 +7,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::AppState;
-use super::contacts::data;
+use super::data;
 use super::error::ApiResult;
 use super::extract::{JsonObject, QueryPairs, Tenant, record_id};
 use crate::service::custom_fields;

@@ -84,3 +84,29 @@ async fn json_method_not_allowed(method: Method, response: Response) -> Response
     let body = json!({"message": format!("The {method} method is not supported for this route.")});
     Response::from_parts(parts, Body::from(body.to_string()))
 }
+
+/// `{"data": ...}` with a status.
+pub fn data<T: serde::Serialize>(status: StatusCode, value: T) -> Response {
+    (status, axum::Json(One { data: value })).into_response()
+}
+
+/// The envelopes, serialised straight from the domain objects (no intermediate `Value` tree).
+#[derive(serde::Serialize)]
+struct One<T> {
+    data: T,
+}
+
+#[derive(serde::Serialize)]
+struct Paged<T> {
+    data: Vec<T>,
+    meta: serde_json::Value,
+}
+
+/// A paged list: `{"data": [...], "meta": {...}}`.
+pub fn page<T: serde::Serialize>(items: Vec<T>, page: crate::query::Page, total: u64) -> Response {
+    axum::Json(Paged {
+        data: items,
+        meta: page.meta(total),
+    })
+    .into_response()
+}

@@ -8,7 +8,7 @@ use axum::routing::{delete, get};
 use serde_json::json;
 
 use super::AppState;
-use super::contacts::data;
+use super::data;
 use super::error::ApiResult;
 use super::extract::{JsonObject, Tenant, record_id};
 use crate::service::tags;
