@@ -51,9 +51,10 @@ CREATE TABLE companies (
     updated_at          INTEGER NOT NULL
 );
 CREATE INDEX companies_tenant_id ON companies (tenant_id, id);
-CREATE INDEX companies_tenant_name ON companies (tenant_id, name);
-CREATE INDEX companies_tenant_created ON companies (tenant_id, created_at);
-CREATE INDEX companies_tenant_updated ON companies (tenant_id, updated_at);
+CREATE INDEX companies_tenant_name ON companies (tenant_id, name, id);
+CREATE INDEX companies_tenant_created ON companies (tenant_id, created_at, id);
+CREATE INDEX companies_tenant_updated ON companies (tenant_id, updated_at, id);
+CREATE INDEX companies_parent ON companies (parent_company_id);
 
 CREATE TABLE contacts (
     id                      INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -71,14 +72,19 @@ CREATE TABLE contacts (
     created_at              INTEGER NOT NULL,
     updated_at              INTEGER NOT NULL
 );
+-- (tenant_id, column, id): filter on the column, or sort by it with the id tie-break, from the index.
+-- Name lookups sorted by name (first name filtered, last name sorted, and the reverse) are common
+-- enough to get the other name as the second column.
 CREATE INDEX contacts_tenant_id ON contacts (tenant_id, id);
-CREATE INDEX contacts_tenant_first_name ON contacts (tenant_id, first_name);
-CREATE INDEX contacts_tenant_last_name ON contacts (tenant_id, last_name);
-CREATE INDEX contacts_tenant_full_name ON contacts (tenant_id, full_name);
-CREATE INDEX contacts_tenant_email ON contacts (tenant_id, email);
-CREATE INDEX contacts_tenant_phone_1 ON contacts (tenant_id, phone_1);
-CREATE INDEX contacts_tenant_created ON contacts (tenant_id, created_at);
-CREATE INDEX contacts_tenant_updated ON contacts (tenant_id, updated_at);
+CREATE INDEX contacts_tenant_first_name ON contacts (tenant_id, first_name, last_name, id);
+CREATE INDEX contacts_tenant_last_name ON contacts (tenant_id, last_name, first_name, id);
+CREATE INDEX contacts_tenant_full_name ON contacts (tenant_id, full_name, id);
+CREATE INDEX contacts_tenant_email ON contacts (tenant_id, email, id);
+CREATE INDEX contacts_tenant_phone_1 ON contacts (tenant_id, phone_1, id);
+CREATE INDEX contacts_tenant_created ON contacts (tenant_id, created_at, id);
+CREATE INDEX contacts_tenant_updated ON contacts (tenant_id, updated_at, id);
+-- Deleting a company checks this foreign key.
+CREATE INDEX contacts_primary_company ON contacts (primary_company_id);
 
 -- A contact's links to companies. The contact's primary company is contacts.primary_company_id;
 -- is_primary here means "this contact is the primary contact of that company".
