@@ -4,9 +4,12 @@ use serde_json::{Map, Value};
 
 use super::hash_password;
 use crate::domain::ValidationErrors;
-use crate::domain::contact::{self, CompanyChange, Contact, ContactState, Links, LoginChange};
+use crate::domain::contact::{
+    self, CompanyChange, Contact, ContactState, FlagsPatch, Links, LoginChange,
+};
 use crate::error::{AppError, AppResult};
 use crate::query::ListQuery;
+use crate::store::contacts::StateParts;
 use crate::store::{self, Conn, Database};
 
 /// Records a 422 for each requested company id that is not a company of the tenant.
@@ -71,6 +74,25 @@ fn email_taken(e: store::StoreError) -> AppError {
     }
 }
 
+/// A company deleted by a racing request after [`check_companies`] saw it surfaces as a foreign-key
+/// violation at write time: the same 422 the check gives. (On PostgreSQL the work is first run again
+/// and the check itself answers, with the exact path; this is the answer if that keeps failing.)
+fn company_gone(change: Option<&CompanyChange>) -> impl Fn(store::StoreError) -> AppError + '_ {
+    move |e| match e {
+        store::StoreError::ForeignKeyViolation => {
+            let field = match change {
+                Some(CompanyChange::Replace(_)) => "company_ids",
+                _ => "company_id",
+            };
+            AppError::Validation(ValidationErrors::single(
+                field,
+                format!("The selected {} is invalid.", field.replace('_', " ")),
+            ))
+        }
+        other => other.into(),
+    }
+}
+
 pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> AppResult<Contact> {
     let parsed = contact::parse_create(&body);
     let new = parsed.value;
@@ -97,9 +119,13 @@ pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> 
                     "The company id field is required.",
                 ))
             })?;
+            let gone = company_gone(Some(change));
             let id = store::contacts::insert(c, tenant_id, &new.fields, links.primary_company_id)
-                .await?;
-            store::contacts::write_links(c, id, &links).await?;
+                .await
+                .map_err(&gone)?;
+            store::contacts::write_links(c, id, &links)
+                .await
+                .map_err(&gone)?;
             if !new.tags.is_empty() {
                 store::contacts::replace_tags(
                     c,
@@ -147,7 +173,11 @@ pub async fn update(
         let (patch, mut errors, password_hash) =
             (patch.clone(), errors.clone(), password_hash.clone());
         Box::pin(async move {
-            let current = store::contacts::load_state(c, tenant_id, id)
+            let parts = StateParts {
+                links: patch.companies.is_some() || patch.flags != FlagsPatch::default(),
+                tags: patch.tags.is_some(),
+            };
+            let current = store::contacts::load_state(c, tenant_id, id, parts)
                 .await?
                 .ok_or(AppError::NotFound)?;
             check_companies(c, tenant_id, patch.companies.as_ref(), &mut errors).await?;
@@ -162,7 +192,9 @@ pub async fn update(
                 return Err(AppError::Validation(errors));
             }
             if plan.changes(&current) {
-                save(c, tenant_id, id, &current, &plan.state).await?;
+                save(c, tenant_id, id, &current, &plan.state)
+                    .await
+                    .map_err(company_gone(patch.companies.as_ref()))?;
                 match &plan.login {
                     LoginChange::SetPassword { email, .. } => {
                         if let Some(hash) = &password_hash {
@@ -192,7 +224,7 @@ async fn save(
     id: i64,
     before: &ContactState,
     after: &ContactState,
-) -> AppResult<()> {
+) -> Result<(), store::StoreError> {
     store::contacts::update_row(
         c,
         id,
@@ -240,7 +272,7 @@ pub async fn set_password(
     db.write_retrying(Box::new(move |c| {
         let (mut errors, password_hash) = (errors.clone(), password_hash.clone());
         Box::pin(async move {
-            let current = store::contacts::load_state(c, tenant_id, id)
+            let current = store::contacts::load_state(c, tenant_id, id, StateParts::default())
                 .await?
                 .ok_or(AppError::NotFound)?;
             match &current.fields.email {

@@ -256,21 +256,32 @@ async fn lock_contact(
     id: i64,
 ) -> Result<Option<Row>, StoreError> {
     let lock = match c.dialect() {
-        query::Dialect::Postgres => " FOR UPDATE",
+        query::Dialect::Postgres => " FOR UPDATE OF c",
         query::Dialect::Sqlite => "",
     };
     let sql = format!(
-        "SELECT first_name, last_name, email, phone_1, phone_2, receiving_bank_name, receiving_bank_address, \
-         primary_company_id FROM contacts WHERE tenant_id = $1 AND id = $2{lock}"
+        "SELECT c.first_name, c.last_name, c.email, c.phone_1, c.phone_2, c.receiving_bank_name, \
+         c.receiving_bank_address, c.primary_company_id, pl.email FROM contacts c \
+         LEFT JOIN portal_logins pl ON pl.contact_id = c.id WHERE c.tenant_id = $1 AND c.id = $2{lock}"
     );
     c.query_opt(&sql, &[tenant_id.into(), id.into()]).await
 }
 
-/// Everything an update may change, read (and on PostgreSQL locked) inside the transaction.
+/// Which parts of a contact's state an update needs beyond the row and the login.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StateParts {
+    pub links: bool,
+    pub tags: bool,
+}
+
+/// What an update may change, read (and on PostgreSQL locked) inside the transaction. Links and
+/// tags are read only when asked for: left out, they stay empty on both sides of the comparison
+/// and are not written. Most updates touch neither, and they run on the one SQLite writer.
 pub async fn load_state(
     c: &mut dyn Conn,
     tenant_id: i64,
     id: i64,
+    parts: StateParts,
 ) -> Result<Option<ContactState>, StoreError> {
     let Some(r) = lock_contact(c, tenant_id, id).await? else {
         return Ok(None);
@@ -285,6 +296,24 @@ pub async fn load_state(
         receiving_bank_address: r.text_opt(6)?,
     };
     let primary_company_id = r.int(7)?;
+    let login_email = r.text_opt(8)?;
+    if !parts.links {
+        let tags = if parts.tags {
+            tag_names(c, id).await?
+        } else {
+            Vec::new()
+        };
+        let links = Links {
+            primary_company_id,
+            links: Vec::new(),
+        };
+        return Ok(Some(ContactState {
+            fields,
+            links,
+            tags,
+            login_email,
+        }));
+    }
     let links = c
         .query(
             "SELECT company_id, is_primary, receive_quotation_pdf, receive_purchase_order_pdf, \
@@ -305,19 +334,11 @@ pub async fn load_state(
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let tags = tags_of(c, "contact_tags", "contact_id", id)
-        .await?
-        .into_iter()
-        .map(|t| t.name)
-        .collect();
-    let login_email = c
-        .query_opt(
-            "SELECT email FROM portal_logins WHERE contact_id = $1",
-            &[id.into()],
-        )
-        .await?
-        .map(|r| r.text(0))
-        .transpose()?;
+    let tags = if parts.tags {
+        tag_names(c, id).await?
+    } else {
+        Vec::new()
+    };
     Ok(Some(ContactState {
         fields,
         links: Links {
@@ -327,6 +348,14 @@ pub async fn load_state(
         tags,
         login_email,
     }))
+}
+
+async fn tag_names(c: &mut dyn Conn, id: i64) -> Result<Vec<String>, StoreError> {
+    Ok(tags_of(c, "contact_tags", "contact_id", id)
+        .await?
+        .into_iter()
+        .map(|t| t.name)
+        .collect())
 }
 
 /// Makes the contact's links exactly `links` (in order), and enforces one primary contact per
