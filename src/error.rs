@@ -26,6 +26,10 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(m) => AppError::Unavailable(m),
+            // The record the write hangs off (the company of an address, the record of a tag) was
+            // deleted meanwhile. Where the vanished row is one the body named, the service maps
+            // this itself, to a 422 on that field.
+            StoreError::ForeignKeyViolation => AppError::NotFound,
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -38,3 +42,24 @@ impl From<crate::domain::auth::HashError> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_errors_map_to_statuses() {
+        assert!(matches!(
+            AppError::from(StoreError::ForeignKeyViolation),
+            AppError::NotFound
+        ));
+        assert!(matches!(
+            AppError::from(StoreError::Unavailable("down".into())),
+            AppError::Unavailable(_)
+        ));
+        assert!(matches!(
+            AppError::from(StoreError::UniqueViolation),
+            AppError::Internal(_)
+        ));
+    }
+}

@@ -119,7 +119,7 @@ impl CompanyChange {
 }
 
 /// A parsed body plus whatever was wrong with it; store checks add to the same errors.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Parsed<T> {
     pub value: T,
     pub errors: ValidationErrors,

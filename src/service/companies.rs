@@ -12,7 +12,7 @@ use crate::domain::input::Patch;
 use crate::error::{AppError, AppResult};
 use crate::query::ListQuery;
 use crate::store::tags::Target;
-use crate::store::{self, Conn, Database};
+use crate::store::{self, Conn, Database, StoreError};
 
 async fn view(c: &mut dyn Conn, tenant_id: i64, id: i64) -> AppResult<Company> {
     store::companies::get(c, tenant_id, id)
@@ -83,13 +83,26 @@ async fn resolve(
     })
 }
 
+/// A parent company deleted by a racing request after [`resolve`] saw it surfaces as a foreign-key
+/// violation when the row is written: the same 422 the check gives. (On PostgreSQL the work is first
+/// run again and the check itself answers; this is the answer if that keeps failing.)
+fn parent_gone(e: StoreError) -> AppError {
+    match e {
+        StoreError::ForeignKeyViolation => AppError::Validation(ValidationErrors::single(
+            "parent_company_id",
+            "The selected parent company id is invalid.",
+        )),
+        other => other.into(),
+    }
+}
+
 pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> AppResult<Company> {
     let parsed = company::parse(&body, true);
     let patch = parsed.value;
     let errors = parsed.errors;
-    db.write(Box::new(move |c| {
+    db.write_retrying(Box::new(move |c| {
+        let (patch, mut errors) = (patch.clone(), errors.clone());
         Box::pin(async move {
-            let mut errors = errors;
             let resolved = resolve(c, tenant_id, None, &patch, &mut errors).await?;
             let record = company::plan(
                 &CompanyRecord::default(),
@@ -100,7 +113,9 @@ pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> 
             if !errors.is_empty() {
                 return Err(AppError::Validation(errors));
             }
-            let id = store::companies::insert(c, tenant_id, &record).await?;
+            let id = store::companies::insert(c, tenant_id, &record)
+                .await
+                .map_err(parent_gone)?;
             if let Some(names) = patch.tags.as_ref().filter(|n| !n.is_empty()) {
                 store::tags::replace(c, tenant_id, Target::Companies, id, names).await?;
             }
@@ -137,9 +152,9 @@ pub async fn update(
     let parsed = company::parse(&body, false);
     let patch = parsed.value;
     let errors = parsed.errors;
-    db.write(Box::new(move |c| {
+    db.write_retrying(Box::new(move |c| {
+        let (patch, mut errors) = (patch.clone(), errors.clone());
         Box::pin(async move {
-            let mut errors = errors;
             let current = store::companies::load(c, tenant_id, id)
                 .await?
                 .ok_or(AppError::NotFound)?;
@@ -150,7 +165,9 @@ pub async fn update(
             }
             let row_changed = record != current;
             if row_changed {
-                store::companies::update_row(c, id, &record).await?;
+                store::companies::update_row(c, id, &record)
+                    .await
+                    .map_err(parent_gone)?;
             }
             let mut changed = false;
             if let Some(names) = &patch.tags {
@@ -195,7 +212,7 @@ pub async fn update(
 
 /// `DELETE /companies/{id}`: 409 while some contact has no other company.
 pub async fn delete(db: &Database, tenant_id: i64, id: i64) -> AppResult<()> {
-    db.write(Box::new(move |c| {
+    db.write_retrying(Box::new(move |c| {
         Box::pin(async move {
             store::companies::lock_linked_contacts(c, tenant_id, id).await?;
             store::companies::load(c, tenant_id, id)
@@ -261,7 +278,8 @@ pub async fn set_custom_values(
     id: i64,
     body: Map<String, Value>,
 ) -> AppResult<Map<String, Value>> {
-    db.write(Box::new(move |c| {
+    db.write_retrying(Box::new(move |c| {
+        let body = body.clone();
         Box::pin(async move {
             store::companies::load(c, tenant_id, id)
                 .await?

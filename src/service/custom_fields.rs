@@ -65,7 +65,8 @@ pub async fn create(
     body: Map<String, Value>,
 ) -> AppResult<Definition> {
     let parsed = custom_field::parse_definition(&body, true);
-    db.write(Box::new(move |c| {
+    db.write_retrying(Box::new(move |c| {
+        let parsed = parsed.clone();
         Box::pin(async move {
             let mut errors = parsed.errors;
             let fields = custom_field::plan_definition(None, &parsed.value, &mut errors);
@@ -116,7 +117,8 @@ pub async fn update(
     body: Map<String, Value>,
 ) -> AppResult<Definition> {
     let parsed = custom_field::parse_definition(&body, false);
-    db.write(Box::new(move |c| {
+    db.write_retrying(Box::new(move |c| {
+        let parsed = parsed.clone();
         Box::pin(async move {
             let current = view(c, tenant_id, id).await?;
             let mut errors = parsed.errors;
@@ -152,7 +154,7 @@ pub async fn update(
 
 /// Deletes a definition and every value of it.
 pub async fn delete(db: &Database, tenant_id: i64, id: i64) -> AppResult<()> {
-    db.write(Box::new(move |c| {
+    db.write_retrying(Box::new(move |c| {
         Box::pin(async move {
             if store::custom_fields::delete(c, tenant_id, id).await? {
                 Ok(())

@@ -64,7 +64,8 @@ pub async fn create(
     body: Map<String, Value>,
 ) -> AppResult<ShippingAddress> {
     let parsed = shipping::parse(&body, true);
-    db.write(Box::new(move |c| {
+    db.write_retrying(Box::new(move |c| {
+        let parsed = parsed.clone();
         Box::pin(async move {
             lock_company(c, tenant_id, company_id).await?;
             if !parsed.errors.is_empty() {
@@ -94,7 +95,8 @@ pub async fn update(
     body: Map<String, Value>,
 ) -> AppResult<ShippingAddress> {
     let parsed = shipping::parse(&body, false);
-    db.write(Box::new(move |c| {
+    db.write_retrying(Box::new(move |c| {
+        let parsed = parsed.clone();
         Box::pin(async move {
             lock_company(c, tenant_id, company_id).await?;
             let current = view(c, tenant_id, company_id, id).await?;
@@ -131,7 +133,7 @@ pub async fn update(
 
 /// Deletes an address; deleting the default makes the oldest remaining address the default.
 pub async fn delete(db: &Database, tenant_id: i64, company_id: i64, id: i64) -> AppResult<()> {
-    db.write(Box::new(move |c| {
+    db.write_retrying(Box::new(move |c| {
         Box::pin(async move {
             lock_company(c, tenant_id, company_id).await?;
             view(c, tenant_id, company_id, id).await?;

@@ -43,7 +43,8 @@ pub async fn add(
     body: Map<String, Value>,
 ) -> AppResult<Vec<Tag>> {
     let parsed = parse_names(&body, false);
-    db.write(Box::new(move |c| {
+    db.write_retrying(Box::new(move |c| {
+        let parsed = parsed.clone();
         Box::pin(async move {
             require(c, target, tenant_id, id, true).await?;
             if !parsed.errors.is_empty() {
@@ -67,7 +68,8 @@ pub async fn replace(
     body: Map<String, Value>,
 ) -> AppResult<Vec<Tag>> {
     let parsed = parse_names(&body, true);
-    db.write(Box::new(move |c| {
+    db.write_retrying(Box::new(move |c| {
+        let parsed = parsed.clone();
         Box::pin(async move {
             require(c, target, tenant_id, id, true).await?;
             if !parsed.errors.is_empty() {
@@ -96,7 +98,8 @@ pub async fn remove(
     id: i64,
     name: String,
 ) -> AppResult<()> {
-    db.write(Box::new(move |c| {
+    db.write_retrying(Box::new(move |c| {
+        let name = name.clone();
         Box::pin(async move {
             require(c, target, tenant_id, id, true).await?;
             if !tags::remove(c, tenant_id, target, id, name.trim()).await? {

@@ -21,7 +21,10 @@ pub async fn create(
     let prefix = auth::token_display_prefix(&token);
     let slug = tenant.to_owned();
     let id = db
-        .write::<_, StoreError>(Box::new(move |c| {
+        // Retryable: two processes creating the first token of one new tenant race on its slug.
+        .write_retrying::<_, StoreError>(Box::new(move |c| {
+            let (slug, name, hash, prefix) =
+                (slug.clone(), name.clone(), hash.clone(), prefix.clone());
             Box::pin(async move {
                 let tenant_id = tenants::ensure_tenant(c, &slug).await?;
                 tenants::insert_token(c, tenant_id, name.as_deref(), &hash, &prefix).await
@@ -39,7 +42,7 @@ pub async fn list(db: &Database, tenant: Option<String>) -> Result<Vec<TokenInfo
 }
 
 pub async fn revoke(db: &Database, id: i64) -> Result<bool, StoreError> {
-    db.write::<_, StoreError>(Box::new(move |c| {
+    db.write_retrying::<_, StoreError>(Box::new(move |c| {
         Box::pin(async move { tenants::revoke_token(c, id).await })
     }))
     .await

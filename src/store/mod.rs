@@ -32,6 +32,10 @@ pub enum StoreError {
     Postgres(#[from] tokio_postgres::Error),
     #[error("unique constraint violated")]
     UniqueViolation,
+    /// A row refers to one that does not exist (any more): typically a record deleted by a
+    /// concurrent transaction between the work's existence check and its write.
+    #[error("foreign key constraint violated")]
+    ForeignKeyViolation,
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error("migration failed: {0}")]
@@ -71,8 +75,9 @@ pub type Work<T, E> =
     Box<dyn for<'c> FnOnce(&'c mut dyn Conn) -> BoxFuture<'c, Result<T, E>> + Send>;
 
 /// Work that may be run more than once: on PostgreSQL, a write transaction that loses a race with
-/// another process (deadlock, a unique index taken by a concurrent commit) is rolled back and run
-/// again from the start. Clone what the closure captures into each run's future.
+/// another process (deadlock, a unique index taken by a concurrent commit, a referenced row deleted
+/// by a concurrent commit) is rolled back and run again from the start. Clone what the closure
+/// captures into each run's future.
 pub type RetryWork<T, E> =
     Box<dyn for<'c> Fn(&'c mut dyn Conn) -> BoxFuture<'c, Result<T, E>> + Send + Sync>;
 

@@ -13,9 +13,10 @@
 //!
 //! Several Rolodex processes may share one database. Writes run at READ COMMITTED and lock the rows
 //! they read-modify-write (`SELECT ... FOR UPDATE` in the repositories). A write that loses a race
-//! in a way PostgreSQL reports — deadlock, serialization failure, or a unique index taken by a
-//! transaction that committed meanwhile — is rolled back and run again from the start when it was
-//! submitted as retryable work ([`PgDb::run_retrying`]). Reads run at REPEATABLE READ, READ ONLY:
+//! in a way PostgreSQL reports — deadlock, serialization failure, a unique index taken by a
+//! transaction that committed meanwhile, or a referenced row that such a transaction deleted — is
+//! rolled back and run again from the start when it was submitted as retryable work
+//! ([`PgDb::run_retrying`]). Reads run at REPEATABLE READ, READ ONLY:
 //! one snapshot for the whole read, as on SQLite.
 //!
 //! Outages: a connection that fails is never handed out again; acquiring one waits at most
@@ -66,6 +67,9 @@ fn is_unavailable_state(code: &SqlState) -> bool {
 fn map_err(e: tokio_postgres::Error) -> StoreError {
     match e.as_db_error() {
         Some(db) if db.code() == &SqlState::UNIQUE_VIOLATION => StoreError::UniqueViolation,
+        Some(db) if db.code() == &SqlState::FOREIGN_KEY_VIOLATION => {
+            StoreError::ForeignKeyViolation
+        }
         Some(db) if is_unavailable_state(db.code()) => {
             StoreError::Unavailable(db.message().to_owned())
         }
@@ -203,14 +207,17 @@ impl PgConn {
     }
 
     /// Whether the transaction failed in a way that running it again may cure: it lost a race
-    /// that PostgreSQL detected (deadlock, serialization failure), or a unique index was taken by a
-    /// transaction that committed meanwhile (the work checks uniqueness before writing, so on a
-    /// second run it sees the winner and answers accordingly).
+    /// that PostgreSQL detected (deadlock, serialization failure), a unique index was taken by a
+    /// transaction that committed meanwhile, or a row the write refers to was deleted by one (the
+    /// work checks uniqueness and existence before writing, so on a second run it sees the winner
+    /// and answers accordingly: a 422 for a taken email or a vanished company id, a 404 for a
+    /// vanished parent record).
     fn lost_a_race(&self) -> bool {
         self.last_error.as_ref().is_some_and(|c| {
             *c == SqlState::T_R_DEADLOCK_DETECTED
                 || *c == SqlState::T_R_SERIALIZATION_FAILURE
                 || *c == SqlState::UNIQUE_VIOLATION
+                || *c == SqlState::FOREIGN_KEY_VIOLATION
         })
     }
 

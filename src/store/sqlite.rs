@@ -43,6 +43,10 @@ fn map_err(e: rusqlite::Error) -> StoreError {
         if f.extended_code == 2067 || f.extended_code == 1555 {
             return StoreError::UniqueViolation;
         }
+        // SQLITE_CONSTRAINT_FOREIGNKEY
+        if f.extended_code == 787 {
+            return StoreError::ForeignKeyViolation;
+        }
     }
     StoreError::Sqlite(e)
 }
@@ -420,5 +424,43 @@ fn writer_loop(
             deliver(commit_error.clone());
         }
         let _ = dirty.try_send(());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constraint_failures_map_to_their_kinds() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON; \
+             CREATE TABLE parent (id INTEGER PRIMARY KEY, k TEXT UNIQUE); \
+             CREATE TABLE child (parent_id INTEGER NOT NULL REFERENCES parent(id)); \
+             INSERT INTO parent (id, k) VALUES (1, 'a'); INSERT INTO child (parent_id) VALUES (1);",
+        )
+        .unwrap();
+        let fails = |sql: &str| map_err(conn.execute(sql, []).unwrap_err());
+        // A child of a missing parent, and deleting a parent that still has children.
+        for sql in [
+            "INSERT INTO child (parent_id) VALUES (2)",
+            "DELETE FROM parent WHERE id = 1",
+        ] {
+            assert!(
+                matches!(fails(sql), StoreError::ForeignKeyViolation),
+                "{sql}"
+            );
+        }
+        for sql in [
+            "INSERT INTO parent (id, k) VALUES (2, 'a')",
+            "INSERT INTO parent (id, k) VALUES (1, 'b')",
+        ] {
+            assert!(matches!(fails(sql), StoreError::UniqueViolation), "{sql}");
+        }
+        assert!(matches!(
+            fails("INSERT INTO child (parent_id) VALUES (NULL)"),
+            StoreError::Sqlite(_)
+        ));
     }
 }
