@@ -103,49 +103,60 @@ pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> 
         None
     };
     // Retryable: on PostgreSQL a transaction that loses a race is run again from the start.
-    db.write_retrying(Box::new(move |c| {
-        let (new, mut errors, password_hash) = (new.clone(), errors.clone(), password_hash.clone());
-        Box::pin(async move {
-            check_companies(c, tenant_id, new.companies.as_ref(), &mut errors).await?;
-            if let (Some(_), Some(email)) = (&new.password, &new.fields.email) {
-                check_login_email(c, tenant_id, None, email, &mut errors).await?;
-            }
-            let Some(change) = new.companies.as_ref().filter(|_| errors.is_empty()) else {
-                return Err(AppError::Validation(errors));
-            };
-            let links = Links::new(change, &new.flags).ok_or_else(|| {
-                AppError::Validation(ValidationErrors::single(
-                    "company_id",
-                    "The company id field is required.",
-                ))
-            })?;
-            let gone = company_gone(Some(change));
-            let id = store::contacts::insert(c, tenant_id, &new.fields, links.primary_company_id)
-                .await
-                .map_err(&gone)?;
-            store::contacts::write_links(c, id, &links)
-                .await
-                .map_err(&gone)?;
-            if !new.tags.is_empty() {
-                store::contacts::replace_tags(
-                    c,
-                    tenant_id,
-                    "contact_tags",
-                    "contact_id",
-                    id,
-                    &new.tags,
-                )
-                .await?;
-            }
-            if let (Some(hash), Some(email)) = (&password_hash, &new.fields.email) {
-                store::contacts::upsert_login(c, tenant_id, id, email, hash)
+    let id = db
+        .write_retrying(Box::new(move |c| {
+            let (new, mut errors, password_hash) =
+                (new.clone(), errors.clone(), password_hash.clone());
+            Box::pin(async move {
+                check_companies(c, tenant_id, new.companies.as_ref(), &mut errors).await?;
+                if let (Some(_), Some(email)) = (&new.password, &new.fields.email) {
+                    check_login_email(c, tenant_id, None, email, &mut errors).await?;
+                }
+                let Some(change) = new.companies.as_ref().filter(|_| errors.is_empty()) else {
+                    return Err(AppError::Validation(errors));
+                };
+                let links = Links::new(change, &new.flags).ok_or_else(|| {
+                    AppError::Validation(ValidationErrors::single(
+                        "company_id",
+                        "The company id field is required.",
+                    ))
+                })?;
+                let gone = company_gone(Some(change));
+                let id =
+                    store::contacts::insert(c, tenant_id, &new.fields, links.primary_company_id)
+                        .await
+                        .map_err(&gone)?;
+                store::contacts::write_links(c, id, &links)
                     .await
-                    .map_err(email_taken)?;
-            }
-            view(c, tenant_id, id).await
-        })
-    }))
-    .await
+                    .map_err(&gone)?;
+                if !new.tags.is_empty() {
+                    store::contacts::replace_tags(
+                        c,
+                        tenant_id,
+                        "contact_tags",
+                        "contact_id",
+                        id,
+                        &new.tags,
+                    )
+                    .await?;
+                }
+                if let (Some(hash), Some(email)) = (&password_hash, &new.fields.email) {
+                    store::contacts::upsert_login(c, tenant_id, id, email, hash)
+                        .await
+                        .map_err(email_taken)?;
+                }
+                Ok(id)
+            })
+        }))
+        .await?;
+    committed_view(db, tenant_id, id).await
+}
+
+/// The contact as read right after a write committed. Reading outside the write transaction keeps
+/// the (single, serial) SQLite writer to the work only it can do; the answer shows the committed
+/// state, or a later one.
+async fn committed_view(db: &Database, tenant_id: i64, id: i64) -> AppResult<Contact> {
+    get(db, tenant_id, id).await
 }
 
 pub async fn get(db: &Database, tenant_id: i64, id: i64) -> AppResult<Contact> {
@@ -211,10 +222,11 @@ pub async fn update(
                     LoginChange::None => {}
                 }
             }
-            view(c, tenant_id, id).await
+            Ok(id)
         })
     }))
-    .await
+    .await?;
+    committed_view(db, tenant_id, id).await
 }
 
 /// Writes what differs between `before` and `after`, and moves `updated_at`.
@@ -293,10 +305,11 @@ pub async fn set_password(
                 .await
                 .map_err(email_taken)?;
             store::contacts::touch(c, id).await?;
-            view(c, tenant_id, id).await
+            Ok(id)
         })
     }))
-    .await
+    .await?;
+    committed_view(db, tenant_id, id).await
 }
 
 pub async fn list(
