@@ -176,10 +176,9 @@ async fn wait_until_served(api: &Api, limit: Duration) -> Duration {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: run with ROLODEX_TEST_POSTGRES set and --run-ignored all (as .ci/run does)"]
 async fn requests_fail_fast_with_503_while_the_database_is_away_and_service_resumes_by_itself() {
-    let Some(server) = pg_server("requests_fail_fast_with_503") else {
-        return;
-    };
+    let server = pg_server("requests_fail_fast_with_503");
     let db = TestDb::new();
     let token = create_token(db.url(), "acme", None);
     let parsed = url::Url::parse(&server).expect("ROLODEX_TEST_POSTGRES is a URL");
@@ -237,10 +236,9 @@ async fn requests_fail_fast_with_503_while_the_database_is_away_and_service_resu
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: run with ROLODEX_TEST_POSTGRES set and --run-ignored all (as .ci/run does)"]
 async fn the_statement_timeout_turns_a_blocked_write_into_a_fast_503() {
-    let Some(_) = pg_server("the_statement_timeout_turns_a_blocked_write") else {
-        return;
-    };
+    pg_server("the_statement_timeout_turns_a_blocked_write");
     let db = TestDb::new();
     let token = create_token(db.url(), "acme", None);
     let process = serve(&db, db.url(), &["--statement-timeout-ms", "300"]);
@@ -279,10 +277,9 @@ async fn the_statement_timeout_turns_a_blocked_write_into_a_fast_503() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: run with ROLODEX_TEST_POSTGRES set and --run-ignored all (as .ci/run does)"]
 async fn the_pool_size_bounds_the_connections_of_an_instance() {
-    let Some(_) = pg_server("the_pool_size_bounds_the_connections") else {
-        return;
-    };
+    pg_server("the_pool_size_bounds_the_connections");
     let db = TestDb::new();
     let token = create_token(db.url(), "acme", None);
     let process = serve(&db, db.url(), &["--pool-size", "2"]);
