@@ -423,7 +423,7 @@ mod tests {
 
     #[test]
     fn email_syntax() {
-        for ok in ["a@b.co", "john.smith+x@acme-corp.com"] {
+        for ok in ["a@b.co", "john.smith+x@acme-corp.com", "élodie@example.com"] {
             assert!(is_valid_email(ok), "{ok}");
         }
         for bad in [
