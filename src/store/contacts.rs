@@ -372,6 +372,16 @@ pub async fn write_links(
     .await?;
     for (position, link) in links.links.iter().enumerate() {
         if link.flags.is_primary {
+            if c.dialect() == query::Dialect::Postgres {
+                // Concurrent "make me the primary contact" requests for one company queue here
+                // instead of colliding on the one-primary index (NO KEY: links being inserted
+                // elsewhere, which only share-lock the company's key, are not held up).
+                c.execute(
+                    "SELECT id FROM companies WHERE id = $1 FOR NO KEY UPDATE",
+                    &[link.company_id.into()],
+                )
+                .await?;
+            }
             // Other contacts that lose the flag have changed too.
             c.execute(
                 "UPDATE contacts SET updated_at = $1 WHERE id IN (SELECT contact_id FROM contact_companies \
@@ -547,12 +557,17 @@ pub async fn move_login_email(
 
 /// Deletes a contact with its links, tags and login (by cascade); false if there was none.
 pub async fn delete(c: &mut dyn Conn, tenant_id: i64, id: i64) -> Result<bool, StoreError> {
+    // Lock the contact row first, as updates do: taking locks in the same order keeps a delete and an
+    // update of one contact from deadlocking on PostgreSQL.
+    if lock_contact(c, tenant_id, id).await?.is_none() {
+        return Ok(false);
+    }
     // The cascades are declared, but deleting the dependents explicitly keeps this independent of
     // whether the connection enforces foreign keys.
     for table in ["contact_companies", "contact_tags", "portal_logins"] {
         c.execute(
-            &format!("DELETE FROM {table} WHERE contact_id IN (SELECT id FROM contacts WHERE tenant_id = $1 AND id = $2)"),
-            &[tenant_id.into(), id.into()],
+            &format!("DELETE FROM {table} WHERE contact_id = $1"),
+            &[id.into()],
         )
         .await?;
     }
