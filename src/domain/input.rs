@@ -23,10 +23,6 @@ pub enum Patch<T> {
 }
 
 impl<T> Patch<T> {
-    pub fn is_absent(&self) -> bool {
-        matches!(self, Patch::Absent)
-    }
-
     /// The value a create request gets: absent and null are both "none".
     pub fn into_option(self) -> Option<T> {
         match self {
@@ -188,36 +184,6 @@ impl<'a> Body<'a> {
         match self.object.get(key) {
             None => Patch::Absent,
             Some(v) => read_boolean(v, key, &mut self.errors),
-        }
-    }
-
-    /// An array of integers; element errors are keyed `key.N`.
-    pub fn integer_array(&mut self, key: &str) -> Patch<Vec<i64>> {
-        match self.object.get(key) {
-            None => Patch::Absent,
-            Some(Value::Null) => Patch::Null,
-            Some(Value::Array(items)) => {
-                let mut out = Vec::with_capacity(items.len());
-                let mut bad = false;
-                for (i, item) in items.iter().enumerate() {
-                    let path = format!("{key}.{i}");
-                    match read_integer(item, &path, &mut self.errors) {
-                        Patch::Set(v) => out.push(v),
-                        Patch::Null => {
-                            self.errors
-                                .add(&path, format!("The {path} field must be an integer."));
-                            bad = true;
-                        }
-                        Patch::Absent => bad = true,
-                    }
-                }
-                if bad { Patch::Absent } else { Patch::Set(out) }
-            }
-            Some(_) => {
-                self.errors
-                    .add(key, format!("The {} field must be an array.", label(key)));
-                Patch::Absent
-            }
         }
     }
 
@@ -435,12 +401,11 @@ mod tests {
 
     #[test]
     fn array_elements_are_keyed_by_index() {
-        let m = body(json!({"ids": [1, "x", "3"], "tags": ["a", "", 4]}));
+        let m = body(json!({"tags": ["a", "", 4]}));
         let mut b = Body::new(&m);
-        assert_eq!(b.integer_array("ids"), Patch::Absent);
         assert_eq!(b.string_array("tags", 255), Patch::Absent);
         let keys: Vec<_> = b.errors.entries().iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(keys, ["ids.1", "tags.1", "tags.2"]);
+        assert_eq!(keys, ["tags.1", "tags.2"]);
     }
 
     #[test]
