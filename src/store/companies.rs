@@ -8,9 +8,7 @@ use super::{Conn, Row, StoreError, Value, custom_fields, now_seconds, placeholde
 use crate::domain::Timestamp;
 use crate::domain::company::{ClientType, Company, CompanyFields, CompanyParts, CompanyRecord};
 use crate::domain::input::name_key;
-use crate::query::{
-    self, Dialect, FieldType, FilterField, ListQuery, Schema, SqlField, SqlMapping,
-};
+use crate::query::{Dialect, FieldType, FilterField, ListQuery, Schema, SqlField, SqlMapping};
 
 /// §5.4: what `GET /companies` may filter and sort on.
 pub const LIST_SCHEMA: Schema = Schema {
@@ -297,35 +295,17 @@ pub async fn list(
     tenant_id: i64,
     q: &ListQuery,
 ) -> Result<(Vec<Company>, u64), StoreError> {
-    let mut params: Vec<Value> = vec![tenant_id.into()];
-    let (filter, order) = query::render(q, &LIST_MAPPING, c.dialect(), &mut params);
-    let condition = if filter.is_empty() {
-        "co.tenant_id = $1".to_owned()
-    } else {
-        format!("co.tenant_id = $1 AND {filter}")
-    };
-    let total = c
-        .query_one(
-            &format!("SELECT COUNT(*) FROM companies co WHERE {condition}"),
-            &params,
-        )
-        .await?
-        .int(0)?;
-    let total = u64::try_from(total).unwrap_or(0);
-    if q.page.offset() >= total {
-        return Ok((Vec::new(), total));
-    }
-    let sql = format!(
-        "SELECT co.id FROM companies co WHERE {condition} ORDER BY {order} LIMIT {} OFFSET {}",
-        q.page.per_page,
-        q.page.offset()
-    );
-    let ids: Vec<i64> = c
-        .query(&sql, &params)
-        .await?
-        .iter()
-        .map(|r| r.int(0))
-        .collect::<Result<_, _>>()?;
+    let (rows, total) = super::list_page(
+        c,
+        "FROM companies co",
+        "SELECT co.id FROM companies co",
+        "co.tenant_id = $1",
+        vec![tenant_id.into()],
+        q,
+        &LIST_MAPPING,
+    )
+    .await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.int(0)).collect::<Result<_, _>>()?;
     Ok((views(c, tenant_id, &ids).await?, total))
 }
 

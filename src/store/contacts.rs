@@ -704,46 +704,26 @@ pub async fn list(
     company_id: Option<i64>,
     q: &ListQuery,
 ) -> Result<(Vec<Contact>, u64), StoreError> {
-    let mut params: Vec<Value> = vec![tenant_id.into()];
-    let mut conditions = vec!["c.tenant_id = $1".to_owned()];
-    if let Some(company_id) = company_id {
-        params.push(company_id.into());
+    let (scope, params) = match company_id {
         // Driven from the link index: the company's contacts, not every contact of the tenant.
-        conditions.push(format!(
-            "c.id IN (SELECT sc.contact_id FROM contact_companies sc WHERE sc.company_id = ${})",
-            params.len()
-        ));
-    }
-    let (filter, order) = query::render(q, &LIST_MAPPING, c.dialect(), &mut params);
-    if !filter.is_empty() {
-        conditions.push(filter);
-    }
-    let condition = conditions.join(" AND ");
-    let total = c
-        .query_one(
-            &format!("SELECT COUNT(*) FROM contacts c WHERE {condition}"),
-            &params,
-        )
-        .await?
-        .int(0)?;
-    let total = u64::try_from(total).unwrap_or(0);
-    let page = q.page;
-    if page.offset() >= total {
-        return Ok((Vec::new(), total));
-    }
-    let sql = format!(
-        "SELECT c.id FROM contacts c WHERE {condition} ORDER BY {order} LIMIT {} OFFSET {}",
-        page.per_page,
-        page.offset()
-    );
-    let ids: Vec<i64> = c
-        .query(&sql, &params)
-        .await?
-        .iter()
-        .map(|r| r.int(0))
-        .collect::<Result<_, _>>()?;
-    let contacts = views(c, tenant_id, &ids).await?;
-    Ok((contacts, total))
+        Some(company_id) => (
+            "c.tenant_id = $1 AND c.id IN (SELECT sc.contact_id FROM contact_companies sc WHERE sc.company_id = $2)",
+            vec![tenant_id.into(), company_id.into()],
+        ),
+        None => ("c.tenant_id = $1", vec![tenant_id.into()]),
+    };
+    let (rows, total) = super::list_page(
+        c,
+        "FROM contacts c",
+        "SELECT c.id FROM contacts c",
+        scope,
+        params,
+        q,
+        &LIST_MAPPING,
+    )
+    .await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.int(0)).collect::<Result<_, _>>()?;
+    Ok((views(c, tenant_id, &ids).await?, total))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use super::{Conn, Row, StoreError, Value, now_seconds, placeholders};
 use crate::domain::Timestamp;
 use crate::domain::shipping::{AddressList, ShippingAddress, ShippingFields};
-use crate::query::{self, FieldType, FilterField, ListQuery, Schema, SqlField, SqlMapping};
+use crate::query::{FieldType, FilterField, ListQuery, Schema, SqlField, SqlMapping};
 
 /// `GET /companies/{id}/shipping-addresses`: what it may filter and sort on.
 pub const LIST_SCHEMA: Schema = Schema {
@@ -318,35 +318,17 @@ pub async fn list(
     company_id: i64,
     q: &ListQuery,
 ) -> Result<(Vec<ShippingAddress>, u64), StoreError> {
-    let mut params: Vec<Value> = vec![tenant_id.into(), company_id.into()];
-    let mut condition = "sa.tenant_id = $1 AND sa.company_id = $2".to_owned();
-    let (filter, order) = query::render(q, &LIST_MAPPING, c.dialect(), &mut params);
-    if !filter.is_empty() {
-        condition = format!("{condition} AND {filter}");
-    }
-    let total = c
-        .query_one(
-            &format!("SELECT COUNT(*) FROM shipping_addresses sa WHERE {condition}"),
-            &params,
-        )
-        .await?
-        .int(0)?;
-    let total = u64::try_from(total).unwrap_or(0);
-    if q.page.offset() >= total {
-        return Ok((Vec::new(), total));
-    }
-    let sql = format!(
-        "{SELECT} WHERE {condition} ORDER BY {order} LIMIT {} OFFSET {}",
-        q.page.per_page,
-        q.page.offset()
-    );
-    let items = c
-        .query(&sql, &params)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect::<Result<_, _>>()?;
-    Ok((items, total))
+    let (rows, total) = super::list_page(
+        c,
+        "FROM shipping_addresses sa",
+        SELECT,
+        "sa.tenant_id = $1 AND sa.company_id = $2",
+        vec![tenant_id.into(), company_id.into()],
+        q,
+        &LIST_MAPPING,
+    )
+    .await?;
+    Ok((rows.iter().map(from_row).collect::<Result<_, _>>()?, total))
 }
 
 #[cfg(test)]
