@@ -5,8 +5,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::contact::Parsed;
 use super::errors::ValidationErrors;
+use super::input::Parsed;
 use super::input::{Body, MAX_STRING, Patch, dedupe_names, read_integer, read_string};
 use super::shipping::{AddressList, ShippingAddress, read_address_list};
 use super::{Tag, Timestamp};

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::errors::ValidationErrors;
-use super::input::{Body, MAX_STRING, Patch, dedupe_ids, dedupe_names, read_integer};
+use super::input::{Body, MAX_STRING, Parsed, Patch, dedupe_ids, dedupe_names, read_integer};
 use super::{Tag, Timestamp};
 
 /// The plain fields of a contact.
@@ -116,13 +116,6 @@ impl CompanyChange {
             CompanyChange::Replace(ids) => dedupe_ids(ids.iter().map(|(_, id)| *id).collect()),
         }
     }
-}
-
-/// A parsed body plus whatever was wrong with it; store checks add to the same errors.
-#[derive(Debug, Clone)]
-pub struct Parsed<T> {
-    pub value: T,
-    pub errors: ValidationErrors,
 }
 
 /// `POST /contacts`.

@@ -5,8 +5,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::Timestamp;
-use super::contact::Parsed;
 use super::errors::ValidationErrors;
+use super::input::Parsed;
 use super::input::{Body, MAX_STRING, Patch, label, name_key, read_integer, read_string};
 
 /// The record types a custom field may apply to. Rolodex has custom fields on companies only.

@@ -64,6 +64,13 @@ pub fn is_valid_email(s: &str) -> bool {
         && email_address::EmailAddress::is_valid(s)
 }
 
+/// A parsed body plus whatever was wrong with it; store checks add to the same errors.
+#[derive(Debug, Clone)]
+pub struct Parsed<T> {
+    pub value: T,
+    pub errors: ValidationErrors,
+}
+
 /// A JSON object being read field by field.
 pub struct Body<'a> {
     object: &'a Map<String, Value>,

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::company::compose_address;
 use super::errors::ValidationErrors;
 use super::input::{MAX_STRING, Patch, is_valid_email, label, read_boolean, read_string};
-use super::{Timestamp, contact::Parsed};
+use super::{Timestamp, input::Parsed};
 
 /// The stored fields of one address (everything but its id, default flag and timestamps).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

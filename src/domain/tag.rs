@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::contact::Parsed;
+use super::input::Parsed;
 use super::input::{Body, MAX_STRING, Patch, dedupe_names};
 
 /// Reads `tags`: an array of names (each a non-empty string of at most 255 characters), repeats
