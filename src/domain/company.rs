@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use super::errors::ValidationErrors;
 use super::input::Parsed;
 use super::input::{Body, MAX_STRING, Patch, dedupe_names, read_integer, read_string};
+use super::limits::MAX_TAGS_PER_REQUEST;
 use super::shipping::{AddressList, ShippingAddress, read_address_list};
 use super::{Tag, Timestamp};
 
@@ -314,7 +315,7 @@ pub fn parse(object: &Map<String, Value>, create: bool) -> Parsed<CompanyPatch> 
     let notes = body.string("notes", MAX_NOTES);
     let payment_term = read_payment_term(&mut body);
     let due_date_days = read_due_date_days(&mut body);
-    let tags = match body.string_array("tags", MAX_STRING) {
+    let tags = match body.string_array("tags", MAX_STRING, MAX_TAGS_PER_REQUEST) {
         Patch::Set(names) => Some(dedupe_names(names)),
         Patch::Null => Some(Vec::new()),
         Patch::Absent => None,

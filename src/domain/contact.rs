@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::errors::ValidationErrors;
 use super::input::{Body, MAX_STRING, Parsed, Patch, dedupe_ids, dedupe_names, read_integer};
+use super::limits::{MAX_COMPANY_IDS, MAX_TAGS_PER_REQUEST, too_many_items};
 use super::{Tag, Timestamp};
 
 /// The plain fields of a contact.
@@ -159,6 +160,13 @@ fn read_companies(body: &mut Body<'_>, required: bool) -> Option<CompanyChange> 
     }
     if has_many {
         return match body.raw("company_ids") {
+            Some(Value::Array(items)) if items.len() > MAX_COMPANY_IDS => {
+                body.error(
+                    "company_ids",
+                    too_many_items("company ids", MAX_COMPANY_IDS),
+                );
+                None
+            }
             Some(Value::Array(items)) if !items.is_empty() => {
                 // Well-formed ids are kept even when others are not, so that unknown ones are
                 // reported in the same response.
@@ -204,7 +212,7 @@ fn read_companies(body: &mut Body<'_>, required: bool) -> Option<CompanyChange> 
 }
 
 fn read_tags(body: &mut Body<'_>) -> Patch<Vec<String>> {
-    match body.string_array("tags", MAX_STRING) {
+    match body.string_array("tags", MAX_STRING, MAX_TAGS_PER_REQUEST) {
         Patch::Set(names) => Patch::Set(dedupe_names(names)),
         other => other,
     }

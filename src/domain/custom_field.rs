@@ -8,9 +8,13 @@ use super::Timestamp;
 use super::errors::ValidationErrors;
 use super::input::Parsed;
 use super::input::{Body, MAX_STRING, Patch, label, name_key, read_integer, read_string};
+use super::limits::{MAX_DROPDOWN_CHOICES, too_many_items};
 
 /// The record types a custom field may apply to. Rolodex has custom fields on companies only.
 pub const OBJECT_TYPES: [&str; 1] = ["companies"];
+
+/// Most entries in `object_types` (a real body names each type once).
+const MAX_OBJECT_TYPES: usize = 10;
 
 /// Largest `options.maxLength` a `string` field may declare.
 pub const MAX_STRING_OPTION: i64 = 65_535;
@@ -155,7 +159,7 @@ pub fn parse_definition(object: &Map<String, Value>, create: bool) -> Parsed<Def
             None
         }
     };
-    let object_types = match body.string_array("object_types", MAX_STRING) {
+    let object_types = match body.string_array("object_types", MAX_STRING, MAX_OBJECT_TYPES) {
         Patch::Set(types) => {
             let mut out: Vec<String> = Vec::new();
             for (i, t) in types.iter().enumerate() {
@@ -233,13 +237,18 @@ pub fn plan_definition(
 fn check_options(kind: FieldKind, options: &mut Map<String, Value>, errors: &mut ValidationErrors) {
     if kind == FieldKind::Dropdown {
         match options.get("choices") {
+            Some(Value::Array(items)) if items.len() > MAX_DROPDOWN_CHOICES => errors.add(
+                "options.choices",
+                too_many_items("options.choices", MAX_DROPDOWN_CHOICES),
+            ),
             Some(Value::Array(items)) if !items.is_empty() => {
                 let mut choices: Vec<String> = Vec::new();
+                let mut seen = std::collections::HashSet::new();
                 for (i, item) in items.iter().enumerate() {
                     let path = format!("options.choices.{i}");
                     match read_string(item, &path, MAX_STRING, errors) {
                         Patch::Set(s) => {
-                            if !choices.iter().any(|c| name_key(c) == name_key(&s)) {
+                            if seen.insert(name_key(&s)) {
                                 choices.push(s);
                             }
                         }

@@ -7,6 +7,7 @@
 use serde_json::{Map, Value};
 
 use super::errors::ValidationErrors;
+use super::limits::too_many_items;
 
 /// The most characters a plain string field may hold.
 pub const MAX_STRING: usize = 255;
@@ -194,12 +195,31 @@ impl<'a> Body<'a> {
         }
     }
 
-    /// An array of non-empty strings of at most `max` characters; element errors keyed `key.N`.
-    pub fn string_array(&mut self, key: &str, max: usize) -> Patch<Vec<String>> {
+    /// The items of array field `key` when it has at most `max_items`; a longer array is one error
+    /// (its items are not looked at, so the work stays bounded) and `None`.
+    pub fn bounded_items(
+        &mut self,
+        key: &str,
+        items: &'a [Value],
+        max_items: usize,
+    ) -> Option<&'a [Value]> {
+        if items.len() > max_items {
+            self.errors.add(key, too_many_items(&label(key), max_items));
+            return None;
+        }
+        Some(items)
+    }
+
+    /// An array of at most `max_items` non-empty strings of at most `max` characters; element
+    /// errors keyed `key.N`.
+    pub fn string_array(&mut self, key: &str, max: usize, max_items: usize) -> Patch<Vec<String>> {
         match self.object.get(key) {
             None => Patch::Absent,
             Some(Value::Null) => Patch::Null,
             Some(Value::Array(items)) => {
+                let Some(items) = self.bounded_items(key, items, max_items) else {
+                    return Patch::Absent;
+                };
                 let mut out = Vec::with_capacity(items.len());
                 let mut bad = false;
                 for (i, item) in items.iter().enumerate() {
@@ -410,9 +430,23 @@ mod tests {
     fn array_elements_are_keyed_by_index() {
         let m = body(json!({"tags": ["a", "", 4]}));
         let mut b = Body::new(&m);
-        assert_eq!(b.string_array("tags", 255), Patch::Absent);
+        assert_eq!(b.string_array("tags", 255, 10), Patch::Absent);
         let keys: Vec<_> = b.errors.entries().iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["tags.1", "tags.2"]);
+    }
+
+    #[test]
+    fn arrays_over_their_bound_are_one_error_and_items_are_not_read() {
+        let m = body(json!({"tags": [1, 2, 3]}));
+        let mut b = Body::new(&m);
+        assert_eq!(b.string_array("tags", 255, 2), Patch::Absent);
+        let entries = b.errors.entries();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].0, "tags");
+        assert_eq!(
+            entries[0].1,
+            ["The tags field must not have more than 2 items."]
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod contact;
 pub mod custom_field;
 pub mod errors;
 pub mod input;
+pub mod limits;
 pub mod shipping;
 pub mod tag;
 

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::company::compose_address;
 use super::errors::ValidationErrors;
 use super::input::{MAX_STRING, Patch, is_valid_email, label, read_boolean, read_string};
+use super::limits::{MAX_SHIPPING_ADDRESSES_PER_REQUEST, too_many_items};
 use super::{Timestamp, input::Parsed};
 
 /// The stored fields of one address (everything but its id, default flag and timestamps).
@@ -188,13 +189,20 @@ pub fn read_address_list(
 ) -> Option<AddressList> {
     let items = match value {
         Value::Null => return Some(AddressList::default()),
+        Value::Array(items) if items.len() > MAX_SHIPPING_ADDRESSES_PER_REQUEST => {
+            errors.add(
+                key,
+                too_many_items(&label(key), MAX_SHIPPING_ADDRESSES_PER_REQUEST),
+            );
+            return None;
+        }
         Value::Array(items) => items,
         _ => {
             errors.add(key, format!("The {} field must be an array.", label(key)));
             return None;
         }
     };
-    let before = errors.entries().len();
+    let before = errors.count();
     let mut list = AddressList::default();
     let mut defaults = Vec::new();
     for (i, item) in items.iter().enumerate() {
@@ -214,7 +222,7 @@ pub fn read_address_list(
         errors.add(key, "Only one shipping address may be the default.");
     }
     list.default_index = defaults.first().copied().unwrap_or(0);
-    (errors.entries().len() == before).then_some(list)
+    (errors.count() == before).then_some(list)
 }
 
 /// The shipping address object of §5.1.

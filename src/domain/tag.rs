@@ -4,23 +4,18 @@ use serde_json::{Map, Value};
 
 use super::input::Parsed;
 use super::input::{Body, MAX_STRING, Patch, dedupe_names};
+use super::limits::MAX_TAGS_PER_REQUEST;
 
 /// Reads `tags`: an array of names (each a non-empty string of at most 255 characters), repeats
 /// dropped case-insensitively. With `null_is_empty` (replacing), `null` means no tags; otherwise
 /// the field is required.
 pub fn parse_names(object: &Map<String, Value>, null_is_empty: bool) -> Parsed<Vec<String>> {
     let mut body = Body::new(object);
-    let names = match body.string_array("tags", MAX_STRING) {
+    let names = match body.string_array("tags", MAX_STRING, MAX_TAGS_PER_REQUEST) {
         Patch::Set(names) => dedupe_names(names),
         Patch::Null if null_is_empty => Vec::new(),
         Patch::Null | Patch::Absent => {
-            if !body.errors.has("tags")
-                && !body
-                    .errors
-                    .entries()
-                    .iter()
-                    .any(|(k, _)| k.starts_with("tags."))
-            {
+            if !body.errors.has("tags") && !body.errors.has_under("tags") {
                 body.required("tags");
             }
             Vec::new()

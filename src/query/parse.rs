@@ -9,6 +9,7 @@ use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
 use crate::domain::errors::ValidationErrors;
+use crate::domain::limits::{MAX_FILTERS, MAX_LIST_VALUES, too_many_items};
 
 /// The largest accepted page size (`per_page` / `limit`).
 const MAX_PER_PAGE: u64 = 100;
@@ -242,6 +243,10 @@ pub fn parse(pairs: &[(String, String)], schema: &Schema) -> Result<ListQuery, V
                     sort = Some(s);
                 }
             }
+            // Past the bound the rest is not parsed: one error, bounded work.
+            _ if filters.len() >= MAX_FILTERS => {
+                errors.add("filters", too_many_items("filters", MAX_FILTERS));
+            }
             _ => match parse_filter(name, value, schema) {
                 Ok(filter) => filters.push(filter),
                 Err(message) => errors.add(name.as_str(), message),
@@ -359,6 +364,10 @@ fn parse_filter(raw: &str, value: &str, schema: &Schema) -> Result<Filter, Strin
     let field = schema
         .filter_field(name)
         .ok_or_else(|| format!("Filtering by {name} is not supported."))?;
+    if value.contains('\0') {
+        // PostgreSQL cannot compare text with NUL in it; refuse it on both backends alike.
+        return Err(format!("The {raw} filter must not contain NUL characters."));
+    }
     let op_name = op_name.unwrap_or("eq");
     let op = Op::from_name(op_name)
         .filter(|&op| field.ty.allows(op))
@@ -385,7 +394,13 @@ fn parse_list(ty: FieldType, raw: &str, value: &str) -> Result<Operand, String> 
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
+        .take(MAX_LIST_VALUES + 1)
         .collect();
+    if items.len() > MAX_LIST_VALUES {
+        return Err(format!(
+            "The {raw} filter must not have more than {MAX_LIST_VALUES} items."
+        ));
+    }
     if items.is_empty() {
         return Err(format!("The {raw} filter needs at least one value."));
     }
@@ -995,6 +1010,44 @@ mod tests {
                     "Sorting by nope is not supported.".to_owned(),
                 ]
             )]
+        );
+    }
+
+    #[test]
+    fn filters_and_list_values_are_bounded() {
+        let many: Vec<(String, String)> = (0..MAX_FILTERS + 5)
+            .map(|i| ("email[neq]".to_owned(), format!("x{i}")))
+            .collect();
+        let errors = parse(&many, &SCHEMA).expect_err("too many filters");
+        assert_eq!(
+            errors.entries(),
+            [(
+                "filters".to_owned(),
+                vec![format!(
+                    "The filters field must not have more than {MAX_FILTERS} items."
+                )]
+            )]
+        );
+        let at_bound: Vec<(String, String)> = many[..MAX_FILTERS].to_vec();
+        assert_eq!(
+            parse(&at_bound, &SCHEMA).map(|q| q.filters.len()).ok(),
+            Some(MAX_FILTERS)
+        );
+
+        let ids = |n: usize| (1..=n).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        assert!(matches!(
+            operand("id[in]", &ids(MAX_LIST_VALUES)),
+            Operand::Ints(v) if v.len() == MAX_LIST_VALUES
+        ));
+        assert_err(
+            "id[in]",
+            &ids(MAX_LIST_VALUES + 1),
+            &format!("The id[in] filter must not have more than {MAX_LIST_VALUES} items."),
+        );
+        assert_err(
+            "email",
+            "a\0b",
+            "The email filter must not contain NUL characters.",
         );
     }
 

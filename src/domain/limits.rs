@@ -1,0 +1,26 @@
+//! The bounds on what one request (or one record) may carry. Each is far above what a real user
+//! sends, and each is answered with a 422 in Laravel's wording, so that no single request can make
+//! the server do unbounded work for everyone else. The README and docs/compatibility.md list them.
+
+/// Tag names in one request (`tags` of a contact or company, or a tag endpoint's body).
+pub const MAX_TAGS_PER_REQUEST: usize = 100;
+/// Tags one contact or company may carry in total.
+pub const MAX_TAGS_PER_RECORD: usize = 500;
+/// Ids in one `company_ids` array.
+pub const MAX_COMPANY_IDS: usize = 100;
+/// Choices of one dropdown custom field.
+pub const MAX_DROPDOWN_CHOICES: usize = 1_000;
+/// Shipping addresses in one company create or update request.
+pub const MAX_SHIPPING_ADDRESSES_PER_REQUEST: usize = 100;
+/// Filters in one list request.
+pub const MAX_FILTERS: usize = 50;
+/// Values in one `in` / `notin` list.
+pub const MAX_LIST_VALUES: usize = 500;
+/// Fields with errors that one 422 reports; past this, validation stops collecting (the request is
+/// refused all the same).
+pub const MAX_ERROR_FIELDS: usize = 100;
+
+/// Laravel's message for an array over its bound.
+pub fn too_many_items(label: &str, max: usize) -> String {
+    format!("The {label} field must not have more than {max} items.")
+}
