@@ -17,6 +17,9 @@ pub enum AppError {
     /// The database is unreachable or timed out: 503.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The work ran past its time budget and was cancelled: 503.
+    #[error("over the time budget")]
+    TimedOut,
     /// Anything else: 500, details logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -26,6 +29,7 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(m) => AppError::Unavailable(m),
+            StoreError::Timeout => AppError::TimedOut,
             // The record the write hangs off (the company of an address, the record of a tag) was
             // deleted meanwhile. Where the vanished row is one the body named, the service maps
             // this itself, to a 422 on that field.

@@ -1,6 +1,6 @@
 //! API tokens and portal passwords: generated, hashed and verified here; never stored in clear.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -53,11 +53,54 @@ pub struct HashError(String);
 
 /// An argon2id PHC string with a fresh random salt. Slow on purpose: call off the async threads.
 pub fn hash_password(password: &str) -> Result<String, HashError> {
+    hash_password_in(password, &mut HashMemory::new())
+}
+
+/// The working memory of one argon2id hash (19 MiB), kept and reused by a hashing thread so that
+/// a burst of hashes does not leave freed arenas behind.
+pub struct HashMemory(Vec<argon2::Block>);
+
+impl HashMemory {
+    pub fn new() -> Self {
+        Self(vec![
+            argon2::Block::default();
+            argon2().params().block_count()
+        ])
+    }
+}
+
+impl Default for HashMemory {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// [`hash_password`] in memory the caller keeps.
+pub fn hash_password_in(password: &str, memory: &mut HashMemory) -> Result<String, HashError> {
+    let err = |e: &dyn std::fmt::Display| HashError(e.to_string());
+    let hasher = argon2();
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    argon2()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| HashError(e.to_string()))
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(|e| err(&e))?;
+    let output_len = hasher
+        .params()
+        .output_len()
+        .unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let output = argon2::password_hash::Output::init_with(output_len, |out| {
+        hasher
+            .hash_password_into_with_memory(password.as_bytes(), salt_bytes, out, &mut memory.0)
+            .map_err(|_| argon2::password_hash::Error::Crypto)
+    })
+    .map_err(|e| err(&e))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: argon2::password_hash::ParamsString::try_from(hasher.params())
+            .map_err(|e| err(&e))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(phc.to_string())
 }
 
 pub fn verify_password(password: &str, phc: &str) -> bool {

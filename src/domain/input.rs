@@ -51,9 +51,12 @@ pub fn label(path: &str) -> String {
     }
 }
 
-/// True for an address with a local part, one `@`, and a dotted domain, without white space.
+/// True for an address with a local part, one `@`, and a dotted domain, without white space,
+/// invisible characters or compatibility forms (see [`is_lookalike_char`]).
 pub fn is_valid_email(s: &str) -> bool {
-    if s.chars().any(char::is_whitespace) {
+    if s.chars()
+        .any(|c| c.is_whitespace() || c.is_control() || is_lookalike_char(c))
+    {
         return false;
     }
     let Some((local, domain)) = s.rsplit_once('@') else {
@@ -63,6 +66,52 @@ pub fn is_valid_email(s: &str) -> bool {
         && domain.contains('.')
         && domain.split('.').all(|part| !part.is_empty())
         && email_address::EmailAddress::is_valid(s)
+}
+
+/// Characters that make two addresses look the same while comparing different: invisible ones
+/// (format characters such as U+200B ZERO WIDTH SPACE, U+00AD SOFT HYPHEN, U+FEFF, bidirectional
+/// controls, variation selectors, Hangul fillers, tag characters) and compatibility forms whose
+/// NFKC form differs from their NFC form (fullwidth `ＡＢＣ`, ligatures such as `ﬁ`, circled and
+/// superscript letters).
+pub fn is_lookalike_char(c: char) -> bool {
+    use unicode_normalization::UnicodeNormalization;
+    let invisible = matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFFB}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    );
+    if invisible {
+        return true;
+    }
+    if c.is_ascii() {
+        return false;
+    }
+    let one = [c];
+    !one.iter().copied().nfkc().eq(one.iter().copied().nfc())
+}
+
+/// The canonical (NFC) form of an e-mail address, in which it is stored and compared: `é` typed
+/// precomposed or as `e` + combining accent is one address.
+pub fn normalize_email(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfc().collect()
 }
 
 /// A parsed body plus whatever was wrong with it; store checks add to the same errors.
@@ -111,19 +160,20 @@ impl<'a> Body<'a> {
         }
     }
 
-    /// Like [`Body::string`], and the value must be a syntactically valid e-mail address.
+    /// Like [`Body::string`], and the value must be a syntactically valid e-mail address; it is
+    /// returned in NFC form ([`normalize_email`]).
     pub fn email(&mut self, key: &str) -> Patch<String> {
-        let value = self.string(key, MAX_STRING);
-        if let Patch::Set(s) = &value
-            && !is_valid_email(s)
-        {
-            self.errors.add(
-                key,
-                format!("The {} field must be a valid email address.", label(key)),
-            );
-            return Patch::Absent;
+        match self.string(key, MAX_STRING) {
+            Patch::Set(s) if !is_valid_email(&s) => {
+                self.errors.add(
+                    key,
+                    format!("The {} field must be a valid email address.", label(key)),
+                );
+                Patch::Absent
+            }
+            Patch::Set(s) => Patch::Set(normalize_email(&s)),
+            other => other,
         }
-        value
     }
 
     /// A required, non-empty string.
@@ -424,6 +474,30 @@ mod tests {
         ] {
             assert!(!is_valid_email(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn lookalike_emails_are_invalid_and_accents_are_normalised() {
+        for bad in [
+            "jo\u{200B}hn@example.com",
+            "john@exa\u{00AD}mple.com",
+            "\u{FEFF}john@example.com",
+            "ｊｏｈｎ@example.com",
+            "john@ｅxample.com",
+            "\u{FB01}le@example.com",
+            "jo\u{202E}hn@example.com",
+        ] {
+            assert!(!is_valid_email(bad), "{bad:?}");
+        }
+        let composed = "\u{E9}lodie@example.com";
+        let decomposed = "e\u{301}lodie@example.com";
+        assert!(is_valid_email(composed) && is_valid_email(decomposed));
+        assert_eq!(normalize_email(decomposed), composed);
+        let m = body(json!({ "email": decomposed }));
+        assert_eq!(
+            Body::new(&m).email("email"),
+            Patch::Set(composed.to_owned())
+        );
     }
 
     #[test]

@@ -20,6 +20,14 @@ pub const MAX_LIST_VALUES: usize = 500;
 /// refused all the same).
 pub const MAX_ERROR_FIELDS: usize = 100;
 
+/// The 422 for a record that would carry more than [`MAX_TAGS_PER_RECORD`] tags.
+pub fn too_many_tags_on_record() -> super::ValidationErrors {
+    super::ValidationErrors::single(
+        "tags",
+        format!("The record must not have more than {MAX_TAGS_PER_RECORD} tags."),
+    )
+}
+
 /// Laravel's message for an array over its bound.
 pub fn too_many_items(label: &str, max: usize) -> String {
     format!("The {label} field must not have more than {max} items.")

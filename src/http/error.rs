@@ -51,6 +51,13 @@ impl IntoResponse for ApiError {
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
                 r
             }
+            ApiError::App(AppError::TimedOut) => {
+                tracing::warn!("a request ran past the database time budget and was cancelled");
+                message(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The request took too long and was cancelled.",
+                )
+            }
             ApiError::App(AppError::Internal(detail)) => {
                 tracing::error!(%detail, "request failed");
                 message(StatusCode::INTERNAL_SERVER_ERROR, "Server Error")

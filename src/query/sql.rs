@@ -12,6 +12,29 @@ pub enum Dialect {
     Postgres,
 }
 
+impl Dialect {
+    /// `expr` is among the values of the list bound at `param` (one [`Value::IntList`] or
+    /// [`Value::TextList`]). The text does not depend on the list's length, so any list size is one
+    /// cached statement and one parameter (no statement-cache growth, no parameter-count limit).
+    pub fn in_list(self, expr: &str, param: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("{expr} IN (SELECT value FROM json_each({param}))"),
+            Dialect::Postgres => format!("{expr} = ANY({param})"),
+        }
+    }
+
+    /// `expr = $n` for one id (the hot single-record path keeps its plain statement), else
+    /// [`Dialect::in_list`]; binds into `params`.
+    pub fn id_in(self, expr: &str, ids: &[i64], params: &mut Vec<Value>) -> String {
+        if let [id] = ids {
+            params.push(Value::Int(*id));
+            return format!("{expr} = ${}", params.len());
+        }
+        params.push(Value::IntList(ids.to_vec()));
+        self.in_list(expr, &format!("${}", params.len()))
+    }
+}
+
 /// How a canonical field name maps to SQL.
 #[derive(Debug, Clone, Copy)]
 pub enum SqlField {
@@ -172,13 +195,20 @@ fn bind_one(params: &mut Vec<Value>, operand: &Operand) -> String {
     bind(params, value)
 }
 
-/// `$a, $b, ...`, or `None` for an empty list (which `IN ()` could not express on PostgreSQL).
-fn bind_list(params: &mut Vec<Value>, operand: &Operand) -> Option<String> {
-    let list: Vec<String> = values(operand)
-        .into_iter()
-        .map(|v| bind(params, v))
-        .collect();
-    (!list.is_empty()).then(|| list.join(", "))
+/// `expr IN <the operand as one list parameter>`, or `None` for an empty list.
+fn in_list(
+    e: &str,
+    operand: &Operand,
+    dialect: Dialect,
+    params: &mut Vec<Value>,
+) -> Option<String> {
+    let list = match operand {
+        Operand::Ints(v) if !v.is_empty() => Value::IntList(v.clone()),
+        Operand::Strs(v) if !v.is_empty() => Value::TextList(v.clone()),
+        _ => return None,
+    };
+    let param = bind(params, list);
+    Some(dialect.in_list(e, &param))
 }
 
 fn is_textual(ty: FieldType) -> bool {
@@ -220,10 +250,9 @@ fn positive_cond(
             let needle = bind_one(params, operand);
             format!("{} > 0", position(e, &needle, dialect))
         }
-        Op::In | Op::NotIn => match bind_list(params, operand) {
-            Some(list) => format!("{e} IN ({list})"),
-            None => "1 = 0".to_owned(),
-        },
+        Op::In | Op::NotIn => {
+            in_list(e, operand, dialect, params).unwrap_or_else(|| "1 = 0".to_owned())
+        }
         Op::Set | Op::NotSet if is_textual(ty) => format!("{e} IS NOT NULL AND {e} <> ''"),
         Op::Set | Op::NotSet => format!("{e} IS NOT NULL"),
     }
@@ -269,8 +298,8 @@ fn scalar_cond(e: &str, f: &Filter, dialect: Dialect, params: &mut Vec<Value>) -
             let needle = bind_one(params, &f.operand);
             format!("{e} IS NULL OR {} = 0", position(e, &needle, dialect))
         }
-        Op::NotIn => match bind_list(params, &f.operand) {
-            Some(list) => format!("{e} IS NULL OR {e} NOT IN ({list})"),
+        Op::NotIn => match in_list(e, &f.operand, dialect, params) {
+            Some(cond) => format!("{e} IS NULL OR NOT ({cond})"),
             None => "1 = 1".to_owned(),
         },
         Op::NotSet if is_textual(f.ty) => format!("{e} IS NULL OR {e} = ''"),
@@ -410,6 +439,36 @@ mod tests {
         Value::Text(s.to_owned())
     }
 
+    fn il(v: &[i64]) -> Value {
+        Value::IntList(v.to_vec())
+    }
+
+    fn tl(v: &[&str]) -> Value {
+        Value::TextList(v.iter().map(|s| (*s).to_owned()).collect())
+    }
+
+    #[test]
+    fn lists_are_one_parameter_on_both_dialects() {
+        let (w, _, p) = run(
+            Dialect::Postgres,
+            &[("id[in]", "1,2,3"), ("email[notin]", "a")],
+        );
+        assert_eq!(
+            w,
+            "(c.id = ANY($1)) AND (c.email IS NULL OR NOT (c.email = ANY($2)))"
+        );
+        assert_eq!(p, vec![il(&[1, 2, 3]), tl(&["a"])]);
+        // Any length renders the same text: one cached statement for every list size.
+        let long = (1..=400)
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        assert_eq!(
+            run(Dialect::Sqlite, &[("id[in]", &long)]).0,
+            run(Dialect::Sqlite, &[("id[in]", "7")]).0
+        );
+    }
+
     fn i(n: i64) -> Value {
         Value::Int(n)
     }
@@ -468,14 +527,14 @@ mod tests {
         check(
             "email[in]",
             "a,b",
-            "(c.email IN ($1, $2))",
-            vec![t("a"), t("b")],
+            "(c.email IN (SELECT value FROM json_each($1)))",
+            vec![tl(&["a", "b"])],
         );
         check(
             "email[notin]",
             "a,b",
-            "(c.email IS NULL OR c.email NOT IN ($1, $2))",
-            vec![t("a"), t("b")],
+            "(c.email IS NULL OR NOT (c.email IN (SELECT value FROM json_each($1))))",
+            vec![tl(&["a", "b"])],
         );
         check(
             "email[set]",
@@ -512,12 +571,17 @@ mod tests {
         check("id[gte]", "5", "(c.id >= $1)", vec![i(5)]);
         check("id[lt]", "5", "(c.id < $1)", vec![i(5)]);
         check("id[lte]", "5", "(c.id <= $1)", vec![i(5)]);
-        check("id[in]", "1,2", "(c.id IN ($1, $2))", vec![i(1), i(2)]);
+        check(
+            "id[in]",
+            "1,2",
+            "(c.id IN (SELECT value FROM json_each($1)))",
+            vec![il(&[1, 2])],
+        );
         check(
             "id[notin]",
             "1",
-            "(c.id IS NULL OR c.id NOT IN ($1))",
-            vec![i(1)],
+            "(c.id IS NULL OR NOT (c.id IN (SELECT value FROM json_each($1))))",
+            vec![il(&[1])],
         );
         check("id[set]", "", "(c.id IS NOT NULL)", vec![]);
         check("id[notset]", "", "(c.id IS NULL)", vec![]);
@@ -591,14 +655,14 @@ mod tests {
         check(
             "company_id[in]",
             "5,6",
-            &ex("cc.company_id IN ($1, $2)"),
-            vec![i(5), i(6)],
+            &ex("cc.company_id IN (SELECT value FROM json_each($1))"),
+            vec![il(&[5, 6])],
         );
         check(
             "company_id[notin]",
             "5,6",
-            &not_ex("cc.company_id IN ($1, $2)"),
-            vec![i(5), i(6)],
+            &not_ex("cc.company_id IN (SELECT value FROM json_each($1))"),
+            vec![il(&[5, 6])],
         );
         check(
             "company_id[set]",
@@ -647,14 +711,14 @@ mod tests {
         check(
             "tag[in]",
             "a,b",
-            &ex("t.name IN ($1, $2)"),
-            vec![t("a"), t("b")],
+            &ex("t.name IN (SELECT value FROM json_each($1))"),
+            vec![tl(&["a", "b"])],
         );
         check(
             "tag[notin]",
             "a,b",
-            &not_ex("t.name IN ($1, $2)"),
-            vec![t("a"), t("b")],
+            &not_ex("t.name IN (SELECT value FROM json_each($1))"),
+            vec![tl(&["a", "b"])],
         );
         check("tag[set]", "", &ex("t.name IS NOT NULL"), vec![]);
         check("tag[notset]", "", &not_ex("t.name IS NOT NULL"), vec![]);
@@ -779,9 +843,9 @@ mod tests {
         assert_eq!(
             render_one("company_id[notin]", "5,6"),
             (
-                "(c.id NOT IN (SELECT lk.contact_id FROM contact_companies lk WHERE lk.company_id IN ($1, $2)))"
+                "(c.id NOT IN (SELECT lk.contact_id FROM contact_companies lk WHERE lk.company_id IN (SELECT value FROM json_each($1))))"
                     .to_owned(),
-                vec![i(5), i(6)]
+                vec![il(&[5, 6])]
             )
         );
         assert_eq!(

@@ -7,6 +7,7 @@ use crate::domain::ValidationErrors;
 use crate::domain::contact::{
     self, CompanyChange, Contact, ContactState, FlagsPatch, Links, LoginChange,
 };
+use crate::domain::input::Patch;
 use crate::error::{AppError, AppResult};
 use crate::query::ListQuery;
 use crate::store::contacts::StateParts;
@@ -55,6 +56,44 @@ async fn check_login_email(
     Ok(())
 }
 
+/// Whether a password is worth hashing: argon2id is slow and memory-hard, so a request that will
+/// fail anyway (no such contact, a login email taken by another contact) must not cost a hash.
+/// `email` is the login email the request asks for, or `None` for the contact's stored one.
+/// A missing contact is a 404 here; otherwise `false` means "skip the hash, the write will
+/// answer 422". The write transaction checks everything again.
+async fn worth_hashing(
+    db: &Database,
+    tenant_id: i64,
+    contact_id: Option<i64>,
+    email: Option<String>,
+) -> AppResult<bool> {
+    db.read(Box::new(move |c| {
+        Box::pin(async move {
+            let stored = match contact_id {
+                Some(id) => store::contacts::email_of(c, tenant_id, id)
+                    .await?
+                    .ok_or(AppError::NotFound)?,
+                None => None,
+            };
+            let Some(email) = email.or(stored) else {
+                return Ok(false);
+            };
+            let mut errors = ValidationErrors::new();
+            check_login_email(c, tenant_id, contact_id, &email, &mut errors).await?;
+            Ok(errors.is_empty())
+        })
+    }))
+    .await
+}
+
+/// A password was asked for and the write found nothing wrong, but it was not hashed because the
+/// pre-check saw a conflict that has gone since: the client may simply retry.
+fn login_changed_meanwhile() -> AppError {
+    AppError::Conflict(
+        "The portal login email changed while the request ran; please retry.".to_owned(),
+    )
+}
+
 async fn view(c: &mut dyn Conn, tenant_id: i64, id: i64) -> AppResult<Contact> {
     store::contacts::views(c, tenant_id, &[id])
         .await?
@@ -97,7 +136,10 @@ pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> 
     let parsed = contact::parse_create(&body);
     let new = parsed.value;
     let errors = parsed.errors;
-    let password_hash = if errors.is_empty() {
+    let password_hash = if errors.is_empty()
+        && new.password.is_some()
+        && worth_hashing(db, tenant_id, None, new.fields.email.clone()).await?
+    {
         hash_password(new.password.clone()).await?
     } else {
         None
@@ -115,6 +157,9 @@ pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> 
                 let Some(change) = new.companies.as_ref().filter(|_| errors.is_empty()) else {
                     return Err(AppError::Validation(errors));
                 };
+                if new.password.is_some() && password_hash.is_none() {
+                    return Err(login_changed_meanwhile());
+                }
                 let links = Links::new(change, &new.flags).ok_or_else(|| {
                     AppError::Validation(ValidationErrors::single(
                         "company_id",
@@ -175,7 +220,16 @@ pub async fn update(
     let parsed = contact::parse_update(&body);
     let patch = parsed.value;
     let errors = parsed.errors;
-    let password_hash = if errors.is_empty() {
+    let password_hash = if errors.is_empty()
+        && patch.password.is_some()
+        && match &patch.email {
+            // Clearing the email while setting a password fails in the plan.
+            Patch::Null => false,
+            Patch::Set(email) => {
+                worth_hashing(db, tenant_id, Some(id), Some(email.clone())).await?
+            }
+            Patch::Absent => worth_hashing(db, tenant_id, Some(id), None).await?,
+        } {
         hash_password(patch.password.clone()).await?
     } else {
         None
@@ -201,6 +255,9 @@ pub async fn update(
             }
             if !errors.is_empty() {
                 return Err(AppError::Validation(errors));
+            }
+            if matches!(plan.login, LoginChange::SetPassword { .. }) && password_hash.is_none() {
+                return Err(login_changed_meanwhile());
             }
             if plan.changes(&current) {
                 save(c, tenant_id, id, &current, &plan.state)
@@ -276,7 +333,10 @@ pub async fn set_password(
 ) -> AppResult<Contact> {
     let parsed = contact::parse_password(&body);
     let errors = parsed.errors;
-    let password_hash = if errors.is_empty() {
+    let password_hash = if errors.is_empty()
+        && parsed.value.is_some()
+        && worth_hashing(db, tenant_id, Some(id), None).await?
+    {
         hash_password(parsed.value).await?
     } else {
         None
@@ -296,10 +356,11 @@ pub async fn set_password(
                     check_login_email(c, tenant_id, Some(id), email, &mut errors).await?
                 }
             }
-            let (Some(hash), Some(email), true) =
-                (&password_hash, &current.fields.email, errors.is_empty())
-            else {
+            if !errors.is_empty() {
                 return Err(AppError::Validation(errors));
+            }
+            let (Some(hash), Some(email)) = (&password_hash, &current.fields.email) else {
+                return Err(login_changed_meanwhile());
             };
             store::contacts::upsert_login(c, tenant_id, id, email, hash)
                 .await

@@ -4,21 +4,19 @@
 pub mod companies;
 pub mod contacts;
 pub mod custom_fields;
+mod passwords;
 pub mod shipping;
 pub mod tags;
 pub mod tokens;
 
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
-/// Hashes a password on a blocking thread: argon2id is slow by design and must not stall the
-/// async workers (nor, on SQLite, the writer that commits everyone's writes).
+/// Hashes a password on one of the hashing threads: argon2id is slow and memory-hard by design
+/// and must not stall the async workers (nor, on SQLite, the writer that commits everyone's
+/// writes). At most one hash per core runs at a time; the rest wait their turn.
 pub async fn hash_password(password: Option<String>) -> AppResult<Option<String>> {
     let Some(password) = password else {
         return Ok(None);
     };
-    tokio::task::spawn_blocking(move || crate::domain::auth::hash_password(&password))
-        .await
-        .map_err(|e| AppError::Internal(format!("hashing task failed: {e}")))?
-        .map(Some)
-        .map_err(AppError::from)
+    passwords::hash(password).await.map(Some)
 }

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::domain::Tag;
 use crate::domain::contact::same_names;
+use crate::domain::limits::{MAX_TAGS_PER_RECORD, too_many_tags_on_record};
 use crate::domain::tag::parse_names;
 use crate::error::{AppError, AppResult};
 use crate::store::tags::{self, Target};
@@ -51,6 +52,10 @@ pub async fn add(
                 return Err(AppError::Validation(parsed.errors));
             }
             if tags::add(c, tenant_id, target, id, &parsed.value).await? {
+                // Over the bound, the error rolls the whole addition back.
+                if tags::count(c, target, id).await? > MAX_TAGS_PER_RECORD as u64 {
+                    return Err(AppError::Validation(too_many_tags_on_record()));
+                }
                 tags::touch(c, target, id).await?;
             }
             Ok(tags::of(c, target, id).await?)

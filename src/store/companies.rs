@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::tags::{self, Target};
-use super::{Conn, Row, StoreError, Value, custom_fields, now_seconds, placeholders, shipping};
+use super::{Conn, Row, StoreError, Value, custom_fields, now_seconds, shipping};
 use crate::domain::Timestamp;
 use crate::domain::company::{ClientType, Company, CompanyFields, CompanyParts, CompanyRecord};
 use crate::domain::input::name_key;
@@ -255,13 +255,12 @@ pub async fn views(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    let mut params: Vec<Value> = vec![tenant_id.into()];
     let sql = format!(
         "SELECT co.id, co.status, co.created_at, co.updated_at, ct.name, {RECORD_COLUMNS} FROM companies co \
-         LEFT JOIN client_types ct ON ct.id = co.client_type_id WHERE co.tenant_id = $1 AND co.id IN ({})",
-        placeholders(1, ids.len())
+         LEFT JOIN client_types ct ON ct.id = co.client_type_id WHERE co.tenant_id = $1 AND {}",
+        c.dialect().id_in("co.id", ids, &mut params)
     );
-    let mut params: Vec<Value> = vec![tenant_id.into()];
-    params.extend(ids.iter().map(|id| Value::Int(*id)));
     let rows = c.query(&sql, &params).await?;
     let mut tags = tags::of_many(c, Target::Companies, ids).await?;
     let mut custom = custom_fields::values_of(c, ids).await?;
@@ -318,12 +317,11 @@ pub async fn existing_ids(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "SELECT id FROM companies WHERE tenant_id = $1 AND id IN ({})",
-        placeholders(1, ids.len())
-    );
     let mut params: Vec<Value> = vec![tenant_id.into()];
-    params.extend(ids.iter().map(|id| Value::Int(*id)));
+    let sql = format!(
+        "SELECT id FROM companies WHERE tenant_id = $1 AND {}",
+        c.dialect().id_in("id", ids, &mut params)
+    );
     c.query(&sql, &params)
         .await?
         .iter()

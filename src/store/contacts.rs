@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{Conn, Row, StoreError, Value, now_seconds, placeholders};
+use super::{Conn, Row, StoreError, Value, now_seconds};
 use crate::domain::contact::{
     CompanyRef, Contact, ContactCompany, ContactFields, ContactState, Link, LinkFlags, Links,
 };
@@ -152,13 +152,6 @@ pub const LIST_MAPPING: SqlMapping = SqlMapping {
         ("updated_at", SqlField::Scalar("c.updated_at")),
     ],
 };
-
-fn ids_params(first: Value, ids: &[i64]) -> Vec<Value> {
-    let mut params = Vec::with_capacity(ids.len() + 1);
-    params.push(first);
-    params.extend(ids.iter().map(|id| Value::Int(*id)));
-    params
-}
 
 fn fields_params(f: &ContactFields) -> [Value; 8] {
     [
@@ -501,6 +494,22 @@ pub async fn tags_of(
         .collect()
 }
 
+/// The contact's email (`Some(None)`: it has none), or `None` when the tenant has no such contact.
+/// Reads without locking.
+pub async fn email_of(
+    c: &mut dyn Conn,
+    tenant_id: i64,
+    id: i64,
+) -> Result<Option<Option<String>>, StoreError> {
+    c.query_opt(
+        "SELECT email FROM contacts WHERE tenant_id = $1 AND id = $2",
+        &[tenant_id.into(), id.into()],
+    )
+    .await?
+    .map(|r| r.text_opt(0))
+    .transpose()
+}
+
 /// The contact owning the tenant's login with this email (case-insensitive), if any.
 pub async fn login_owner(
     c: &mut dyn Conn,
@@ -589,39 +598,42 @@ pub async fn views(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = placeholders(1, ids.len());
+    let mut params = vec![Value::from(tenant_id)];
+    let member = c.dialect().id_in("c.id", ids, &mut params);
     let rows = c
         .query(
             &format!(
                 "SELECT c.id, c.created_at, c.updated_at, c.status, c.first_name, c.last_name, c.email, c.phone_1, \
                  c.phone_2, c.full_name, c.receiving_bank_name, c.receiving_bank_address, c.primary_company_id, \
                  EXISTS (SELECT 1 FROM portal_logins pl WHERE pl.contact_id = c.id) \
-                 FROM contacts c WHERE c.tenant_id = $1 AND c.id IN ({list})"
+                 FROM contacts c WHERE c.tenant_id = $1 AND {member}"
             ),
-            &ids_params(tenant_id.into(), ids),
+            &params,
         )
         .await?;
+    let mut params = Vec::with_capacity(1);
+    let member = c.dialect().id_in("lk.contact_id", ids, &mut params);
     let link_rows = c
         .query(
             &format!(
                 "SELECT lk.contact_id, lk.company_id, co.name, lk.is_primary, lk.receive_quotation_pdf, \
                  lk.receive_purchase_order_pdf, lk.receive_purchase_order_invoice_pdf \
                  FROM contact_companies lk JOIN companies co ON co.id = lk.company_id \
-                 WHERE lk.contact_id IN ({}) ORDER BY lk.contact_id, lk.position",
-                placeholders(0, ids.len())
+                 WHERE {member} ORDER BY lk.contact_id, lk.position"
             ),
-            &ids.iter().map(|id| Value::Int(*id)).collect::<Vec<_>>(),
+            &params,
         )
         .await?;
+    let mut params = Vec::with_capacity(1);
+    let member = c.dialect().id_in("l.contact_id", ids, &mut params);
     let tag_rows = c
         .query(
             &format!(
                 "SELECT l.contact_id, tg.id, tg.name, tg.description, tg.icon, tg.color FROM contact_tags l \
-                 JOIN tags tg ON tg.id = l.tag_id WHERE l.contact_id IN ({}) \
-                 ORDER BY l.contact_id, tg.name_key, tg.name, tg.id",
-                placeholders(0, ids.len())
+                 JOIN tags tg ON tg.id = l.tag_id WHERE {member} \
+                 ORDER BY l.contact_id, tg.name_key, tg.name, tg.id"
             ),
-            &ids.iter().map(|id| Value::Int(*id)).collect::<Vec<_>>(),
+            &params,
         )
         .await?;
 

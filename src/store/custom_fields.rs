@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value as Json};
 
-use super::{Conn, Row, StoreError, Value, now_seconds, placeholders};
+use super::{Conn, Row, StoreError, now_seconds};
 use crate::domain::Timestamp;
 use crate::domain::custom_field::{Definition, DefinitionFields, FieldKind, stored_value};
 use crate::domain::input::name_key;
@@ -169,12 +169,12 @@ pub async fn values_of(
     if company_ids.is_empty() {
         return Ok(out);
     }
+    let mut params = Vec::with_capacity(1);
     let sql = format!(
         "SELECT v.company_id, f.label, v.value FROM company_custom_values v JOIN custom_fields f ON f.id = v.field_id \
-         WHERE v.company_id IN ({}) ORDER BY v.company_id, f.id",
-        placeholders(0, company_ids.len())
+         WHERE {} ORDER BY v.company_id, f.id",
+        c.dialect().id_in("v.company_id", company_ids, &mut params)
     );
-    let params: Vec<Value> = company_ids.iter().map(|id| Value::Int(*id)).collect();
     for r in c.query(&sql, &params).await? {
         out.entry(r.int(0)?)
             .or_default()

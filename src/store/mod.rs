@@ -9,6 +9,7 @@
 pub mod companies;
 pub mod contacts;
 pub mod custom_fields;
+pub mod fair;
 pub mod postgres;
 pub mod shipping;
 pub mod sqlite;
@@ -38,6 +39,9 @@ pub enum StoreError {
     ForeignKeyViolation,
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// The work ran past its time budget (`statement_timeout_ms`) and was cancelled.
+    #[error("cancelled: over its time budget")]
+    Timeout,
     #[error("migration failed: {0}")]
     Migration(String),
     #[error("unexpected data: {0}")]
@@ -92,6 +96,7 @@ pub enum Database {
 #[derive(Debug, Clone)]
 pub struct DbOptions {
     pub pool_size: u32,
+    /// Time budget of one statement on PostgreSQL, of one read transaction on SQLite; 0 = none.
     pub statement_timeout_ms: u64,
 }
 

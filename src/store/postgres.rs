@@ -24,6 +24,7 @@
 //! [`ROUND_TRIP_MARGIN`]. Every such failure is [`StoreError::Unavailable`] (503). Nothing needs a
 //! restart when the database comes back: new connections are made on demand.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
@@ -31,6 +32,7 @@ use rand::Rng;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 
+use super::fair::TenantGate;
 use super::{Conn, DbOptions, Dialect, RetryWork, Row, StoreError, Value, Work};
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -59,9 +61,9 @@ const MAX_ATTEMPTS: u32 = 10;
 fn is_unavailable_state(code: &SqlState) -> bool {
     let c = code.code();
     // 08: connection exceptions (PgBouncer reports its own trouble reaching the server so too);
-    // 57P01-57P03: shutdown / not yet accepting; 53300: too many connections; 57014: query
-    // canceled, which is what the statement timeout raises.
-    c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03" | "53300" | "57014")
+    // 57P01-57P03: shutdown / not yet accepting; 53300: too many connections. (57014, the
+    // statement timeout, is `StoreError::Timeout`.)
+    c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03" | "53300")
 }
 
 fn map_err(e: tokio_postgres::Error) -> StoreError {
@@ -70,6 +72,8 @@ fn map_err(e: tokio_postgres::Error) -> StoreError {
         Some(db) if db.code() == &SqlState::FOREIGN_KEY_VIOLATION => {
             StoreError::ForeignKeyViolation
         }
+        // The statement timeout: the connection is fine, the work was too slow.
+        Some(db) if db.code() == &SqlState::QUERY_CANCELED => StoreError::Timeout,
         Some(db) if is_unavailable_state(db.code()) => {
             StoreError::Unavailable(db.message().to_owned())
         }
@@ -89,6 +93,8 @@ fn param(value: &Value) -> (&(dyn ToSql + Sync), Type) {
         Value::Int(v) => (v, Type::INT8),
         Value::Real(v) => (v, Type::FLOAT8),
         Value::Text(v) => (v, Type::TEXT),
+        Value::IntList(v) => (v, Type::INT8_ARRAY),
+        Value::TextList(v) => (v, Type::TEXT_ARRAY),
     }
 }
 
@@ -275,6 +281,8 @@ impl Conn for PgConn {
 pub struct PgDb {
     pool: Pool,
     statement_timeout_ms: u64,
+    /// Each tenant's share of the pool's connections.
+    gate: Arc<TenantGate>,
 }
 
 impl PgDb {
@@ -307,6 +315,7 @@ impl PgDb {
         let db = Self {
             pool,
             statement_timeout_ms: options.statement_timeout_ms,
+            gate: TenantGate::new(options.pool_size.max(1) as usize),
         };
         db.migrate().await?;
         Ok(db)
@@ -391,6 +400,7 @@ impl PgDb {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
+        let _pass = self.gate.enter().await;
         let mut conn = self.begin(read_only).await?;
         match work(&mut conn).await {
             Ok(value) => {
@@ -411,6 +421,7 @@ impl PgDb {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
+        let _pass = self.gate.enter().await;
         let mut attempt = 0;
         loop {
             attempt += 1;

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::{Conn, Row, StoreError, Value, now_seconds, placeholders};
+use super::{Conn, Row, StoreError, Value, now_seconds};
 use crate::domain::Timestamp;
 use crate::domain::shipping::{AddressList, ShippingAddress, ShippingFields};
 use crate::query::{FieldType, FilterField, ListQuery, Schema, SqlField, SqlMapping};
@@ -162,11 +162,11 @@ pub async fn of_companies(
     if company_ids.is_empty() {
         return Ok(out);
     }
+    let mut params = Vec::with_capacity(1);
     let sql = format!(
-        "{SELECT} WHERE sa.company_id IN ({}) ORDER BY sa.company_id, sa.created_at, sa.id",
-        placeholders(0, company_ids.len())
+        "{SELECT} WHERE {} ORDER BY sa.company_id, sa.created_at, sa.id",
+        c.dialect().id_in("sa.company_id", company_ids, &mut params)
     );
-    let params: Vec<Value> = company_ids.iter().map(|id| Value::Int(*id)).collect();
     for r in c.query(&sql, &params).await? {
         let a = from_row(&r)?;
         out.entry(a.company_id).or_default().push(a);

@@ -13,12 +13,15 @@
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use futures::FutureExt;
 use rusqlite::types::ValueRef;
 use tokio::sync::{mpsc, oneshot};
 
+use super::fair::TenantGate;
 use super::{Conn, DbOptions, Dialect, Row, StoreError, Value, Work};
 
 /// Most jobs one commit may carry; bounds the latency a single commit adds.
@@ -32,13 +35,36 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
 ];
 
+/// Statements a connection keeps prepared. Every SQL text is constant or built from a bounded
+/// number of fragments (lists are one parameter), so this bounds the cache's memory too.
+const STATEMENT_CACHE: usize = 128;
+/// SQLite calls the progress handler every this many virtual-machine instructions.
+const PROGRESS_INTERVAL: i32 = 10_000;
+
 /// One connection, used inside a transaction opened by this module.
 pub struct SqliteConn {
     conn: rusqlite::Connection,
+    /// When the current work must stop, in milliseconds since [`epoch`]; 0 when unbounded.
+    deadline: Arc<AtomicU64>,
+    /// The budget the deadline was set from, for the error.
+    budget_ms: u64,
+}
+
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+fn now_ms() -> u64 {
+    u64::try_from(epoch().elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 fn map_err(e: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(f, _) = &e {
+        // The progress handler stopped a statement past its deadline.
+        if f.code == rusqlite::ErrorCode::OperationInterrupted {
+            return StoreError::Timeout;
+        }
         // SQLITE_CONSTRAINT_UNIQUE and SQLITE_CONSTRAINT_PRIMARYKEY
         if f.extended_code == 2067 || f.extended_code == 1555 {
             return StoreError::UniqueViolation;
@@ -66,6 +92,13 @@ fn to_sql(v: &Value) -> rusqlite::types::Value {
         Value::Int(i) => rusqlite::types::Value::Integer(*i),
         Value::Real(r) => rusqlite::types::Value::Real(*r),
         Value::Text(t) => rusqlite::types::Value::Text(t.clone()),
+        // Read back with `json_each`; serialising numbers and strings cannot fail.
+        Value::IntList(v) => {
+            rusqlite::types::Value::Text(serde_json::to_string(v).unwrap_or_else(|_| "[]".into()))
+        }
+        Value::TextList(v) => {
+            rusqlite::types::Value::Text(serde_json::to_string(v).unwrap_or_else(|_| "[]".into()))
+        }
     }
 }
 
@@ -82,8 +115,33 @@ impl SqliteConn {
             conn.execute_batch("PRAGMA query_only = ON;")
                 .map_err(map_err)?;
         }
-        conn.set_prepared_statement_cache_capacity(256);
-        Ok(Self { conn })
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        let deadline = Arc::new(AtomicU64::new(0));
+        let watched = Arc::clone(&deadline);
+        conn.progress_handler(
+            PROGRESS_INTERVAL,
+            Some(move || {
+                let at = watched.load(Ordering::Relaxed);
+                at != 0 && now_ms() > at
+            }),
+        );
+        Ok(Self {
+            conn,
+            deadline,
+            budget_ms: 0,
+        })
+    }
+
+    /// Runs `f` with the time budget armed: a statement still running past it is interrupted
+    /// and fails with [`StoreError::Timeout`].
+    fn within_budget<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        if self.budget_ms > 0 {
+            self.deadline
+                .store(now_ms().saturating_add(self.budget_ms), Ordering::Relaxed);
+        }
+        let out = f(self);
+        self.deadline.store(0, Ordering::Relaxed);
+        out
     }
 
     fn batch(&self, sql: &str) -> Result<(), StoreError> {
@@ -207,6 +265,8 @@ const WAL_RESTART_FRAMES: i64 = 10_000;
 pub struct SqliteDb {
     writer: mpsc::Sender<WriteJob>,
     readers: mpsc::UnboundedSender<ReadJob>,
+    /// Each tenant's share of the reader threads.
+    gate: Arc<TenantGate>,
 }
 
 impl SqliteDb {
@@ -239,7 +299,11 @@ impl SqliteDb {
         let (read_tx, read_rx) = mpsc::unbounded_channel::<ReadJob>();
         let read_rx = Arc::new(Mutex::new(read_rx));
         for i in 0..readers {
-            let conn = SqliteConn::open(&path, true)?;
+            let mut conn = SqliteConn::open(&path, true)?;
+            // Only reads get a time budget: interrupting a write could roll back the whole
+            // group-commit transaction it shares with others. Writes are bounded by the request
+            // limits instead.
+            conn.budget_ms = options.statement_timeout_ms;
             conn.batch(&format!("PRAGMA cache_size = -{READER_CACHE_KIB}"))?;
             let jobs = Arc::clone(&read_rx);
             spawn(&format!("sqlite-reader-{i}"), move || {
@@ -249,6 +313,7 @@ impl SqliteDb {
         Ok(Self {
             writer: tx,
             readers: read_tx,
+            gate: TenantGate::new(readers),
         })
     }
 
@@ -262,8 +327,9 @@ impl SqliteDb {
             let result = match conn.control("BEGIN") {
                 Err(e) => Err(E::from(e)),
                 Ok(()) => {
-                    let outcome =
-                        futures::executor::block_on(AssertUnwindSafe(work(conn)).catch_unwind());
+                    let outcome = conn.within_budget(|conn| {
+                        futures::executor::block_on(AssertUnwindSafe(work(conn)).catch_unwind())
+                    });
                     // A read-only transaction has nothing to keep; ending it releases the WAL
                     // snapshot.
                     let ended = conn.control("ROLLBACK");
@@ -278,6 +344,8 @@ impl SqliteDb {
             };
             let _ = reply.send(result);
         });
+        // Held until the answer is in: the tenant's share of the readers.
+        let _pass = self.gate.enter().await;
         self.readers
             .send(job)
             .map_err(|_| StoreError::Unavailable("the readers have stopped".into()))?;
@@ -430,6 +498,40 @@ fn writer_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_read_over_its_budget_is_interrupted_and_the_reader_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("budget.db");
+        let options = DbOptions {
+            pool_size: 1,
+            statement_timeout_ms: 50,
+        };
+        let db = SqliteDb::open(path.to_str().unwrap(), &options).unwrap();
+        // Counting to a billion takes far longer than 50 ms.
+        let started = Instant::now();
+        let slow = db
+            .read::<_, StoreError>(Box::new(|c| {
+                Box::pin(async move {
+                    c.query(
+                        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000) \
+                         SELECT count(*) FROM n",
+                        &[],
+                    )
+                    .await
+                })
+            }))
+            .await;
+        assert!(matches!(slow, Err(StoreError::Timeout)), "{slow:?}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        // The same (only) reader answers the next read.
+        let quick = db
+            .read::<_, StoreError>(Box::new(|c| {
+                Box::pin(async move { c.query_one("SELECT 42", &[]).await?.int(0) })
+            }))
+            .await;
+        assert_eq!(quick.ok(), Some(42));
+    }
 
     #[test]
     fn constraint_failures_map_to_their_kinds() {

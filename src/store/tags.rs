@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::contacts::{ensure_tags, replace_tags, tags_of};
-use super::{Conn, StoreError, Value, now_seconds, placeholders};
+use super::{Conn, StoreError, now_seconds};
 use crate::domain::Tag;
 use crate::domain::input::name_key;
 use crate::query::Dialect;
@@ -99,6 +99,17 @@ pub async fn add(
     Ok(added > 0)
 }
 
+/// How many tags the record carries.
+pub async fn count(c: &mut dyn Conn, target: Target, id: i64) -> Result<u64, StoreError> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM {} WHERE {} = $1",
+        target.link_table(),
+        target.key()
+    );
+    let n = c.query_one(&sql, &[id.into()]).await?.int(0)?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 /// Makes the record's tags exactly `names`.
 pub async fn replace(
     c: &mut dyn Conn,
@@ -140,14 +151,16 @@ pub async fn of_many(
     if ids.is_empty() {
         return Ok(out);
     }
+    let mut params = Vec::with_capacity(1);
     let sql = format!(
         "SELECT l.{key}, tg.id, tg.name, tg.description, tg.icon, tg.color FROM {table} l \
-         JOIN tags tg ON tg.id = l.tag_id WHERE l.{key} IN ({list}) ORDER BY l.{key}, tg.name_key, tg.name, tg.id",
+         JOIN tags tg ON tg.id = l.tag_id WHERE {member} ORDER BY l.{key}, tg.name_key, tg.name, tg.id",
         key = target.key(),
         table = target.link_table(),
-        list = placeholders(0, ids.len())
+        member = c
+            .dialect()
+            .id_in(&format!("l.{}", target.key()), ids, &mut params)
     );
-    let params: Vec<Value> = ids.iter().map(|id| Value::Int(*id)).collect();
     for r in c.query(&sql, &params).await? {
         out.entry(r.int(0)?).or_default().push(Tag {
             id: r.int(1)?,

@@ -2,7 +2,8 @@
 //!
 //! All SQL in the store is written once, with `$1`-style placeholders, and bound with these values;
 //! each backend converts them to its driver's types. Booleans are stored as integers 0/1 and
-//! timestamps as integer Unix seconds on every backend, so four kinds of value are enough.
+//! timestamps as integer Unix seconds on every backend, so four kinds of scalar are enough (plus
+//! lists, bound as one parameter).
 
 use super::StoreError;
 
@@ -12,6 +13,10 @@ pub enum Value {
     Int(i64),
     Real(f64),
     Text(String),
+    /// A whole list as ONE parameter (see [`super::Dialect::in_list`]): the SQL text stays the same
+    /// whatever the list's length, so one cached statement serves every size.
+    IntList(Vec<i64>),
+    TextList(Vec<String>),
 }
 
 impl From<i64> for Value {

@@ -93,6 +93,21 @@ impl TestDb {
     pub fn is_postgres(&self) -> bool {
         self.pg.is_some()
     }
+
+    /// A fresh SQLite database whatever `ROLODEX_TEST_POSTGRES` says, for behaviour only SQLite
+    /// has (its reader time budget, for instance).
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::Builder::new()
+            .prefix("rolodex-test-")
+            .tempdir()
+            .expect("create temp dir");
+        let path = dir.path().join("rolodex.db");
+        TestDb {
+            url: format!("sqlite://{}", path.display()),
+            dir,
+            pg: None,
+        }
+    }
 }
 
 impl Default for TestDb {
@@ -454,6 +469,18 @@ impl TestServer {
         let db = TestDb::new();
         let token = create_token(db.url(), "acme", Some("tests"));
         let process = ServeProcess::spawn(&db, &[], &[]);
+        TestServer {
+            process,
+            db,
+            token,
+            client: client(),
+        }
+    }
+
+    /// A server on `db` started with extra `serve` arguments, with a token for tenant `acme`.
+    pub async fn start_on(db: TestDb, args: &[&str]) -> TestServer {
+        let token = create_token(db.url(), "acme", Some("tests"));
+        let process = ServeProcess::spawn(&db, args, &[]);
         TestServer {
             process,
             db,

@@ -1,0 +1,73 @@
+//! The password-hashing threads: one per core, each with its own argon2 working memory, fed from
+//! one bounded queue.
+//!
+//! argon2id takes 19 MiB and tens of milliseconds per hash. Run on the blocking pool, a burst of
+//! password sets ran one hash per request at once: every core busy hashing (ordinary requests
+//! waited) and the freed 19 MiB buffers left gigabytes resident. Here at most one hash per core
+//! runs, queued requests wait their turn, and the memory is allocated once per thread.
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::domain::auth::{HashMemory, hash_password_in};
+use crate::error::{AppError, AppResult};
+
+/// Hashes waiting for a thread; a sender past this waits for room (the wait is bounded by the
+/// server's connection cap).
+const QUEUE: usize = 256;
+
+struct Job {
+    password: String,
+    reply: oneshot::Sender<AppResult<String>>,
+}
+
+fn queue() -> AppResult<&'static mpsc::Sender<Job>> {
+    static QUEUE_TX: OnceLock<Result<mpsc::Sender<Job>, String>> = OnceLock::new();
+    QUEUE_TX
+        .get_or_init(start)
+        .as_ref()
+        .map_err(|e| AppError::Internal(e.clone()))
+}
+
+fn start() -> Result<mpsc::Sender<Job>, String> {
+    let (tx, rx) = mpsc::channel::<Job>(QUEUE);
+    let rx = Arc::new(Mutex::new(rx));
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for i in 0..threads {
+        let rx = Arc::clone(&rx);
+        std::thread::Builder::new()
+            .name(format!("password-hash-{i}"))
+            .spawn(move || {
+                let mut memory = HashMemory::new();
+                loop {
+                    let job = match rx.lock() {
+                        Ok(mut rx) => rx.blocking_recv(),
+                        Err(_) => None,
+                    };
+                    let Some(job) = job else { return };
+                    // The caller may have gone away; then the hash is simply dropped.
+                    if job.reply.is_closed() {
+                        continue;
+                    }
+                    let hashed =
+                        hash_password_in(&job.password, &mut memory).map_err(AppError::from);
+                    let _ = job.reply.send(hashed);
+                }
+            })
+            .map_err(|e| format!("cannot start a password-hashing thread: {e}"))?;
+    }
+    Ok(tx)
+}
+
+/// The argon2id PHC string of `password`, computed on a hashing thread.
+pub async fn hash(password: String) -> AppResult<String> {
+    let (reply, answer) = oneshot::channel();
+    queue()?
+        .send(Job { password, reply })
+        .await
+        .map_err(|_| AppError::Internal("the password-hashing threads have stopped".into()))?;
+    answer
+        .await
+        .map_err(|_| AppError::Internal("a password-hashing thread dropped a job".into()))?
+}
