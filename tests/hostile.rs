@@ -235,11 +235,49 @@ async fn dropdown_choices_are_bounded_and_deduplicated() {
         )
         .await;
     r.expect(201);
+    let field_id = r.data()["id"].clone();
     let kept = r.data()["options"]["choices"]
         .as_array()
         .map(Vec::len)
         .unwrap_or(0);
     assert_eq!(kept, 500);
+
+    // A value outside so many choices is refused without listing all of them.
+    let co = s.create_company("Acme").await;
+    let r = s
+        .put(
+            &format!("/companies/{co}/custom-fields"),
+            &json!({"Big": "nope"}),
+        )
+        .await;
+    let (field, messages) = only_error(&r);
+    assert_eq!(field, "Big");
+    assert_eq!(
+        messages,
+        ["The selected Big is invalid. Choose one of the field's 500 choices."]
+    );
+    // Redefining the field checks every stored value against the choices in one pass.
+    s.put(
+        &format!("/companies/{co}/custom-fields"),
+        &json!({"Big": "choice7"}),
+    )
+    .await
+    .expect(200);
+    let definition = format!("/custom-fields/{field_id}");
+    let r = s
+        .post(
+            &definition,
+            &json!({"options": {"choices": names("Other", 1_000)}}),
+        )
+        .await;
+    r.expect(422);
+    let r = s
+        .post(
+            &definition,
+            &json!({"options": {"choices": names("Choice", 1_000)}}),
+        )
+        .await;
+    r.expect(200);
 }
 
 #[tokio::test]

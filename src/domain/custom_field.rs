@@ -302,6 +302,24 @@ pub fn is_date(s: &str) -> bool {
     time::Date::from_calendar_date(y as i32, month, d as u8).is_ok()
 }
 
+/// Dropdowns with more choices than this are not listed in full in an error message (a 422 for
+/// each of many values would otherwise repeat up to 255 KB of choices).
+const LISTED_CHOICES: usize = 20;
+
+fn invalid_choice(name: &str, choices: &[&str]) -> String {
+    if choices.len() <= LISTED_CHOICES {
+        format!(
+            "The selected {name} is invalid. Choose one of: {}.",
+            choices.join(", ")
+        )
+    } else {
+        format!(
+            "The selected {name} is invalid. Choose one of the field's {} choices.",
+            choices.len()
+        )
+    }
+}
+
 /// Checks `value` against `def`. `Some(None)` removes the value (`null`, or an empty string);
 /// `Some(Some(v))` is the value to store (strings trimmed, dropdown choices in their defined
 /// spelling); `None` means invalid (the error is recorded on `path`).
@@ -350,13 +368,7 @@ pub fn check_value(
             {
                 Some(choice) => Some(Some(Value::String(choice.to_owned()))),
                 None => {
-                    errors.add(
-                        path,
-                        format!(
-                            "The selected {name} is invalid. Choose one of: {}.",
-                            def.choices().join(", ")
-                        ),
-                    );
+                    errors.add(path, invalid_choice(&name, &def.choices()));
                     None
                 }
             },

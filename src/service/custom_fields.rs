@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::domain::ValidationErrors;
-use crate::domain::custom_field::{self, Definition, DefinitionFields};
+use crate::domain::custom_field::{self, Definition, DefinitionFields, FieldKind};
 use crate::error::{AppError, AppResult};
 use crate::store::{self, Conn, Database, StoreError};
 
@@ -99,6 +99,15 @@ async fn misfits(
         ..current.clone()
     };
     let values = store::custom_fields::values_of_field(c, current.id).await?;
+    if fields.kind == FieldKind::Dropdown {
+        // A stored dropdown value fits when it is one of the choices as spelled: one set lookup
+        // per value, not a scan of the choices (this runs on the writer, over every value).
+        let choices: std::collections::HashSet<&str> = probe.choices().into_iter().collect();
+        return Ok(values
+            .iter()
+            .filter(|v| !v.as_str().is_some_and(|s| choices.contains(s)))
+            .count());
+    }
     Ok(values
         .iter()
         .filter(|v| {
