@@ -1,0 +1,285 @@
+//! Property tests for everything that reads untrusted input: the JSON body parsers, the list
+//! query-string parser and its SQL rendering (pure, thousands of cases), and the same inputs
+//! through the real server (fewer cases): nothing panics, nothing answers 5xx, and every answer is
+//! JSON.
+
+mod support;
+
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use proptest::prelude::*;
+use rolodex::domain::limits::MAX_ERROR_FIELDS;
+use rolodex::domain::{company, contact, custom_field, shipping, tag};
+use rolodex::query::{Dialect, ListQuery, Schema, SqlMapping, parse, render};
+use serde_json::{Map, Value};
+use support::*;
+
+/// Field names the parsers know, plus anything else.
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(vec![
+            "first_name",
+            "last_name",
+            "email",
+            "company_id",
+            "company_ids",
+            "tags",
+            "password",
+            "name",
+            "type",
+            "label",
+            "options",
+            "choices",
+            "shipping_addresses",
+            "is_default",
+            "parent_id",
+            "payment_term",
+            "custom_fields",
+            "client_type",
+            "object_types",
+        ])
+        .prop_map(str::to_owned),
+        ".{0,12}",
+    ]
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        ".{0,40}".prop_map(Value::from),
+        prop::sample::select(vec![
+            "",
+            " ",
+            "1",
+            "0",
+            "true",
+            "a@b.co",
+            "\u{0}",
+            "e\u{301}@x.io"
+        ])
+        .prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 64, 8, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..8).prop_map(Value::from),
+            prop::collection::btree_map(key(), inner, 0..8)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn json_object() -> impl Strategy<Value = Map<String, Value>> {
+    prop::collection::btree_map(key(), json_value(), 0..12).prop_map(|m| m.into_iter().collect())
+}
+
+const LISTS: [(&Schema, &SqlMapping); 3] = [
+    (
+        &rolodex::store::contacts::LIST_SCHEMA,
+        &rolodex::store::contacts::LIST_MAPPING,
+    ),
+    (
+        &rolodex::store::companies::LIST_SCHEMA,
+        &rolodex::store::companies::LIST_MAPPING,
+    ),
+    (
+        &rolodex::store::shipping::LIST_SCHEMA,
+        &rolodex::store::shipping::LIST_MAPPING,
+    ),
+];
+
+/// Query-string pairs: real field names with any operator (or a mangled one), and any value.
+fn query_pairs() -> impl Strategy<Value = Vec<(String, String)>> {
+    let field = prop::sample::select(vec![
+        "id",
+        "email",
+        "first_name",
+        "last_name",
+        "company_id",
+        "company.name",
+        "tag",
+        "name",
+        "created_at",
+        "updated_at",
+        "has_portal_login",
+        "is_primary",
+        "type",
+        "status",
+        "page",
+        "per_page",
+        "limit",
+        "sort",
+        "city",
+        "",
+    ]);
+    let op = prop::sample::select(vec![
+        "",
+        "[eq]",
+        "[neq]",
+        "[gt]",
+        "[gte]",
+        "[lt]",
+        "[lte]",
+        "[contains]",
+        "[notcontains]",
+        "[in]",
+        "[notin]",
+        "[set]",
+        "[notset]",
+        "[]",
+        "[x][y]",
+        "]",
+    ]);
+    let value = prop_oneof![
+        ".{0,30}",
+        "[0-9,\\-]{0,30}",
+        prop::sample::select(vec![
+            "2024-01-01",
+            "2024-02-30T10:00:00Z",
+            "true",
+            "id:desc,last_name",
+            "9999999999999999999999",
+        ])
+        .prop_map(str::to_owned),
+    ];
+    prop::collection::vec((field, op, value), 0..12).prop_map(|v| {
+        v.into_iter()
+            .map(|(f, o, val)| (format!("{f}{o}"), val))
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+    #[test]
+    fn body_parsers_never_panic_and_bound_their_errors(object in json_object()) {
+        let counts = [
+            contact::parse_create(&object).errors.entries().len(),
+            contact::parse_update(&object).errors.entries().len(),
+            contact::parse_password(&object).errors.entries().len(),
+            company::parse(&object, true).errors.entries().len(),
+            company::parse(&object, false).errors.entries().len(),
+            shipping::parse(&object, true).errors.entries().len(),
+            custom_field::parse_definition(&object, true).errors.entries().len(),
+            tag::parse_names(&object, false).errors.entries().len(),
+        ];
+        for n in counts {
+            prop_assert!(n <= MAX_ERROR_FIELDS);
+        }
+    }
+
+    #[test]
+    fn the_query_parser_and_renderer_never_panic(pairs in query_pairs()) {
+        for (schema, mapping) in LISTS {
+            if let Ok(q) = parse(&pairs, schema) {
+                check_rendering(&q, mapping);
+            }
+        }
+    }
+}
+
+fn check_rendering(q: &ListQuery, mapping: &SqlMapping) {
+    for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+        let mut params = Vec::new();
+        let (filter, order) = render(q, mapping, dialect, &mut params);
+        assert!(!order.is_empty());
+        // Every placeholder is bound, and no value is spliced into the text.
+        assert_eq!(filter.matches('$').count(), params.len(), "{filter}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Through the real server
+// ---------------------------------------------------------------------------------------------
+
+struct Shared {
+    runtime: tokio::runtime::Runtime,
+    server: TestServer,
+    contact: String,
+    company: i64,
+}
+
+/// One server for every case of a test (starting one per case would make the run minutes long).
+fn shared() -> MutexGuard<'static, Shared> {
+    static SHARED: OnceLock<Mutex<Shared>> = OnceLock::new();
+    let shared = SHARED.get_or_init(|| {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let (server, contact, company) = runtime.block_on(async {
+            let server = TestServer::start().await;
+            let c = server.quick_contact("Prop").await;
+            let company = server.create_company("Prop Co").await;
+            (server, cid(&c), company)
+        });
+        Mutex::new(Shared {
+            runtime,
+            server,
+            contact,
+            company,
+        })
+    });
+    // A failed case poisons the lock; the server itself is still fine for the next case.
+    shared.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn assert_clean_answer(r: &Resp, what: &str) {
+    assert!(r.status < 500, "{what}: {r:#?}");
+    assert!(
+        r.body.is_object(),
+        "{what}: the answer must be a JSON object: {r:#?}"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn no_body_makes_the_server_fail(object in json_object(), raw in prop::collection::vec(any::<u8>(), 0..200)) {
+        let s = shared();
+        let paths = [
+            "/contacts".to_owned(),
+            format!("/contacts/{}", s.contact),
+            format!("/contacts/{}/tags", s.contact),
+            "/companies".to_owned(),
+            format!("/companies/{}/custom-fields", s.company),
+            format!("/companies/{}/shipping-addresses", s.company),
+            "/custom-fields".to_owned(),
+        ];
+        s.runtime.block_on(async {
+            for path in &paths {
+                let json = serde_json::to_vec(&Value::Object(object.clone())).expect("json");
+                for body in [json, raw.clone()] {
+                    let r = s
+                        .server
+                        .request(
+                            reqwest::Method::POST,
+                            path,
+                            Some(&s.server.token),
+                            Some(body),
+                            Some("application/json"),
+                            &[],
+                        )
+                        .await;
+                    assert_clean_answer(&r, &format!("POST {path}"));
+                }
+            }
+        });
+    }
+
+    #[test]
+    fn no_query_string_makes_the_server_fail(pairs in query_pairs()) {
+        let s = shared();
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&pairs)
+            .finish();
+        s.runtime.block_on(async {
+            for path in ["/contacts", "/companies", &format!("/companies/{}/contacts", s.company)] {
+                let r = s.server.get(&format!("{path}?{query}")).await;
+                assert_clean_answer(&r, &format!("GET {path}?{query}"));
+            }
+        });
+    }
+}
