@@ -6,8 +6,11 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
-use crate::http::{self, AppState};
-use crate::service::tokens::{self, TokenChecker};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::http::{self, AppState, limits, rate_limit::RateLimiter, server::ServerConfig};
+use crate::service::tokens;
 use crate::store::{Database, DbOptions};
 
 #[derive(Parser, Debug)]
@@ -61,6 +64,38 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// The HTTP limits of `serve` (see the Limits table in README.md).
+#[derive(Args, Debug, Clone)]
+pub struct ServeLimits {
+    /// Seconds a client has to send a complete request head (from its first byte); then the
+    /// connection is closed
+    #[arg(long, env = "ROLODEX_HEADER_TIMEOUT_SECS", default_value_t = limits::DEFAULT_HEADER_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_secs: u64,
+    /// Seconds a client has to send the whole request body (408 after)
+    #[arg(long, env = "ROLODEX_BODY_TIMEOUT_SECS", default_value_t = limits::DEFAULT_BODY_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout_secs: u64,
+    /// Seconds a keep-alive connection may stay idle (no request in flight) before it is closed
+    #[arg(long, env = "ROLODEX_IDLE_TIMEOUT_SECS", default_value_t = limits::DEFAULT_IDLE_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout_secs: u64,
+    /// Seconds a request may take once its body is in (503 after)
+    #[arg(long, env = "ROLODEX_REQUEST_TIMEOUT_SECS", default_value_t = limits::DEFAULT_REQUEST_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    request_timeout_secs: u64,
+    /// Most open connections; at the cap, new ones wait to be accepted until one closes
+    #[arg(long, env = "ROLODEX_MAX_CONNECTIONS", default_value_t = limits::DEFAULT_MAX_CONNECTIONS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    max_connections: usize,
+    /// Seconds in-flight requests get to finish on SIGINT/SIGTERM before the server exits anyway
+    #[arg(long, env = "ROLODEX_SHUTDOWN_TIMEOUT_SECS", default_value_t = limits::DEFAULT_SHUTDOWN_TIMEOUT_SECS)]
+    shutdown_timeout_secs: u64,
+    /// Requests per minute per API token (429 above); 0 turns the limit off
+    #[arg(long, env = "ROLODEX_RATE_LIMIT", default_value_t = 0)]
+    rate_limit: u32,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the API server
@@ -73,6 +108,8 @@ enum Command {
         /// Largest accepted request body, in bytes
         #[arg(long, env = "ROLODEX_BODY_LIMIT", default_value_t = 1024 * 1024)]
         body_limit: usize,
+        #[command(flatten)]
+        limits: ServeLimits,
     },
     /// Create the database if needed and apply migrations
     Migrate {
@@ -165,7 +202,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             db,
             listen,
             body_limit,
-        } => serve(db, listen, body_limit).await,
+            limits,
+        } => serve(db, listen, body_limit, limits).await,
         Command::Migrate { db } => {
             db.open().await?;
             println!("migrated {}", redact(&db.database));
@@ -262,7 +300,12 @@ async fn copy(
     Ok(())
 }
 
-async fn serve(db: DatabaseArgs, listen: SocketAddr, body_limit: usize) -> anyhow::Result<()> {
+async fn serve(
+    db: DatabaseArgs,
+    listen: SocketAddr,
+    body_limit: usize,
+    limits: ServeLimits,
+) -> anyhow::Result<()> {
     let shutdown = shutdown_signal()?;
     let database = db.open().await?;
     if let Some(token) = tokens::ensure_demo(&database).await? {
@@ -273,17 +316,24 @@ async fn serve(db: DatabaseArgs, listen: SocketAddr, body_limit: usize) -> anyho
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let local = listener.local_addr()?;
-    let state = AppState {
-        db: database,
-        tokens: TokenChecker::default(),
-        body_limit,
+    let secs = Duration::from_secs;
+    let mut state = AppState::new(database, body_limit);
+    state.timeouts = http::limits::RequestTimeouts {
+        body: secs(limits.body_timeout_secs),
+        handler: secs(limits.request_timeout_secs),
+    };
+    state.rate_limiter =
+        (limits.rate_limit > 0).then(|| Arc::new(RateLimiter::new(limits.rate_limit)));
+    let config = ServerConfig {
+        header_timeout: secs(limits.header_timeout_secs),
+        idle_timeout: secs(limits.idle_timeout_secs),
+        max_connections: limits.max_connections,
+        shutdown_timeout: secs(limits.shutdown_timeout_secs),
     };
     let app = http::router(state);
     println!("rolodex listening on http://{local}");
     tracing::info!(address = %local, database = %redact(&db.database), "listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    http::server::serve(listener, app, config, shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! §5: the company endpoints, their shipping addresses and custom-field values, and client types.
 
+use super::extract::Path;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;

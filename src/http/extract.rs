@@ -1,5 +1,6 @@
-//! Extractors that speak the contract: the caller's tenant, record ids, JSON object bodies and
-//! list query strings. Their rejections are [`ApiError`]s, so every failure has the JSON shape.
+//! Extractors that speak the contract: the caller's tenant, record ids, path parameters, JSON
+//! object bodies and list query strings. Their rejections are [`ApiError`]s, so every failure has
+//! the JSON shape.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -8,6 +9,7 @@ use axum::http::{HeaderMap, header};
 use serde_json::{Map, Value};
 
 use super::AppState;
+use super::auth::Grant;
 use super::error::ApiError;
 
 /// The tenant of the request, established by the bearer token (§1).
@@ -15,7 +17,7 @@ use super::error::ApiError;
 pub struct Tenant(pub i64);
 
 /// The `<slug>` of a `Host: <slug>.api.<anything>` header, if it has that form.
-fn host_slug(headers: &HeaderMap) -> Option<String> {
+pub(super) fn host_slug(headers: &HeaderMap) -> Option<String> {
     let host = headers.get(header::HOST)?.to_str().ok()?;
     let host = host.rsplit_once(':').map_or(host, |(h, port)| {
         if port.bytes().all(|b| b.is_ascii_digit()) {
@@ -32,7 +34,7 @@ fn host_slug(headers: &HeaderMap) -> Option<String> {
         .then(|| slug.to_ascii_lowercase())
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
@@ -41,27 +43,25 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-impl FromRequestParts<AppState> for Tenant {
+/// Reads the grant the authentication middleware (`auth::authenticate`) left; a route without
+/// that middleware has none, and answers 401.
+impl<S: Send + Sync> FromRequestParts<S> for Tenant {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let token = bearer(&parts.headers).ok_or(ApiError::Unauthenticated)?;
-        let grant = state
-            .tokens
-            .check(&state.db, token)
-            .await?
-            .ok_or(ApiError::Unauthenticated)?;
-        if let Some(slug) = host_slug(&parts.headers)
-            && slug != grant.tenant_slug.to_ascii_lowercase()
-        {
-            return Err(ApiError::Unauthenticated);
-        }
-        Ok(Tenant(grant.tenant_id))
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Grant>()
+            .map(|grant| Tenant(grant.tenant_id))
+            .ok_or(ApiError::Unauthenticated)
     }
 }
+
+/// axum's `Path`, answering in JSON: a parameter that does not decode is a 404 (see
+/// `From<PathRejection> for ApiError`), never axum's plain-text 400.
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);
 
 /// Parses a record id from the path: a positive 64-bit integer, anything else is a 404.
 pub fn record_id(raw: &str) -> Result<i64, ApiError> {
@@ -72,7 +72,8 @@ pub fn record_id(raw: &str) -> Result<i64, ApiError> {
 }
 
 /// A request body that must be a JSON object (400 otherwise; 415 for a non-JSON content type;
-/// 413 above the configured size).
+/// 413 above the configured size). The body was already read by `limits::buffer_body`, so this
+/// only takes the buffered bytes.
 pub struct JsonObject(pub Map<String, Value>);
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -119,20 +120,36 @@ fn parse_object(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
-/// The decoded query-string pairs, in order, for the query language.
+/// The decoded query-string pairs, in order, for the query language. A name or value that does
+/// not decode to UTF-8, or holds a NUL, is a 400 (never replaced or passed to the database).
 pub struct QueryPairs(pub Vec<(String, String)>);
 
 impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let query = parts.uri.query().unwrap_or("");
-        Ok(QueryPairs(
-            url::form_urlencoded::parse(query.as_bytes())
-                .into_owned()
-                .collect(),
-        ))
+        parse_query(parts.uri.query().unwrap_or("")).map(QueryPairs)
     }
+}
+
+/// `application/x-www-form-urlencoded` decoding (as `url::form_urlencoded`), but strict about
+/// the bytes it yields.
+fn parse_query(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+    let decode = |raw: &str| {
+        let bytes = super::limits::percent_decode(raw.as_bytes(), true);
+        if bytes.contains(&0) {
+            return Err(ApiError::BadQueryEncoding);
+        }
+        String::from_utf8(bytes).map_err(|_| ApiError::BadQueryEncoding)
+    };
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((decode(name)?, decode(value)?))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -169,6 +186,28 @@ mod tests {
         assert_eq!(record_id("42").ok(), Some(42));
         for bad in ["0", "-1", "abc", "+5", "99999999999999999999", ""] {
             assert!(record_id(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn query_strings_decode_like_forms_but_strictly() {
+        let pairs = parse_query("a=1&b=x+y%20z&&c&sort=name:asc&f%5Bx%5D=%C3%A9").unwrap();
+        let want = [
+            ("a", "1"),
+            ("b", "x y z"),
+            ("c", ""),
+            ("sort", "name:asc"),
+            ("f[x]", "é"),
+        ];
+        assert_eq!(
+            pairs,
+            want.map(|(k, v)| (k.to_owned(), v.to_owned())).to_vec()
+        );
+        for bad in ["a=%FF", "a%00=1", "a=x%00y", "%C3=1"] {
+            assert!(
+                matches!(parse_query(bad), Err(ApiError::BadQueryEncoding)),
+                "{bad}"
+            );
         }
     }
 

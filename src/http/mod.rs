@@ -1,16 +1,23 @@
 //! HTTP: routing, extractors, JSON shapes and the error mapping. Handlers parse, call a use case
 //! in `service`, and render.
 
+pub mod auth;
 pub mod companies;
 pub mod contacts;
 pub mod custom_fields;
 pub mod error;
 pub mod extract;
+pub mod limits;
+pub mod rate_limit;
+pub mod server;
 pub mod tags;
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
@@ -27,20 +34,46 @@ pub struct AppState {
     pub tokens: TokenChecker,
     /// Largest accepted request body in bytes (413 above).
     pub body_limit: usize,
+    /// Body read and handler time limits (408 / 503 above).
+    pub timeouts: limits::RequestTimeouts,
+    /// Requests per minute per token; `None` when off.
+    pub rate_limiter: Option<Arc<rate_limit::RateLimiter>>,
+}
+
+impl AppState {
+    /// A state with the default limits and no rate limit.
+    pub fn new(db: Database, body_limit: usize) -> AppState {
+        AppState {
+            db,
+            tokens: TokenChecker::default(),
+            body_limit,
+            timeouts: limits::RequestTimeouts::default(),
+            rate_limiter: None,
+        }
+    }
 }
 
 /// The whole application, ready to serve.
 pub fn router(state: AppState) -> Router {
+    // Authentication runs only on matched API routes (a route layer): an unknown path stays a
+    // 404 and a wrong method a 405 without a token, as before.
     let api = Router::new()
         .merge(contacts::routes())
         .merge(companies::routes())
         .merge(tags::routes())
-        .merge(custom_fields::routes());
+        .merge(custom_fields::routes())
+        .route_layer(from_fn_with_state(state.clone(), auth::authenticate));
+    // Layers run outside in, i.e. bottom to top here: trace, head limits (before any body is
+    // read), the body read, the path check, then the handler's time budget around routing.
     Router::new()
         .route("/health", get(health))
         .nest(BASE, api)
         .fallback(not_found)
         .layer(axum::middleware::map_response(json_method_not_allowed))
+        .layer(from_fn_with_state(state.clone(), limits::request_timeout))
+        .layer(from_fn(limits::check_path))
+        .layer(from_fn_with_state(state.clone(), limits::buffer_body))
+        .layer(from_fn(limits::check_head))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -1,7 +1,8 @@
 //! §5.5: tags on a record — `/contacts/{id}/tags...` and `/companies/{id}/tags...`.
 
+use super::extract::Path;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};

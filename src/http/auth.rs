@@ -1,0 +1,79 @@
+//! Authentication, once per request, as a middleware on the API routes: the bearer token is
+//! checked here (and counted against its rate limit), and the grant goes into the request's
+//! extensions, where the `Tenant` extractor finds it.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::{bearer, host_slug};
+use super::rate_limit::Decision;
+
+/// Who the request is from, established by [`authenticate`].
+#[derive(Debug, Clone, Copy)]
+pub struct Grant {
+    pub tenant_id: i64,
+    /// The token's database id: the rate limiter's key.
+    pub token_id: i64,
+}
+
+/// Checks the bearer token (and the `Host` tenant, if the host names one).
+async fn grant_of(state: &AppState, headers: &HeaderMap) -> Result<Grant, ApiError> {
+    let token = bearer(headers).ok_or(ApiError::Unauthenticated)?;
+    let grant = state
+        .tokens
+        .check(&state.db, token)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    if let Some(slug) = host_slug(headers)
+        && slug != grant.tenant_slug.to_ascii_lowercase()
+    {
+        return Err(ApiError::Unauthenticated);
+    }
+    Ok(Grant {
+        tenant_id: grant.tenant_id,
+        token_id: grant.token_id,
+    })
+}
+
+/// The API routes' middleware: 401 without a valid token; 429 over the token's rate limit;
+/// otherwise the request runs with its [`Grant`] in the extensions.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let grant = match grant_of(&state, req.headers()).await {
+        Ok(grant) => grant,
+        Err(e) => return e.into_response(),
+    };
+    let allowed = match state.rate_limiter.as_deref().map(|l| l.hit(grant.token_id)) {
+        None => None,
+        Some(Decision::Allowed { limit, remaining }) => Some((limit, remaining)),
+        Some(Decision::Limited {
+            limit,
+            retry_after,
+            reset_at,
+        }) => {
+            return ApiError::TooManyAttempts {
+                limit,
+                retry_after,
+                reset_at,
+            }
+            .into_response();
+        }
+    };
+    req.extensions_mut().insert(grant);
+
+    // ---------------------------------------------------------------------------------------
+    // THE place where the rest of the request (extractors, handler, service, store) runs.
+    // Keep it the only one: a per-tenant scope (e.g. a task-local) is meant to wrap this call.
+    let mut response = next.run(req).await;
+    // ---------------------------------------------------------------------------------------
+
+    if let Some((limit, remaining)) = allowed {
+        let headers = response.headers_mut();
+        headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
+        headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+    }
+    response
+}

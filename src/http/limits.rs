@@ -1,0 +1,213 @@
+//! The HTTP limits, named in one place, and the middlewares that enforce them with JSON answers.
+//!
+//! hyper's own limits are set above the application's, so the answers to oversized requests come
+//! from here (JSON) rather than from hyper (an empty 431/414). What still gets hyper's bare answer
+//! is what lies beyond its hard limits: see docs/compatibility.md.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+use super::AppState;
+use super::error::ApiError;
+
+/// Most header fields a request may carry (431 above).
+pub const MAX_HEADER_FIELDS: usize = 100;
+/// Most header bytes (each field counted as `name: value\r\n`) a request may carry (431 above).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// Longest request path, in bytes as sent (percent-encoded) (414 above).
+pub const MAX_PATH_BYTES: usize = 8 * 1024;
+/// Longest query string, in bytes as sent (422 above).
+pub const MAX_QUERY_BYTES: usize = 8192;
+
+/// hyper's header-count limit: above ours, so that we answer (in JSON) first. hyper answers an
+/// empty 431 beyond it.
+pub const HYPER_MAX_HEADERS: usize = 256;
+/// hyper's read buffer, which bounds the request head: above [`MAX_HEADER_BYTES`] +
+/// [`MAX_PATH_BYTES`] + [`MAX_QUERY_BYTES`]. hyper answers an empty 431 beyond it.
+pub const HYPER_MAX_BUF_SIZE: usize = 256 * 1024;
+/// hyper's fixed URI limit (not configurable): an empty 414 beyond it.
+pub const HYPER_MAX_URI_BYTES: usize = 65534;
+
+/// Defaults of the `serve` flags, in seconds (documented in README.md).
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
+pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_SHUTDOWN_TIMEOUT_SECS: u64 = 10;
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
+/// Time limits the request path enforces (the connection-level ones live in `server`).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestTimeouts {
+    /// Reading the whole request body (408 above).
+    pub body: Duration,
+    /// Running the handler, once the body is in (503 above).
+    pub handler: Duration,
+}
+
+impl Default for RequestTimeouts {
+    fn default() -> Self {
+        RequestTimeouts {
+            body: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
+            handler: Duration::from_secs(DEFAULT_REQUEST_TIMEOUT_SECS),
+        }
+    }
+}
+
+/// An error answer after which the connection must not be reused: the request body was not
+/// (fully) read, so the rest of it would be taken for the next request.
+fn closing(error: ApiError) -> Response {
+    let mut response = error.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// Header bytes as they were (about) on the wire: `name: value\r\n` per field.
+fn header_bytes(headers: &HeaderMap) -> usize {
+    headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum()
+}
+
+/// The head limits: header fields and bytes (431), path (414) and query string (422) length.
+/// Runs before the body is read, so its answers close the connection.
+pub async fn check_head(req: Request, next: Next) -> Response {
+    if let Some(error) = head_error(&req) {
+        return closing(error);
+    }
+    next.run(req).await
+}
+
+fn head_error(req: &Request) -> Option<ApiError> {
+    let headers = req.headers();
+    if headers.len() > MAX_HEADER_FIELDS || header_bytes(headers) > MAX_HEADER_BYTES {
+        return Some(ApiError::HeaderFieldsTooLarge);
+    }
+    if req.uri().path().len() > MAX_PATH_BYTES {
+        return Some(ApiError::UriTooLong);
+    }
+    if req.uri().query().is_some_and(|q| q.len() > MAX_QUERY_BYTES) {
+        return Some(ApiError::QueryTooLong);
+    }
+    None
+}
+
+/// Reads the whole request body (up to the body limit, within the body timeout) before anything
+/// else answers, and hands the rest of the stack a buffered body. So no answer (401, 404, 415...)
+/// ever leaves part of a body unread on a keep-alive connection, where it would be taken for the
+/// start of the next request (or make hyper drop the connection under a pooled client).
+pub async fn buffer_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let read = Limited::new(body, state.body_limit).collect();
+    let bytes = match tokio::time::timeout(state.timeouts.body, read).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            return closing(ApiError::PayloadTooLarge);
+        }
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "request body could not be read");
+            return closing(ApiError::BadBody);
+        }
+        Err(_) => return closing(ApiError::BodyTimeout),
+    };
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// The handler's time budget. The body is already in, so this measures the work alone. A
+/// cancelled request may still have committed a write that was already on its way.
+pub async fn request_timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(state.timeouts.handler, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!("request cancelled after the request timeout");
+            ApiError::RequestTimeout.into_response()
+        }
+    }
+}
+
+/// A path whose percent-decoded segments are not UTF-8 or hold a NUL names nothing: 404, before
+/// routing, so no extractor (nor the database) ever sees such a segment.
+pub async fn check_path(req: Request, next: Next) -> Response {
+    if !path_is_clean(req.uri().path()) {
+        return ApiError::App(crate::error::AppError::NotFound).into_response();
+    }
+    next.run(req).await
+}
+
+fn path_is_clean(path: &str) -> bool {
+    path.split('/').all(|segment| {
+        let decoded = percent_decode(segment.as_bytes(), false);
+        !decoded.contains(&0) && std::str::from_utf8(&decoded).is_ok()
+    })
+}
+
+/// Percent-decodes `raw` (and `+` as a space when `plus_is_space`); a `%` not followed by two hex
+/// digits is kept as it is, like browsers and `form_urlencoded` do.
+pub(crate) fn percent_decode(raw: &[u8], plus_is_space: bool) -> Vec<u8> {
+    fn hex(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
+        }
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let b = raw[i];
+        if b == b'%'
+            && let (Some(h), Some(l)) = (
+                raw.get(i + 1).copied().and_then(hex),
+                raw.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
+        }
+        out.push(if plus_is_space && b == b'+' { b' ' } else { b });
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_with_nul_or_invalid_utf8_are_not_clean() {
+        assert!(path_is_clean("/external/api/v1/contacts/1"));
+        assert!(path_is_clean("/external/api/v1/contacts/1/tags/caf%C3%A9"));
+        assert!(path_is_clean("/a/100%25/b%"));
+        assert!(!path_is_clean("/external/api/v1/contacts/%FF"));
+        assert!(!path_is_clean("/external/api/v1/contacts/1/tags/a%00b"));
+        assert!(!path_is_clean("/x/%c3"));
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode(b"a%20b+c", true), b"a b c");
+        assert_eq!(percent_decode(b"a+b", false), b"a+b");
+        assert_eq!(percent_decode(b"%zz%4", false), b"%zz%4");
+        assert_eq!(percent_decode(b"%00%ff", false), [0u8, 255]);
+    }
+
+    #[test]
+    fn head_limits_count_fields_and_bytes() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("x"));
+        assert_eq!(header_bytes(&h), 4 + 1 + 4);
+    }
+}
