@@ -36,7 +36,7 @@ pub struct DatabaseArgs {
     /// Most database connections (PostgreSQL) or concurrent readers (SQLite)
     #[arg(long, env = "ROLODEX_POOL_SIZE", default_value_t = 16)]
     pool_size: u32,
-    /// Longest a PostgreSQL statement may run, in milliseconds
+    /// Time budget, in milliseconds, of a PostgreSQL statement or a SQLite read (0: none)
     #[arg(long, env = "ROLODEX_STATEMENT_TIMEOUT_MS", default_value_t = 5000)]
     statement_timeout_ms: u64,
 }

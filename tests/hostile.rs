@@ -309,7 +309,7 @@ async fn filters_per_list_and_values_per_in_list_are_bounded() {
     let b = s.quick_contact("Bo").await;
 
     // 50 filters is fine; 51, or a thousand (which once overflowed SQLite's expression depth), is
-    // a 422 on `filters`.
+    // a 422 on `filters`. (A thousand short ones, to stay under the query-string bound.)
     let filters = |n: usize| {
         (0..n)
             .map(|i| format!("company.name[notcontains]=zz{i}"))
@@ -317,8 +317,8 @@ async fn filters_per_list_and_values_per_in_list_are_bounded() {
             .join("&")
     };
     assert_eq!(contact_total(&s, &filters(50)).await, 2);
-    for n in [51, 1_000] {
-        let r = s.get(&format!("/contacts?{}", filters(n))).await;
+    for query in [filters(51), vec!["id=1"; 1_000].join("&")] {
+        let r = s.get(&format!("/contacts?{query}")).await;
         let (field, messages) = only_error(&r);
         assert_eq!(field, "filters");
         assert_eq!(
@@ -454,4 +454,45 @@ async fn login_emails_that_look_the_same_are_the_same_or_invalid() {
         assert_eq!(messages, ["The email field must be a valid email address."]);
     }
     assert_eq!(contact_total(&s, "").await, 1);
+}
+
+#[tokio::test]
+async fn company_hierarchies_are_bounded_in_depth() {
+    let s = TestServer::start().await;
+    // A chain: each company the parent of the next. The parent of a new company may have at most
+    // 50 companies above it.
+    let mut parent = s.create_company("Level 0").await;
+    for level in 1..=51 {
+        let r = s
+            .post(
+                "/companies",
+                &json!({"name": format!("Level {level}"), "parent_company_id": parent}),
+            )
+            .await;
+        r.expect(201);
+        parent = r.data()["id"].as_i64().expect("id");
+    }
+    let r = s
+        .post(
+            "/companies",
+            &json!({"name": "Too deep", "parent_company_id": parent}),
+        )
+        .await;
+    let (field, messages) = only_error(&r);
+    assert_eq!(field, "parent_company_id");
+    assert_eq!(
+        messages,
+        ["The parent company id must not have more than 50 companies above it."]
+    );
+    // Moving a company under the deepest one is refused the same way.
+    let other = s.create_company("Other").await;
+    let r = s
+        .post(
+            &format!("/companies/{other}"),
+            &json!({"parent_company_id": parent}),
+        )
+        .await;
+    assert_eq!(only_error(&r).0, "parent_company_id");
+    let r = s.get("/companies?name=Too%20deep").await;
+    assert_eq!(r.body["meta"]["total"], json!(0));
 }

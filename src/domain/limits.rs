@@ -16,6 +16,9 @@ pub const MAX_SHIPPING_ADDRESSES_PER_REQUEST: usize = 100;
 pub const MAX_FILTERS: usize = 50;
 /// Values in one `in` / `notin` list.
 pub const MAX_LIST_VALUES: usize = 500;
+/// Levels of a company hierarchy: a company's parent may have at most this many ancestors above
+/// it, so checking a parent (for cycles) reads at most this many rows.
+pub const MAX_COMPANY_DEPTH: usize = 50;
 /// Fields with errors that one 422 reports; past this, validation stops collecting (the request is
 /// refused all the same).
 pub const MAX_ERROR_FIELDS: usize = 100;
@@ -26,6 +29,11 @@ pub fn too_many_tags_on_record() -> super::ValidationErrors {
         "tags",
         format!("The record must not have more than {MAX_TAGS_PER_RECORD} tags."),
     )
+}
+
+/// The 422 message for a parent company with more than [`MAX_COMPANY_DEPTH`] ancestors.
+pub fn parent_too_deep() -> String {
+    format!("The parent company id must not have more than {MAX_COMPANY_DEPTH} companies above it.")
 }
 
 /// Laravel's message for an array over its bound.

@@ -64,11 +64,9 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     };
     req.extensions_mut().insert(grant);
 
-    // ---------------------------------------------------------------------------------------
-    // THE place where the rest of the request (extractors, handler, service, store) runs.
-    // Keep it the only one: a per-tenant scope (e.g. a task-local) is meant to wrap this call.
-    let mut response = next.run(req).await;
-    // ---------------------------------------------------------------------------------------
+    // The rest of the request runs as its tenant: its database work takes that tenant's share
+    // of the readers / connections (see `store::fair`).
+    let mut response = crate::store::fair::scope(grant.tenant_id, next.run(req)).await;
 
     if let Some((limit, remaining)) = allowed {
         let headers = response.headers_mut();

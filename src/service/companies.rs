@@ -9,6 +9,7 @@ use crate::domain::company::{
 use crate::domain::contact::same_names;
 use crate::domain::custom_field;
 use crate::domain::input::Patch;
+use crate::domain::limits::{MAX_COMPANY_DEPTH, parent_too_deep};
 use crate::error::{AppError, AppResult};
 use crate::query::ListQuery;
 use crate::store::tags::Target;
@@ -55,9 +56,15 @@ async fn resolve(
                 "parent_company_id",
                 "The selected parent company id is invalid.",
             );
-        } else if let Some(id) = company_id {
-            let ancestors = store::companies::ancestors(c, tenant_id, parent).await?;
-            if company::creates_cycle(id, parent, &ancestors) {
+        } else {
+            // Bounded: a parent deeper than the limit is refused without walking further.
+            let ancestors =
+                store::companies::ancestors(c, tenant_id, parent, MAX_COMPANY_DEPTH).await?;
+            if ancestors.len() > MAX_COMPANY_DEPTH {
+                errors.add("parent_company_id", parent_too_deep());
+            } else if let Some(id) = company_id
+                && company::creates_cycle(id, parent, &ancestors)
+            {
                 errors.add(
                     "parent_company_id",
                     "The parent company id would make the company its own ancestor.",

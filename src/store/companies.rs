@@ -349,11 +349,17 @@ pub async fn name_of(
     .transpose()
 }
 
-/// The ancestors of a company, nearest first (stops at a repeat, so damaged data cannot loop).
-pub async fn ancestors(c: &mut dyn Conn, tenant_id: i64, id: i64) -> Result<Vec<i64>, StoreError> {
+/// The ancestors of a company, nearest first, at most `limit` of them (stops at a repeat, so
+/// damaged data cannot loop). More than `limit` means a hierarchy deeper than allowed.
+pub async fn ancestors(
+    c: &mut dyn Conn,
+    tenant_id: i64,
+    id: i64,
+    limit: usize,
+) -> Result<Vec<i64>, StoreError> {
     let mut out = Vec::new();
     let mut current = id;
-    loop {
+    while out.len() <= limit {
         let parent = c
             .query_opt(
                 "SELECT parent_company_id FROM companies WHERE tenant_id = $1 AND id = $2",
@@ -375,6 +381,7 @@ pub async fn ancestors(c: &mut dyn Conn, tenant_id: i64, id: i64) -> Result<Vec<
             None => return Ok(out),
         }
     }
+    Ok(out)
 }
 
 /// On PostgreSQL, locks the contacts linked to the company (in id order) for the transaction.

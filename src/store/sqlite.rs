@@ -499,6 +499,61 @@ fn writer_loop(
 mod tests {
     use super::*;
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_tenant_cannot_hold_every_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fair.db");
+        let options = DbOptions {
+            pool_size: 4,
+            statement_timeout_ms: 0,
+        };
+        let db = SqliteDb::open(path.to_str().unwrap(), &options).unwrap();
+        // Tenant 1 sends five reads that each hold their reader until released.
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let released = Arc::new(Mutex::new(released));
+        let (started_tx, mut started) = mpsc::unbounded_channel::<()>();
+        let mut slow = Vec::new();
+        for _ in 0..5 {
+            let (db, released, started_tx) =
+                (db.clone(), Arc::clone(&released), started_tx.clone());
+            slow.push(tokio::spawn(super::super::fair::scope(1, async move {
+                db.read::<_, StoreError>(Box::new(move |_c| {
+                    let _ = started_tx.send(());
+                    let _ = released.lock().unwrap().recv();
+                    Box::pin(async { Ok(()) })
+                }))
+                .await
+            })));
+        }
+        // Three of them run (its cap of four readers); the others wait at the gate.
+        for _ in 0..3 {
+            started.recv().await.unwrap();
+        }
+        let more = tokio::time::timeout(std::time::Duration::from_millis(200), started.recv());
+        assert!(
+            more.await.is_err(),
+            "a fourth read of the same tenant started"
+        );
+        // Tenant 2 is served at once by the fourth reader.
+        let other = tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            super::super::fair::scope(
+                2,
+                db.read::<_, StoreError>(Box::new(|c| {
+                    Box::pin(async move { c.query_one("SELECT 7", &[]).await?.int(0) })
+                })),
+            ),
+        )
+        .await;
+        assert_eq!(other.ok().and_then(Result::ok), Some(7));
+        for _ in 0..5 {
+            release.send(()).unwrap();
+        }
+        for task in slow {
+            assert!(task.await.unwrap().is_ok());
+        }
+    }
+
     #[tokio::test]
     async fn a_read_over_its_budget_is_interrupted_and_the_reader_goes_on() {
         let dir = tempfile::tempdir().unwrap();
