@@ -136,7 +136,9 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
 /// the bytes it yields.
 fn parse_query(query: &str) -> Result<Vec<(String, String)>, ApiError> {
     let decode = |raw: &str| {
-        let bytes = super::limits::percent_decode(raw.as_bytes(), true);
+        // `+` is a space in a query string (form encoding); then percent-decoding.
+        let spaced = raw.replace('+', " ");
+        let bytes: Vec<u8> = percent_encoding::percent_decode_str(&spaced).collect();
         if bytes.contains(&0) {
             return Err(ApiError::BadQueryEncoding);
         }
