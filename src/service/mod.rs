@@ -13,7 +13,7 @@ use crate::error::AppResult;
 
 /// Hashes a password on one of the hashing threads: argon2id is slow and memory-hard by design
 /// and must not stall the async workers (nor, on SQLite, the writer that commits everyone's
-/// writes). At most one hash per core runs at a time; the rest wait their turn.
+/// writes). Hashes run on at most half the cores; the rest wait their turn.
 pub async fn hash_password(password: Option<String>) -> AppResult<Option<String>> {
     let Some(password) = password else {
         return Ok(None);

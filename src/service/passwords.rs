@@ -1,10 +1,11 @@
-//! The password-hashing threads: one per core, each with its own argon2 working memory, fed from
-//! one bounded queue.
+//! The password-hashing threads: one per two cores (at least one), each with its own argon2
+//! working memory, fed from one bounded queue.
 //!
 //! argon2id takes 19 MiB and tens of milliseconds per hash. Run on the blocking pool, a burst of
 //! password sets ran one hash per request at once: every core busy hashing (ordinary requests
-//! waited) and the freed 19 MiB buffers left gigabytes resident. Here at most one hash per core
-//! runs, queued requests wait their turn, and the memory is allocated once per thread.
+//! waited) and the freed 19 MiB buffers left gigabytes resident. Here hashing never takes more
+//! than half the cores, queued requests wait their turn, and the memory is allocated once per
+//! thread.
 
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -33,7 +34,7 @@ fn queue() -> AppResult<&'static mpsc::Sender<Job>> {
 fn start() -> Result<mpsc::Sender<Job>, String> {
     let (tx, rx) = mpsc::channel::<Job>(QUEUE);
     let rx = Arc::new(Mutex::new(rx));
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = (std::thread::available_parallelism().map_or(1, |n| n.get()) / 2).max(1);
     for i in 0..threads {
         let rx = Arc::clone(&rx);
         std::thread::Builder::new()
