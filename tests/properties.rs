@@ -5,9 +5,8 @@
 
 mod support;
 
-use std::sync::{Mutex, MutexGuard, OnceLock};
-
 use proptest::prelude::*;
+use proptest::test_runner::{TestCaseError, TestRunner};
 use rolodex::domain::limits::MAX_ERROR_FIELDS;
 use rolodex::domain::{company, contact, custom_field, shipping, tag};
 use rolodex::query::{Dialect, ListQuery, Schema, SqlMapping, parse, render};
@@ -196,6 +195,8 @@ fn check_rendering(q: &ListQuery, mapping: &SqlMapping) {
 // Through the real server
 // ---------------------------------------------------------------------------------------------
 
+/// A server for one property's cases (a fresh one per case would make the run minutes long),
+/// dropped — and so stopped — when the property is done.
 struct Shared {
     runtime: tokio::runtime::Runtime,
     server: TestServer,
@@ -203,55 +204,52 @@ struct Shared {
     company: i64,
 }
 
-/// One server for every case of a test (starting one per case would make the run minutes long).
-fn shared() -> MutexGuard<'static, Shared> {
-    static SHARED: OnceLock<Mutex<Shared>> = OnceLock::new();
-    let shared = SHARED.get_or_init(|| {
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        let (server, contact, company) = runtime.block_on(async {
-            let server = TestServer::start().await;
-            let c = server.quick_contact("Prop").await;
-            let company = server.create_company("Prop Co").await;
-            (server, cid(&c), company)
-        });
-        Mutex::new(Shared {
-            runtime,
-            server,
-            contact,
-            company,
-        })
+fn start_shared() -> Shared {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let (server, contact, company) = runtime.block_on(async {
+        let server = TestServer::start().await;
+        let c = server.quick_contact("Prop").await;
+        let company = server.create_company("Prop Co").await;
+        (server, cid(&c), company)
     });
-    // A failed case poisons the lock; the server itself is still fine for the next case.
-    shared.lock().unwrap_or_else(|e| e.into_inner())
+    Shared {
+        runtime,
+        server,
+        contact,
+        company,
+    }
 }
 
-fn assert_clean_answer(r: &Resp, what: &str) {
-    assert!(r.status < 500, "{what}: {r:#?}");
-    assert!(
+fn assert_clean_answer(r: &Resp, what: &str) -> Result<(), TestCaseError> {
+    prop_assert!(r.status < 500, "{what}: {r:#?}");
+    prop_assert!(
         r.body.is_object(),
         "{what}: the answer must be a JSON object: {r:#?}"
     );
+    Ok(())
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+const SERVER_CASES: u32 = 48;
 
-    #[test]
-    fn no_body_makes_the_server_fail(object in json_object(), raw in prop::collection::vec(any::<u8>(), 0..200)) {
-        let s = shared();
-        let paths = [
-            "/contacts".to_owned(),
-            format!("/contacts/{}", s.contact),
-            format!("/contacts/{}/tags", s.contact),
-            "/companies".to_owned(),
-            format!("/companies/{}/custom-fields", s.company),
-            format!("/companies/{}/shipping-addresses", s.company),
-            "/custom-fields".to_owned(),
-        ];
+#[test]
+fn no_body_makes_the_server_fail() {
+    let s = start_shared();
+    let paths = [
+        "/contacts".to_owned(),
+        format!("/contacts/{}", s.contact),
+        format!("/contacts/{}/tags", s.contact),
+        "/companies".to_owned(),
+        format!("/companies/{}/custom-fields", s.company),
+        format!("/companies/{}/shipping-addresses", s.company),
+        "/custom-fields".to_owned(),
+    ];
+    let mut runner = TestRunner::new(ProptestConfig::with_cases(SERVER_CASES));
+    let inputs = (json_object(), prop::collection::vec(any::<u8>(), 0..200));
+    let outcome = runner.run(&inputs, |(object, raw)| {
         s.runtime.block_on(async {
+            let json = serde_json::to_vec(&Value::Object(object)).expect("json");
             for path in &paths {
-                let json = serde_json::to_vec(&Value::Object(object.clone())).expect("json");
-                for body in [json, raw.clone()] {
+                for body in [json.clone(), raw.clone()] {
                     let r = s
                         .server
                         .request(
@@ -263,23 +261,39 @@ proptest! {
                             &[],
                         )
                         .await;
-                    assert_clean_answer(&r, &format!("POST {path}"));
+                    assert_clean_answer(&r, &format!("POST {path}"))?;
                 }
             }
-        });
+            Ok(())
+        })
+    });
+    if let Err(e) = outcome {
+        panic!("{e}");
     }
+}
 
-    #[test]
-    fn no_query_string_makes_the_server_fail(pairs in query_pairs()) {
-        let s = shared();
+#[test]
+fn no_query_string_makes_the_server_fail() {
+    let s = start_shared();
+    let lists = [
+        "/contacts".to_owned(),
+        "/companies".to_owned(),
+        format!("/companies/{}/contacts", s.company),
+    ];
+    let mut runner = TestRunner::new(ProptestConfig::with_cases(SERVER_CASES));
+    let outcome = runner.run(&query_pairs(), |pairs| {
         let query = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(&pairs)
             .finish();
         s.runtime.block_on(async {
-            for path in ["/contacts", "/companies", &format!("/companies/{}/contacts", s.company)] {
+            for path in &lists {
                 let r = s.server.get(&format!("{path}?{query}")).await;
-                assert_clean_answer(&r, &format!("GET {path}?{query}"));
+                assert_clean_answer(&r, &format!("GET {path}?{query}"))?;
             }
-        });
+            Ok(())
+        })
+    });
+    if let Err(e) = outcome {
+        panic!("{e}");
     }
 }
