@@ -922,21 +922,19 @@ pub struct Targets {
     pub rss_after_password_storm_met: Option<bool>,
 }
 
-/// Waits until the server uses under 10% of a core over half a second, at most `cap`; the seconds
-/// waited.
-async fn wait_idle(w: &Watched, cap: Duration) -> f64 {
-    if cap.is_zero() {
-        return 0.0;
-    }
+/// Waits until the server uses under 10% of a core over half a second, at most `cap`: the seconds
+/// waited, and whether it is still busy.
+async fn wait_idle(w: &Watched, cap: Duration) -> (f64, bool) {
     let began = Instant::now();
-    loop {
+    while began.elapsed() < cap {
         let before = w.cpu_ticks();
         tokio::time::sleep(Duration::from_millis(500)).await;
         // Ticks are 10 ms: 5 ticks in 500 ms is 10% of a core.
-        if w.cpu_ticks().saturating_sub(before) < 5 || began.elapsed() >= cap {
-            return began.elapsed().as_secs_f64() - 0.5;
+        if w.cpu_ticks().saturating_sub(before) < 5 {
+            return ((began.elapsed().as_secs_f64() - 0.5).max(0.0), false);
         }
     }
+    (began.elapsed().as_secs_f64(), !cap.is_zero())
 }
 
 fn alive(pid: u32) -> bool {
@@ -1084,7 +1082,7 @@ pub async fn run(
         let rss = watched.rss_mib();
         // The server may still be working on requests A abandoned; the next pattern should not
         // be blamed for that.
-        let busy = wait_idle(&watched, settings.idle_cap).await;
+        let (busy, still_busy) = wait_idle(&watched, settings.idle_cap).await;
         if let Some(last) = report.patterns.last_mut() {
             last.rss_after_settle_mib = rss;
             last.server_busy_after_settle_s = busy;
@@ -1099,7 +1097,7 @@ pub async fn run(
             report.server_died = Some(format!("after {name} (log: {})", log.display()));
             break;
         }
-        if !settings.idle_cap.is_zero() && busy >= settings.idle_cap.as_secs_f64() {
+        if still_busy {
             // Still grinding: a fresh server (same database) keeps the next pattern's figures
             // its own.
             eprintln!("  the server is still busy; restarting it");
