@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A seconds-long run of the benchmark (not a measurement): 2,000 contacts, 1 s per workload,
-# the storage-layer ceiling, a SIGKILL crash test; fails on any error. Keeps rolodex-bench working.
+# the storage-layer ceiling, a SIGKILL crash test; fails on any error. Then the noisy-neighbour
+# smoke (~30 s), which fails only if the tool breaks, not on missed targets. Keeps rolodex-bench working.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,3 +11,4 @@ fi
 
 cargo build --release --locked --bins
 ./target/release/rolodex-bench --smoke --json target/rolodex-bench/smoke.json
+./target/release/rolodex-bench --noisy-neighbour --smoke --json target/rolodex-bench/noisy-smoke.json

@@ -2,12 +2,15 @@
 //! the contact workloads over HTTP with `wrk`, measures the HTTP ceiling (`GET /health`) and the
 //! storage-layer ceiling (the same use cases in-process) in the same run, optionally runs the same
 //! workloads against json-server 0.17.4 (`--peer`) and a SIGKILL durability test (`--crash`), and
-//! prints a markdown table (and writes JSON). See docs/performance.md.
+//! prints a markdown table (and writes JSON). `--noisy-neighbour` instead checks that one tenant's
+//! hostile traffic cannot stall another's (noisy.rs). See docs/performance.md.
 
 #[path = "rolodex-bench/crash.rs"]
 mod crash;
 #[path = "rolodex-bench/load.rs"]
 mod load;
+#[path = "rolodex-bench/noisy.rs"]
+mod noisy;
 #[path = "rolodex-bench/report.rs"]
 mod report;
 #[path = "rolodex-bench/seed.rs"]
@@ -21,7 +24,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser};
 use rolodex::store::{Conn, Database, DbOptions, StoreError};
 
 use load::{LoadSettings, Watched};
@@ -45,14 +49,15 @@ const PEER_WORKLOADS: &[&str] = &[
 #[derive(Parser, Debug, Clone)]
 #[command(
     name = "rolodex-bench",
-    about = "Rolodex benchmark: HTTP workloads, ceilings, json-server peer, crash test"
+    about = "Rolodex benchmark: HTTP workloads, ceilings, json-server peer, crash test, noisy neighbour"
 )]
 pub struct Args {
     /// Database: `sqlite` (a fresh file in the work directory) or a PostgreSQL server URL
     /// (postgres://USER@HOST:PORT/DB); a fresh database is created on that server and dropped after.
     #[arg(long, default_value = "sqlite")]
     database: String,
-    /// Contacts to seed (spread over contacts/20 companies, 0-3 tags each)
+    /// Contacts to seed (spread over contacts/20 companies, 0-3 tags each); with
+    /// --noisy-neighbour, tenant A's contacts (default there: 50,000)
     #[arg(long, default_value_t = 100_000)]
     contacts: u64,
     /// Concurrent connections (HTTP) / tasks (storage layer)
@@ -61,7 +66,7 @@ pub struct Args {
     /// wrk threads
     #[arg(long, default_value_t = 2)]
     threads: u32,
-    /// Seconds per HTTP workload
+    /// Seconds per HTTP workload (with --noisy-neighbour: per hostile pattern, and the quiet phase)
     #[arg(long, default_value_t = 10)]
     duration: u64,
     /// Seconds per storage-layer workload (0 skips the storage ceiling)
@@ -82,7 +87,8 @@ pub struct Args {
     /// Also run the SIGKILL durability test at full scale (seconds of writes before the kill)
     #[arg(long)]
     crash: Option<u64>,
-    /// Where to write the JSON results
+    /// Where to write the JSON results (with --noisy-neighbour the default is
+    /// target/rolodex-bench/noisy.json)
     #[arg(long, default_value = "target/rolodex-bench/results.json")]
     json: PathBuf,
     /// The rolodex server binary (default: next to this one)
@@ -92,9 +98,33 @@ pub struct Args {
     #[arg(long)]
     keep: bool,
     /// A seconds-long run that checks the benchmark works (CI): tiny data, short workloads, a
-    /// crash test; fails on any error
+    /// crash test; fails on any error. With --noisy-neighbour: 1 s per pattern, fails only if the
+    /// tool breaks (the server dies, tenant B cannot run), not on missed targets
     #[arg(long)]
     smoke: bool,
+    /// Instead of the workloads: tenant A fires hostile patterns while tenant B runs a steady
+    /// mix; reports B's latency and errors against a quiet phase, and the server's RSS
+    #[arg(long)]
+    noisy_neighbour: bool,
+    /// --noisy-neighbour: tenant B's contacts
+    #[arg(long, default_value_t = 3_000)]
+    victim_contacts: u64,
+    /// --noisy-neighbour: tenant B's fixed request rate (open loop), requests per second
+    #[arg(long, default_value_t = 200.0)]
+    victim_rate: f64,
+    /// --noisy-neighbour: tenant B's keep-alive connections
+    #[arg(long, default_value_t = 8)]
+    victim_connections: u32,
+    /// --noisy-neighbour: tenant A's concurrent connections per pattern (default 16, 64 for
+    /// password_storm; slow_clients always opens 650)
+    #[arg(long)]
+    attackers: Option<u32>,
+    /// --noisy-neighbour: comma-separated subset of the hostile patterns
+    #[arg(long, value_delimiter = ',')]
+    patterns: Option<Vec<String>>,
+    /// --noisy-neighbour: idle seconds after each pattern before reading the server's RSS
+    #[arg(long, default_value_t = 10)]
+    settle: u64,
 }
 
 /// A database made for this run, and how to get rid of it.
@@ -178,7 +208,24 @@ fn server_bin(args: &Args) -> anyhow::Result<PathBuf> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let mut args = Args::parse();
+    let matches = Args::command().get_matches();
+    let mut args = Args::from_arg_matches(&matches)?;
+    if args.noisy_neighbour {
+        let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+        if !given("contacts") {
+            args.contacts = 50_000;
+        }
+        if !given("json") {
+            args.json = PathBuf::from("target/rolodex-bench/noisy.json");
+        }
+        if args.smoke {
+            args.contacts = args.contacts.min(2_000);
+            args.victim_contacts = args.victim_contacts.min(300);
+            args.duration = args.duration.min(1);
+            args.settle = 0;
+        }
+        return noisy_neighbour(&args).await;
+    }
     if args.smoke {
         args.contacts = args.contacts.min(2_000);
         args.duration = args.duration.min(1);
@@ -220,6 +267,39 @@ async fn main() -> anyhow::Result<()> {
     if args.smoke {
         report::check_smoke(&report)?;
         println!("bench smoke: ok");
+    }
+    Ok(())
+}
+
+/// `--noisy-neighbour`: fails only when the tool could not do its job (see noisy.rs).
+async fn noisy_neighbour(args: &Args) -> anyhow::Result<()> {
+    let settings = noisy::Settings::from_args(args)?;
+    let bin = server_bin(args)?;
+    let dir = std::env::temp_dir().join(format!("rolodex-bench-noisy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let fresh = fresh_database(&args.database, &dir).await?;
+    let result = noisy::run(&settings, &bin, &dir, &fresh).await;
+    drop_database(&fresh).await;
+    // Keep the server log when the server died: it is the evidence.
+    let died = result.as_ref().is_ok_and(|r| r.server_died.is_some());
+    if args.keep || died {
+        eprintln!("work directory kept: {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let report = result?;
+    if let Some(parent) = args.json.parent() {
+        std::fs::create_dir_all(parent).ok();
+    }
+    std::fs::write(&args.json, serde_json::to_string_pretty(&report)?)
+        .with_context(|| format!("writing {}", args.json.display()))?;
+    println!("{}", noisy::markdown(&report));
+    eprintln!("JSON results: {}", args.json.display());
+    if let Some(d) = &report.server_died {
+        bail!("the server died {d}");
+    }
+    if args.smoke {
+        println!("noisy-neighbour smoke: ok");
     }
     Ok(())
 }
