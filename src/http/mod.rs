@@ -17,7 +17,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
@@ -63,17 +63,18 @@ pub fn router(state: AppState) -> Router {
         .merge(tags::routes())
         .merge(custom_fields::routes())
         .route_layer(from_fn_with_state(state.clone(), auth::authenticate));
-    // Layers run outside in, i.e. bottom to top here: trace, head limits (before any body is
-    // read), the body read, the path check, then the handler's time budget around routing.
+    // Layers run outside in, i.e. bottom to top here: trace, then every request limit (see
+    // `limits::guard`), then routing.
+    let request_limits = limits::RequestLimits {
+        body_limit: state.body_limit,
+        timeouts: state.timeouts,
+    };
     Router::new()
         .route("/health", get(health))
         .nest(BASE, api)
         .fallback(not_found)
         .layer(axum::middleware::map_response(json_method_not_allowed))
-        .layer(from_fn_with_state(state.clone(), limits::request_timeout))
-        .layer(from_fn(limits::check_path))
-        .layer(from_fn_with_state(state.clone(), limits::buffer_body))
-        .layer(from_fn(limits::check_head))
+        .layer(from_fn_with_state(request_limits, limits::guard))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
