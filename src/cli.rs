@@ -317,13 +317,14 @@ async fn serve(
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let local = listener.local_addr()?;
     let secs = Duration::from_secs;
-    let mut state = AppState::new(database, body_limit);
-    state.timeouts = http::limits::RequestTimeouts {
+    let mut shared = http::Shared::new(database, body_limit);
+    shared.timeouts = http::limits::RequestTimeouts {
         body: secs(limits.body_timeout_secs),
         handler: secs(limits.request_timeout_secs),
     };
-    state.rate_limiter =
+    shared.rate_limiter =
         (limits.rate_limit > 0).then(|| Arc::new(RateLimiter::new(limits.rate_limit)));
+    let state = AppState::new(shared);
     let config = ServerConfig {
         header_timeout: secs(limits.header_timeout_secs),
         idle_timeout: secs(limits.idle_timeout_secs),

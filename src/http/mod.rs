@@ -28,8 +28,20 @@ use crate::store::Database;
 /// The base path of the Luminous external API.
 pub const BASE: &str = "/external/api/v1";
 
+/// What handlers and middleware share. axum clones the state for every request and layer, so it
+/// is one reference-counted pointer.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub db: Database,
     pub tokens: TokenChecker,
     /// Largest accepted request body in bytes (413 above).
@@ -41,9 +53,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// A state with the default limits and no rate limit.
-    pub fn new(db: Database, body_limit: usize) -> AppState {
-        AppState {
+    pub fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl Shared {
+    /// The default limits and no rate limit.
+    pub fn new(db: Database, body_limit: usize) -> Shared {
+        Shared {
             db,
             tokens: TokenChecker::default(),
             body_limit,

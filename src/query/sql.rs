@@ -23,12 +23,14 @@ impl Dialect {
         }
     }
 
-    /// `expr = $n` for one id (the hot single-record path keeps its plain statement), else
-    /// [`Dialect::in_list`]; binds into `params`.
+    /// `expr IN ($n)` for one id (the hot single-record path keeps its plain statement), else
+    /// [`Dialect::in_list`]; binds into `params`. Not `expr = $n`: with the planner statistics
+    /// SQLite keeps (STAT4), a bound value compared with `=` makes SQLite re-prepare the
+    /// statement at every execution (measured: two thirds of the single-contact throughput).
     pub fn id_in(self, expr: &str, ids: &[i64], params: &mut Vec<Value>) -> String {
         if let [id] = ids {
             params.push(Value::Int(*id));
-            return format!("{expr} = ${}", params.len());
+            return format!("{expr} IN (${})", params.len());
         }
         params.push(Value::IntList(ids.to_vec()));
         self.in_list(expr, &format!("${}", params.len()))

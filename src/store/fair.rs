@@ -2,14 +2,21 @@
 //!
 //! One process serves many tenants from a few SQLite reader threads or PostgreSQL connections. A
 //! tenant that fires many slow requests must not hold all of them: each tenant may use at most
-//! [`TenantGate::cap`] of the slots at once (three quarters, at least one), so at least one slot is
-//! always left for everybody else, while a lone tenant still gets nearly the whole machine.
+//! [`share`] of the slots at once (three quarters, at least one), so at least one slot is always
+//! left for everybody else, while a lone tenant still gets nearly the whole machine.
+//!
+//! - [`FairQueue`] (SQLite readers): one queue of jobs; a worker takes the oldest job whose tenant
+//!   is under its cap. Jobs wait in the queue, not in front of it, so busy workers go from job to
+//!   job without sleeping (gating before the queue cost two thirds of the single-tenant reads).
+//!   SQLite keeps one reader thread more than a tenant may use, so a lone tenant has as many as
+//!   before and one is always free for the others.
+//! - [`TenantGate`] (PostgreSQL connections): a per-tenant semaphore taken before a connection.
 //!
 //! The tenant of the current request is a task-local set by the HTTP layer once the token is
 //! checked ([`scope`]); work outside a tenant (token checks, `/health`, the CLI) is not gated.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -24,6 +31,131 @@ pub async fn scope<F: std::future::Future>(tenant_id: i64, work: F) -> F::Output
 
 fn current_tenant() -> Option<i64> {
     TENANT.try_with(|t| *t).ok()
+}
+
+/// Most of `slots` one tenant may hold at once: three quarters, at least one.
+pub fn share(slots: usize) -> usize {
+    (slots - slots / 4).max(1)
+}
+
+/// A job queue for a fixed set of worker threads that shares them between tenants.
+pub struct FairQueue<J> {
+    cap: usize,
+    state: Mutex<QueueState<J>>,
+    /// Signalled when a job arrives, a job ends (its tenant may be under its share again) or the
+    /// queue closes.
+    ready: Condvar,
+}
+
+struct QueueState<J> {
+    /// Waiting jobs, oldest first, with their tenant (`None`: not a tenant's work, never held
+    /// back).
+    jobs: VecDeque<(Option<i64>, J)>,
+    /// Jobs running per tenant; a tenant without running jobs has no entry.
+    running: HashMap<i64, usize>,
+    closed: bool,
+}
+
+/// A job a worker took; its tenant's slot is given back when this is dropped.
+pub struct Taken<'q, J> {
+    queue: &'q FairQueue<J>,
+    tenant: Option<i64>,
+    pub job: Option<J>,
+}
+
+impl<J> FairQueue<J> {
+    /// A queue whose jobs of one tenant run on at most `cap` workers at once.
+    pub fn new(cap: usize) -> Arc<Self> {
+        Arc::new(Self {
+            cap: cap.max(1),
+            state: Mutex::new(QueueState {
+                jobs: VecDeque::new(),
+                running: HashMap::new(),
+                closed: false,
+            }),
+            ready: Condvar::new(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, QueueState<J>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `job` as the current task's tenant; gives it back if the queue is closed.
+    pub fn push(&self, job: J) -> Result<(), J> {
+        let tenant = current_tenant();
+        let mut state = self.lock();
+        if state.closed {
+            return Err(job);
+        }
+        // A job of a tenant at its share cannot run yet: no worker needs waking for it.
+        let runnable =
+            tenant.is_none_or(|t| state.running.get(&t).copied().unwrap_or(0) < self.cap);
+        state.jobs.push_back((tenant, job));
+        drop(state);
+        if runnable {
+            self.ready.notify_one();
+        }
+        Ok(())
+    }
+
+    /// No more jobs: workers finish what is queued, then [`FairQueue::take`] returns `None`.
+    pub fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_all();
+    }
+
+    /// Blocks until a job may run: the oldest one whose tenant holds fewer than its share of
+    /// the workers. `None` once the queue is closed and empty.
+    pub fn take(&self) -> Option<Taken<'_, J>> {
+        let mut state = self.lock();
+        loop {
+            let cap = self.cap;
+            let eligible = {
+                let running = &state.running;
+                state.jobs.iter().position(|(tenant, _)| {
+                    tenant.is_none_or(|t| running.get(&t).copied().unwrap_or(0) < cap)
+                })
+            };
+            if let Some((tenant, job)) = eligible.and_then(|i| state.jobs.remove(i)) {
+                if let Some(t) = tenant {
+                    *state.running.entry(t).or_insert(0) += 1;
+                }
+                return Some(Taken {
+                    queue: self,
+                    tenant,
+                    job: Some(job),
+                });
+            }
+            if state.closed && state.jobs.is_empty() {
+                return None;
+            }
+            state = self.ready.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+impl<J> Drop for Taken<'_, J> {
+    fn drop(&mut self) {
+        let Some(t) = self.tenant else { return };
+        let cap = self.queue.cap;
+        let mut state = self.queue.lock();
+        let mut was_full = false;
+        if let Some(n) = state.running.get_mut(&t) {
+            was_full = *n >= cap;
+            *n -= 1;
+            if *n == 0 {
+                state.running.remove(&t);
+            }
+        }
+        let held_back = was_full && !state.jobs.is_empty();
+        drop(state);
+        // Only when the tenant was at its share can a job of it have been held back; one slot
+        // freed lets one such job run, on an idle worker (this one takes the next job anyway).
+        if held_back {
+            self.queue.ready.notify_one();
+        }
+    }
 }
 
 /// Per-tenant limits on concurrent database work.
@@ -46,7 +178,7 @@ impl TenantGate {
     /// A gate for `slots` reader threads or connections.
     pub fn new(slots: usize) -> Arc<Self> {
         Arc::new(Self {
-            cap: (slots - slots / 4).max(1),
+            cap: share(slots),
             tenants: Mutex::new(HashMap::new()),
         })
     }

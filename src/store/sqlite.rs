@@ -14,14 +14,14 @@
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use futures::FutureExt;
 use rusqlite::types::ValueRef;
 use tokio::sync::{mpsc, oneshot};
 
-use super::fair::TenantGate;
+use super::fair::FairQueue;
 use super::{Conn, DbOptions, Dialect, Row, StoreError, Value, Work};
 
 /// Most jobs one commit may carry; bounds the latency a single commit adds.
@@ -264,9 +264,19 @@ const WAL_RESTART_FRAMES: i64 = 10_000;
 #[derive(Clone)]
 pub struct SqliteDb {
     writer: mpsc::Sender<WriteJob>,
-    readers: mpsc::UnboundedSender<ReadJob>,
-    /// Each tenant's share of the reader threads.
-    gate: Arc<TenantGate>,
+    /// The reader threads' jobs, shared fairly between tenants.
+    readers: Arc<FairQueue<ReadJob>>,
+    /// Closes the readers' queue when the last handle goes.
+    _readers_open: Arc<QueueCloser>,
+}
+
+/// Closes the readers' queue on drop, so the reader threads end with the last [`SqliteDb`].
+struct QueueCloser(Arc<FairQueue<ReadJob>>);
+
+impl Drop for QueueCloser {
+    fn drop(&mut self) {
+        self.0.close();
+    }
 }
 
 impl SqliteDb {
@@ -293,11 +303,12 @@ impl SqliteDb {
         })?;
 
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let readers = (options.pool_size.max(1) as usize)
+        let per_tenant = (options.pool_size.max(1) as usize)
             .min(cores * MAX_READERS_PER_CORE)
             .max(1);
-        let (read_tx, read_rx) = mpsc::unbounded_channel::<ReadJob>();
-        let read_rx = Arc::new(Mutex::new(read_rx));
+        // One reader more than any tenant may use: always free for the other tenants.
+        let readers = per_tenant + 1;
+        let queue = FairQueue::<ReadJob>::new(per_tenant);
         for i in 0..readers {
             let mut conn = SqliteConn::open(&path, true)?;
             // Only reads get a time budget: interrupting a write could roll back the whole
@@ -305,15 +316,15 @@ impl SqliteDb {
             // limits instead.
             conn.budget_ms = options.statement_timeout_ms;
             conn.batch(&format!("PRAGMA cache_size = -{READER_CACHE_KIB}"))?;
-            let jobs = Arc::clone(&read_rx);
+            let jobs = Arc::clone(&queue);
             spawn(&format!("sqlite-reader-{i}"), move || {
                 reader_loop(conn, jobs)
             })?;
         }
         Ok(Self {
             writer: tx,
-            readers: read_tx,
-            gate: TenantGate::new(readers),
+            _readers_open: Arc::new(QueueCloser(Arc::clone(&queue))),
+            readers: queue,
         })
     }
 
@@ -344,10 +355,9 @@ impl SqliteDb {
             };
             let _ = reply.send(result);
         });
-        // Held until the answer is in: the tenant's share of the readers.
-        let _pass = self.gate.enter().await;
+        // Queued as the current request's tenant (see `fair`).
         self.readers
-            .send(job)
+            .push(job)
             .map_err(|_| StoreError::Unavailable("the readers have stopped".into()))?;
         answer
             .await
@@ -398,15 +408,10 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<(), StoreError
 }
 
 /// A reader thread: owns one read-only connection and serves jobs until every `SqliteDb` is gone.
-fn reader_loop(mut conn: SqliteConn, jobs: Arc<Mutex<mpsc::UnboundedReceiver<ReadJob>>>) {
-    loop {
-        let job = match jobs.lock() {
-            Ok(mut rx) => rx.blocking_recv(),
-            Err(_) => None,
-        };
-        match job {
-            Some(job) => job(&mut conn),
-            None => return,
+fn reader_loop(mut conn: SqliteConn, jobs: Arc<FairQueue<ReadJob>>) {
+    while let Some(mut taken) = jobs.take() {
+        if let Some(job) = taken.job.take() {
+            job(&mut conn);
         }
     }
 }
@@ -498,22 +503,24 @@ fn writer_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn one_tenant_cannot_hold_every_reader() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("fair.db");
         let options = DbOptions {
-            pool_size: 4,
+            // Two readers per tenant, plus the one kept free.
+            pool_size: 2,
             statement_timeout_ms: 0,
         };
         let db = SqliteDb::open(path.to_str().unwrap(), &options).unwrap();
-        // Tenant 1 sends five reads that each hold their reader until released.
+        // Tenant 1 sends four reads that each hold their reader until released.
         let (release, released) = std::sync::mpsc::channel::<()>();
         let released = Arc::new(Mutex::new(released));
         let (started_tx, mut started) = mpsc::unbounded_channel::<()>();
         let mut slow = Vec::new();
-        for _ in 0..5 {
+        for _ in 0..4 {
             let (db, released, started_tx) =
                 (db.clone(), Arc::clone(&released), started_tx.clone());
             slow.push(tokio::spawn(super::super::fair::scope(1, async move {
@@ -525,16 +532,16 @@ mod tests {
                 .await
             })));
         }
-        // Three of them run (its cap of four readers); the others wait at the gate.
-        for _ in 0..3 {
+        // Two of them run (its cap); the others wait in the queue.
+        for _ in 0..2 {
             started.recv().await.unwrap();
         }
         let more = tokio::time::timeout(std::time::Duration::from_millis(200), started.recv());
         assert!(
             more.await.is_err(),
-            "a fourth read of the same tenant started"
+            "a third read of the same tenant started"
         );
-        // Tenant 2 is served at once by the fourth reader.
+        // Tenant 2 is served at once by the reader kept free.
         let other = tokio::time::timeout(
             std::time::Duration::from_secs(2),
             super::super::fair::scope(
@@ -546,7 +553,7 @@ mod tests {
         )
         .await;
         assert_eq!(other.ok().and_then(Result::ok), Some(7));
-        for _ in 0..5 {
+        for _ in 0..4 {
             release.send(()).unwrap();
         }
         for task in slow {
