@@ -186,7 +186,18 @@ pub fn parse_definition(object: &Map<String, Value>, create: bool) -> Parsed<Def
     let options = match body.raw("options") {
         None => create.then(Map::new),
         Some(Value::Null) => Some(Map::new()),
-        Some(Value::Object(m)) => Some(m.clone()),
+        // Over the bound, the choices are refused here, before they are copied anywhere (the
+        // plan runs inside the write transaction).
+        Some(Value::Object(m)) => match m.get("choices") {
+            Some(Value::Array(items)) if items.len() > MAX_DROPDOWN_CHOICES => {
+                body.error(
+                    "options.choices",
+                    too_many_items("options.choices", MAX_DROPDOWN_CHOICES),
+                );
+                None
+            }
+            _ => Some(m.clone()),
+        },
         Some(_) => {
             body.error("options", "The options field must be an object.");
             None

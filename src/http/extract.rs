@@ -104,8 +104,30 @@ impl FromRequest<AppState> for JsonObject {
         let body = axum::body::to_bytes(req.into_body(), state.body_limit)
             .await
             .map_err(|_| ApiError::PayloadTooLarge)?;
-        parse_object(&body).map(JsonObject)
+        if body.len() <= INLINE_PARSE_BYTES {
+            return parse_object(&body).map(JsonObject);
+        }
+        parse_large(body).await.map(JsonObject)
     }
+}
+
+/// Bodies up to this size are parsed on the async worker (microseconds). Larger ones, up to the
+/// body limit, take milliseconds each: parsed on a blocking thread, at most one per two cores at
+/// a time, so a tenant sending many large bodies cannot occupy the workers every other request
+/// needs.
+const INLINE_PARSE_BYTES: usize = 32 * 1024;
+
+async fn parse_large(body: Bytes) -> Result<Map<String, Value>, ApiError> {
+    static LARGE_PARSES: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let permits = LARGE_PARSES.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tokio::sync::Semaphore::new((cores / 2).max(1))
+    });
+    // The semaphore is never closed, so this cannot fail.
+    let _permit = permits.acquire().await.ok();
+    tokio::task::spawn_blocking(move || parse_object(&body))
+        .await
+        .map_err(|e| ApiError::App(crate::error::AppError::Internal(format!("parse task: {e}"))))?
 }
 
 fn parse_object(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
