@@ -496,3 +496,41 @@ async fn company_hierarchies_are_bounded_in_depth() {
     let r = s.get("/companies?name=Too%20deep").await;
     assert_eq!(r.body["meta"]["total"], json!(0));
 }
+
+#[tokio::test]
+async fn large_bodies_are_parsed_like_small_ones() {
+    // Bodies over 32 KiB are parsed off the async workers; the answers are the same.
+    let s = TestServer::start().await;
+    let co = s.create_company("Acme").await;
+    let padding = "x".repeat(200);
+    let notes: Vec<String> = (0..300).map(|i| format!("{i}{padding}")).collect();
+    // A large valid body (unknown keys are ignored): created.
+    let mut body = serde_json::Map::new();
+    body.insert("first_name".into(), json!("Big"));
+    body.insert("company_id".into(), json!(co));
+    body.insert("ignored".into(), json!(notes));
+    let c = s.create_contact(Value::Object(body)).await;
+    assert_eq!(c["first_name"], json!("Big"));
+    // A large malformed one: the same 400 as a small one.
+    let mut bad =
+        serde_json::to_vec(&json!({"first_name": "Big", "ignored": notes})).expect("json");
+    bad.truncate(bad.len() - 1);
+    assert!(bad.len() > 32 * 1024);
+    let r = s
+        .request(
+            reqwest::Method::POST,
+            "/contacts",
+            Some(&s.token),
+            Some(bad),
+            Some("application/json"),
+            &[],
+        )
+        .await;
+    r.expect(400);
+    let message = r.body["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("The request body is not a valid JSON object"),
+        "{r:#?}"
+    );
+    assert_eq!(contact_total(&s, "").await, 1);
+}
