@@ -127,6 +127,44 @@ pub struct Args {
     settle: u64,
 }
 
+/// A fresh work directory for this run.
+fn work_dir(prefix: &str) -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Removes the work directory, or says where it was kept.
+fn clean_up(dir: &Path, keep: bool) {
+    if keep {
+        eprintln!("work directory kept: {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// Writes `report` as pretty JSON to `path`, creating its folder.
+fn write_json(path: &Path, report: &impl serde::Serialize) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).ok();
+    }
+    std::fs::write(path, serde_json::to_string_pretty(report)?)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// The run's database, opened through the library for seeding.
+async fn open_for_seeding(fresh: &FreshDb) -> anyhow::Result<Database> {
+    Database::open(
+        &fresh.url,
+        &DbOptions {
+            pool_size: 16,
+            ..DbOptions::default()
+        },
+    )
+    .await
+    .context("opening the database")
+}
+
 /// A database made for this run, and how to get rid of it.
 struct FreshDb {
     url: String,
@@ -246,22 +284,13 @@ async fn main() -> anyhow::Result<()> {
         }
     }
 
-    let dir = std::env::temp_dir().join(format!("rolodex-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let dir = work_dir("rolodex-bench")?;
     let fresh = fresh_database(&args.database, &dir).await?;
     let result = run(&args, &bin, &dir, &fresh, &workloads).await;
     drop_database(&fresh).await;
-    if args.keep {
-        eprintln!("work directory kept: {}", dir.display());
-    } else {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    clean_up(&dir, args.keep);
     let report = result?;
-    if let Some(parent) = args.json.parent() {
-        std::fs::create_dir_all(parent).ok();
-    }
-    std::fs::write(&args.json, serde_json::to_string_pretty(&report)?)
-        .with_context(|| format!("writing {}", args.json.display()))?;
+    write_json(&args.json, &report)?;
     println!("{}", report::markdown(&report));
     eprintln!("JSON results: {}", args.json.display());
     if args.smoke {
@@ -275,24 +304,15 @@ async fn main() -> anyhow::Result<()> {
 async fn noisy_neighbour(args: &Args) -> anyhow::Result<()> {
     let settings = noisy::Settings::from_args(args)?;
     let bin = server_bin(args)?;
-    let dir = std::env::temp_dir().join(format!("rolodex-bench-noisy-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let dir = work_dir("rolodex-bench-noisy")?;
     let fresh = fresh_database(&args.database, &dir).await?;
     let result = noisy::run(&settings, &bin, &dir, &fresh).await;
     drop_database(&fresh).await;
     // Keep the server log when the server died: it is the evidence.
     let died = result.as_ref().is_ok_and(|r| r.server_died.is_some());
-    if args.keep || died {
-        eprintln!("work directory kept: {}", dir.display());
-    } else {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    clean_up(&dir, args.keep || died);
     let report = result?;
-    if let Some(parent) = args.json.parent() {
-        std::fs::create_dir_all(parent).ok();
-    }
-    std::fs::write(&args.json, serde_json::to_string_pretty(&report)?)
-        .with_context(|| format!("writing {}", args.json.display()))?;
+    write_json(&args.json, &report)?;
     println!("{}", noisy::markdown(&report));
     eprintln!("JSON results: {}", args.json.display());
     if let Some(d) = &report.server_died {
@@ -324,15 +344,7 @@ async fn run(
             "PostgreSQL"
         }
     );
-    let db = Database::open(
-        &fresh.url,
-        &DbOptions {
-            pool_size: 16,
-            ..DbOptions::default()
-        },
-    )
-    .await
-    .context("opening the database")?;
+    let db = open_for_seeding(fresh).await?;
     let (_, token) = rolodex::service::tokens::create(&db, "bench", Some("bench".into())).await?;
     let tenant = tenant_id(&db, "bench").await?;
     let seeding = Instant::now();

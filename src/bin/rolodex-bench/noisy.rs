@@ -16,7 +16,6 @@ use anyhow::{Context, bail};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rolodex::http::BASE;
-use rolodex::store::{Database, DbOptions};
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -979,15 +978,7 @@ pub async fn run(
         "seeding tenant A (attacker) with {} contacts and tenant B (victim) with {}",
         settings.attacker_contacts, settings.victim_contacts
     );
-    let db = Database::open(
-        &fresh.url,
-        &DbOptions {
-            pool_size: 16,
-            ..DbOptions::default()
-        },
-    )
-    .await
-    .context("opening the database")?;
+    let db = crate::open_for_seeding(fresh).await?;
     let (_, token_a) =
         rolodex::service::tokens::create(&db, "attacker", Some("noisy".into())).await?;
     let (_, token_b) =
