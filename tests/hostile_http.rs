@@ -18,7 +18,10 @@ struct Server {
 
 impl Server {
     fn start(args: &[&str]) -> Server {
-        let db = TestDb::new();
+        Server::start_on(TestDb::new(), args)
+    }
+
+    fn start_on(db: TestDb, args: &[&str]) -> Server {
         let token = create_token(db.url(), "acme", None);
         let process = ServeProcess::spawn(&db, args, &[]);
         Server { process, db, token }
@@ -493,31 +496,14 @@ fn query_strings_with_invalid_utf8_or_nul_are_400_json() {
 
 #[test]
 fn a_request_over_the_request_timeout_is_503_json() {
-    let s = Server::start(&["--request-timeout-secs", "1"]);
-    if s.db.is_postgres()
-        || std::process::Command::new("sqlite3")
-            .arg("-version")
-            .output()
-            .is_err()
-    {
-        eprintln!("skipped: needs SQLite and the sqlite3 command to hold the write lock");
-        return;
-    }
-    // Another process holds SQLite's write lock, so the server's write waits (busy timeout).
+    // Always on SQLite (whatever ROLODEX_TEST_POSTGRES says): another connection holds SQLite's
+    // write lock, so the server's write waits (busy timeout) past the request timeout.
+    let s = Server::start_on(TestDb::sqlite(), &["--request-timeout-secs", "1"]);
     let path = s.db.url().trim_start_matches("sqlite://").to_string();
-    let mut locker = std::process::Command::new("sqlite3")
-        .arg(&path)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn sqlite3");
-    {
-        use std::io::Write;
-        let stdin = locker.stdin.as_mut().expect("stdin");
-        writeln!(stdin, "BEGIN IMMEDIATE;").expect("write");
-        stdin.flush().expect("flush");
-    }
-    std::thread::sleep(Duration::from_millis(300));
+    let locker = rusqlite::Connection::open(&path).expect("open the database");
+    locker
+        .execute_batch("BEGIN IMMEDIATE;")
+        .expect("take the write lock");
     let auth = s.auth();
     let mut c = s.conn();
     let started = Instant::now();
@@ -538,8 +524,10 @@ fn a_request_over_the_request_timeout_is_503_json() {
     c.request("GET", "/health", &[], b"");
     let health = c.response().expect("health on the same connection");
     assert_eq!(health.status, 200, "{health:#?}");
-    drop(locker.stdin.take());
-    let _ = locker.wait();
+    locker
+        .execute_batch("ROLLBACK;")
+        .expect("release the write lock");
+    drop(locker);
     assert_eq!(s.get("/companies").status, 200);
 }
 
