@@ -107,9 +107,10 @@ async fn tags_on_every_tag_endpoint_and_on_companies_are_bounded() {
     let s = TestServer::start().await;
     let c = s.quick_contact("Ann").await;
     let id = cid(&c);
+    let co = s.create_company("Tagged").await;
     for path in [
         format!("/contacts/{id}/tags"),
-        format!("/contacts/{id}/tags"),
+        format!("/companies/{co}/tags"),
     ] {
         for method in [reqwest::Method::POST, reqwest::Method::PUT] {
             let r = s
@@ -131,6 +132,9 @@ async fn tags_on_every_tag_endpoint_and_on_companies_are_bounded() {
         .await;
     assert_eq!(only_error(&r).0, "tags");
     assert!(tag_names(&s.contact(&id).await).is_empty());
+    let r = s.get(&format!("/companies/{co}/tags")).await;
+    r.expect(200);
+    assert_eq!(r.data().as_array().map(Vec::len), Some(0), "{r:#?}");
     let r = s.get("/companies?name=Big").await;
     r.expect(200);
     assert_eq!(r.body["meta"]["total"], json!(0));
