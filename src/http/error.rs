@@ -85,7 +85,8 @@ pub(crate) fn log_detail(detail: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn closing(mut response: Response) -> Response {
+/// `response` with `Connection: close`.
+pub(super) fn closing(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -63,11 +63,7 @@ impl Default for RequestTimeouts {
 /// An error answer after which the connection must not be reused: the request body was not
 /// (fully) read, so the rest of it would be taken for the next request.
 fn closing(error: ApiError) -> Response {
-    let mut response = error.into_response();
-    response
-        .headers_mut()
-        .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    response
+    super::error::closing(error.into_response())
 }
 
 /// Header bytes as they were (about) on the wire: `name: value\r\n` per field.
@@ -169,6 +165,7 @@ fn path_is_clean(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::{HeaderValue, header};
 
     #[test]
     fn paths_with_nul_or_invalid_utf8_are_not_clean() {
