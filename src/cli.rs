@@ -318,7 +318,7 @@ async fn serve(
     let local = listener.local_addr()?;
     let secs = Duration::from_secs;
     let mut shared = http::Shared::new(database, body_limit);
-    shared.timeouts = http::limits::RequestTimeouts {
+    shared.limits.timeouts = http::limits::RequestTimeouts {
         body: secs(limits.body_timeout_secs),
         handler: secs(limits.request_timeout_secs),
     };

@@ -101,7 +101,7 @@ impl FromRequest<AppState> for JsonObject {
         if !is_json(req.headers()) {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let body = axum::body::to_bytes(req.into_body(), state.body_limit)
+        let body = axum::body::to_bytes(req.into_body(), state.limits.body_limit)
             .await
             .map_err(|_| ApiError::PayloadTooLarge)?;
         if body.len() <= INLINE_PARSE_BYTES {

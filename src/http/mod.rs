@@ -44,10 +44,9 @@ impl std::ops::Deref for AppState {
 pub struct Shared {
     pub db: Database,
     pub tokens: TokenChecker,
-    /// Largest accepted request body in bytes (413 above).
-    pub body_limit: usize,
-    /// Body read and handler time limits (408 / 503 above).
-    pub timeouts: limits::RequestTimeouts,
+    /// Largest accepted request body (413 above), body read and handler time limits (408 / 503
+    /// above).
+    pub limits: limits::RequestLimits,
     /// Requests per minute per token; `None` when off.
     pub rate_limiter: Option<Arc<rate_limit::RateLimiter>>,
 }
@@ -64,8 +63,10 @@ impl Shared {
         Shared {
             db,
             tokens: TokenChecker::default(),
-            body_limit,
-            timeouts: limits::RequestTimeouts::default(),
+            limits: limits::RequestLimits {
+                body_limit,
+                timeouts: limits::RequestTimeouts::default(),
+            },
             rate_limiter: None,
         }
     }
@@ -83,16 +84,12 @@ pub fn router(state: AppState) -> Router {
         .route_layer(from_fn_with_state(state.clone(), auth::authenticate));
     // Layers run outside in, i.e. bottom to top here: trace, then every request limit (see
     // `limits::guard`), then routing.
-    let request_limits = limits::RequestLimits {
-        body_limit: state.body_limit,
-        timeouts: state.timeouts,
-    };
     Router::new()
         .route("/health", get(health))
         .nest(BASE, api)
         .fallback(not_found)
         .layer(axum::middleware::map_response(json_method_not_allowed))
-        .layer(from_fn_with_state(request_limits, limits::guard))
+        .layer(from_fn_with_state(state.limits, limits::guard))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

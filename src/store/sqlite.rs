@@ -255,8 +255,9 @@ type ReadJob = Box<dyn FnOnce(&mut SqliteConn) + Send>;
 const WRITER_CACHE_KIB: i64 = 32 * 1024;
 /// Page cache of each reader connection, in KiB.
 const READER_CACHE_KIB: i64 = 8 * 1024;
-/// Most reader threads, whatever the pool size asks: more threads than cores only add memory
-/// (a connection, its cache, a malloc arena) and context switches.
+/// Most reader threads one tenant may use, whatever the pool size asks: more threads than cores
+/// only add memory (a connection, its cache, a malloc arena) and context switches. One reader
+/// more is kept free for the other tenants (see `fair`).
 const MAX_READERS_PER_CORE: usize = 2;
 /// WAL frames after which the checkpointer forces a RESTART checkpoint (about 40 MiB of WAL).
 const WAL_RESTART_FRAMES: i64 = 10_000;
