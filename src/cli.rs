@@ -46,6 +46,7 @@ impl DatabaseArgs {
         let options = DbOptions {
             pool_size: self.pool_size,
             statement_timeout_ms: self.statement_timeout_ms,
+            clock: crate::clock::Clock::System,
         };
         Database::open(&self.database, &options)
             .await

@@ -6,6 +6,7 @@
 //! and PostgreSQL). `query` is the list query language shared by every list endpoint.
 
 pub mod cli;
+pub mod clock;
 pub mod copy;
 pub mod domain;
 pub mod error;

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::tags::{self, Target};
-use super::{Conn, Row, StoreError, Value, custom_fields, now_seconds, shipping};
+use super::{Conn, Row, StoreError, Value, custom_fields, shipping};
 use crate::domain::Timestamp;
 use crate::domain::company::{ClientType, Company, CompanyFields, CompanyParts, CompanyRecord};
 use crate::domain::input::name_key;
@@ -195,7 +195,7 @@ pub async fn insert(
 ) -> Result<i64, StoreError> {
     let mut params = record_params(r);
     params.push(tenant_id.into());
-    params.push(now_seconds().into());
+    params.push(c.now().into());
     c.query_one(
         "INSERT INTO companies (name, phone, address, address_line_2, city, state, postal_code, country, fein, \
          client_type_id, parent_company_id, notes, tax_exempt, tax_rate, payment_term, due_date_days, tenant_id, \
@@ -210,7 +210,7 @@ pub async fn insert(
 /// Rewrites the company row and moves `updated_at`.
 pub async fn update_row(c: &mut dyn Conn, id: i64, r: &CompanyRecord) -> Result<(), StoreError> {
     let mut params = record_params(r);
-    params.push(now_seconds().into());
+    params.push(c.now().into());
     params.push(id.into());
     c.execute(
         "UPDATE companies SET name = $1, phone = $2, address = $3, address_line_2 = $4, city = $5, state = $6, \
@@ -426,7 +426,7 @@ pub async fn sole_company_contacts(
 /// was get their earliest remaining link as the new primary; every linked contact loses the link
 /// and moves its `updated_at`; children lose their parent; tags, addresses and custom values go.
 pub async fn delete(c: &mut dyn Conn, tenant_id: i64, id: i64) -> Result<(), StoreError> {
-    let now = now_seconds();
+    let now = c.now();
     c.execute(
         "UPDATE contacts SET primary_company_id = (SELECT lk.company_id FROM contact_companies lk \
          WHERE lk.contact_id = contacts.id AND lk.company_id <> $2 ORDER BY lk.position, lk.company_id LIMIT 1), \
@@ -492,7 +492,7 @@ pub async fn ensure_client_type(
             tenant_id.into(),
             name.into(),
             key.as_str().into(),
-            now_seconds().into(),
+            c.now().into(),
         ],
     )
     .await?;

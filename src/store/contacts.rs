@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{Conn, Row, StoreError, Value, now_seconds};
+use super::{Conn, Row, StoreError, Value};
 use crate::domain::contact::{
     CompanyRef, Contact, ContactCompany, ContactFields, ContactState, Link, LinkFlags, Links,
 };
@@ -173,7 +173,7 @@ pub async fn insert(
     fields: &ContactFields,
     primary_company_id: i64,
 ) -> Result<i64, StoreError> {
-    let now = now_seconds();
+    let now = c.now();
     let mut params: Vec<Value> = vec![tenant_id.into()];
     params.extend(fields_params(fields));
     params.push(primary_company_id.into());
@@ -221,7 +221,7 @@ pub async fn update_row(
         params.push(after.1.into());
         sets.push(format!("primary_company_id = ${}", params.len()));
     }
-    params.push(now_seconds().into());
+    params.push(c.now().into());
     sets.push(format!("updated_at = ${}", params.len()));
     params.push(id.into());
     let sql = format!(
@@ -236,7 +236,7 @@ pub async fn update_row(
 pub async fn touch(c: &mut dyn Conn, id: i64) -> Result<(), StoreError> {
     c.execute(
         "UPDATE contacts SET updated_at = $1 WHERE id = $2",
-        &[now_seconds().into(), id.into()],
+        &[c.now().into(), id.into()],
     )
     .await?;
     Ok(())
@@ -379,7 +379,7 @@ pub async fn write_links(
             c.execute(
                 "UPDATE contacts SET updated_at = $1 WHERE id IN (SELECT contact_id FROM contact_companies \
                  WHERE company_id = $2 AND is_primary = 1 AND contact_id <> $3)",
-                &[now_seconds().into(), link.company_id.into(), contact_id.into()],
+                &[c.now().into(), link.company_id.into(), contact_id.into()],
             )
             .await?;
             c.execute(
@@ -414,7 +414,7 @@ pub async fn ensure_tags(
     names: &[String],
 ) -> Result<Vec<i64>, StoreError> {
     let mut ids = Vec::with_capacity(names.len());
-    let now = now_seconds();
+    let now = c.now();
     for name in names {
         let key = name_key(name);
         // ON CONFLICT keeps two racing creators of one tag from failing (PostgreSQL).
@@ -533,7 +533,7 @@ pub async fn upsert_login(
     email: &str,
     password_hash: &str,
 ) -> Result<(), StoreError> {
-    let now = now_seconds();
+    let now = c.now();
     c.execute(
         "INSERT INTO portal_logins (contact_id, tenant_id, email, email_key, password_hash, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (contact_id) DO UPDATE SET email = excluded.email, \
@@ -558,7 +558,7 @@ pub async fn move_login_email(
 ) -> Result<(), StoreError> {
     c.execute(
         "UPDATE portal_logins SET email = $1, email_key = $2, updated_at = $3 WHERE contact_id = $4",
-        &[email.into(), name_key(email).into(), now_seconds().into(), contact_id.into()],
+        &[email.into(), name_key(email).into(), c.now().into(), contact_id.into()],
     )
     .await?;
     Ok(())

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value as Json};
 
-use super::{Conn, Row, StoreError, now_seconds};
+use super::{Conn, Row, StoreError};
 use crate::domain::Timestamp;
 use crate::domain::custom_field::{Definition, DefinitionFields, FieldKind, stored_value};
 use crate::domain::input::name_key;
@@ -101,7 +101,7 @@ pub async fn insert(
             f.kind.name().into(),
             json_text(&f.object_types)?.into(),
             json_text(&f.options)?.into(),
-            now_seconds().into(),
+            c.now().into(),
         ],
     )
     .await?
@@ -118,7 +118,7 @@ pub async fn update(c: &mut dyn Conn, id: i64, f: &DefinitionFields) -> Result<(
             f.kind.name().into(),
             json_text(&f.object_types)?.into(),
             json_text(&f.options)?.into(),
-            now_seconds().into(),
+            c.now().into(),
             id.into(),
         ],
     )
@@ -131,7 +131,7 @@ pub async fn delete(c: &mut dyn Conn, tenant_id: i64, id: i64) -> Result<bool, S
     c.execute(
         "UPDATE companies SET updated_at = $1 WHERE tenant_id = $2 AND id IN \
          (SELECT company_id FROM company_custom_values WHERE field_id = $3)",
-        &[now_seconds().into(), tenant_id.into(), id.into()],
+        &[c.now().into(), tenant_id.into(), id.into()],
     )
     .await?;
     c.execute(

@@ -19,6 +19,8 @@ pub mod value;
 
 use futures::future::BoxFuture;
 
+use crate::clock::Clock;
+
 pub use crate::query::Dialect;
 pub use value::{Row, Value};
 
@@ -52,6 +54,9 @@ pub enum StoreError {
 #[async_trait::async_trait]
 pub trait Conn: Send {
     fn dialect(&self) -> Dialect;
+    /// The transaction's time, read from the database's [`Clock`] once when it began: every
+    /// timestamp one transaction writes is the same instant.
+    fn now(&self) -> i64;
     /// Runs a statement and returns all rows.
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError>;
     /// Runs a statement and returns the number of rows changed.
@@ -96,6 +101,8 @@ pub enum Database {
 #[derive(Debug, Clone)]
 pub struct DbOptions {
     pub pool_size: u32,
+    /// Where transactions read their time.
+    pub clock: Clock,
     /// Time budget of one statement on PostgreSQL, of one read transaction on SQLite; 0 = none.
     pub statement_timeout_ms: u64,
 }
@@ -104,6 +111,7 @@ impl Default for DbOptions {
     fn default() -> Self {
         Self {
             pool_size: 8,
+            clock: Clock::System,
             statement_timeout_ms: 5_000,
         }
     }
@@ -182,9 +190,10 @@ impl Database {
     }
 }
 
-/// Seconds since the Unix epoch: the stored form of every timestamp.
+/// Seconds since the Unix epoch on the system clock: the stored form of every timestamp. Request
+/// work reads [`Conn::now`] instead, which a test can set.
 pub fn now_seconds() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
+    Clock::System.now()
 }
 
 /// `$1, $2, ...` for `count` parameters starting after `params_so_far`.

@@ -34,6 +34,7 @@ use tokio_postgres::types::{ToSql, Type};
 
 use super::fair::TenantGate;
 use super::{Conn, DbOptions, Dialect, RetryWork, Row, StoreError, Value, Work};
+use crate::clock::Clock;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
@@ -149,6 +150,8 @@ pub struct PgConn {
     broken: bool,
     /// The SQLSTATE of the last statement that failed in this transaction.
     last_error: Option<SqlState>,
+    /// The current transaction's time (see `Conn::now`), set when it begins.
+    now: i64,
 }
 
 impl PgConn {
@@ -159,6 +162,7 @@ impl PgConn {
             in_transaction: false,
             broken: false,
             last_error: None,
+            now: 0,
         }
     }
 
@@ -263,6 +267,10 @@ impl Conn for PgConn {
         Dialect::Postgres
     }
 
+    fn now(&self) -> i64 {
+        self.now
+    }
+
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
         let refs: Vec<(&(dyn ToSql + Sync), Type)> = params.iter().map(param).collect();
         let outcome = Self::timed(self.round_trip, self.client()?.query_typed(sql, &refs)).await;
@@ -283,6 +291,7 @@ pub struct PgDb {
     statement_timeout_ms: u64,
     /// Each tenant's share of the pool's connections.
     gate: Arc<TenantGate>,
+    clock: Clock,
 }
 
 impl PgDb {
@@ -316,6 +325,7 @@ impl PgDb {
             pool,
             statement_timeout_ms: options.statement_timeout_ms,
             gate: TenantGate::new(options.pool_size.max(1) as usize),
+            clock: options.clock.clone(),
         };
         db.migrate().await?;
         Ok(db)
@@ -354,6 +364,7 @@ impl PgDb {
             attempts += 1;
             let mut conn = self.acquire().await?;
             conn.in_transaction = true;
+            conn.now = self.clock.now();
             match conn.batch(&sql).await {
                 Ok(()) => return Ok(conn),
                 // Only a connection found closed: retrying after a timeout would double the wait.
@@ -387,7 +398,7 @@ impl PgDb {
                 .map_err(|e| StoreError::Migration(format!("version {version}: {e}")))?;
             conn.execute(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
-                &[Value::Int(*version), Value::Int(super::now_seconds())],
+                &[Value::Int(*version), Value::Int(self.clock.now())],
             )
             .await?;
         }

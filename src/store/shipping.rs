@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::{Conn, Row, StoreError, Value, now_seconds};
+use super::{Conn, Row, StoreError, Value};
 use crate::domain::Timestamp;
 use crate::domain::shipping::{AddressList, ShippingAddress, ShippingFields};
 use crate::query::{FieldType, FilterField, ListQuery, Schema, SqlField, SqlMapping};
@@ -197,7 +197,7 @@ pub async fn insert(
 ) -> Result<i64, StoreError> {
     let mut params: Vec<Value> = vec![tenant_id.into(), company_id.into()];
     params.extend(fields_params(f));
-    params.push(now_seconds().into());
+    params.push(c.now().into());
     c.query_one(
         "INSERT INTO shipping_addresses (tenant_id, company_id, first_name, last_name, email, phone, address, \
          address_line_2, city, state, postal_code, country, is_default, created_at, updated_at) \
@@ -211,7 +211,7 @@ pub async fn insert(
 /// Rewrites an address's fields and moves its `updated_at`.
 pub async fn update(c: &mut dyn Conn, id: i64, f: &ShippingFields) -> Result<(), StoreError> {
     let mut params = fields_params(f);
-    params.push(now_seconds().into());
+    params.push(c.now().into());
     params.push(id.into());
     c.execute(
         "UPDATE shipping_addresses SET first_name = $1, last_name = $2, email = $3, phone = $4, address = $5, \
@@ -225,7 +225,7 @@ pub async fn update(c: &mut dyn Conn, id: i64, f: &ShippingFields) -> Result<(),
 
 /// Makes `id` the company's only default address.
 pub async fn make_default(c: &mut dyn Conn, company_id: i64, id: i64) -> Result<(), StoreError> {
-    let now = now_seconds();
+    let now = c.now();
     c.execute(
         "UPDATE shipping_addresses SET is_default = 0, updated_at = $1 \
          WHERE company_id = $2 AND is_default = 1 AND id <> $3",
@@ -244,7 +244,7 @@ pub async fn make_default(c: &mut dyn Conn, company_id: i64, id: i64) -> Result<
 pub async fn unset_default(c: &mut dyn Conn, id: i64) -> Result<(), StoreError> {
     c.execute(
         "UPDATE shipping_addresses SET is_default = 0, updated_at = $1 WHERE id = $2 AND is_default = 1",
-        &[now_seconds().into(), id.into()],
+        &[c.now().into(), id.into()],
     )
     .await?;
     Ok(())

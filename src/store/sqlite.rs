@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::fair::FairQueue;
 use super::{Conn, DbOptions, Dialect, Row, StoreError, Value, Work};
+use crate::clock::Clock;
 
 /// Most jobs one commit may carry; bounds the latency a single commit adds.
 const MAX_BATCH: usize = 256;
@@ -48,6 +49,8 @@ pub struct SqliteConn {
     deadline: Arc<AtomicU64>,
     /// The budget the deadline was set from, for the error.
     budget_ms: u64,
+    /// The current transaction's time (see `Conn::now`), set as each job starts.
+    now: i64,
 }
 
 fn epoch() -> Instant {
@@ -128,6 +131,7 @@ impl SqliteConn {
         Ok(Self {
             conn,
             deadline,
+            now: 0,
             budget_ms: 0,
         })
     }
@@ -195,7 +199,7 @@ impl SqliteConn {
         Ok(changed as u64)
     }
 
-    fn migrate(&self) -> Result<(), StoreError> {
+    fn migrate(&self, clock: &Clock) -> Result<(), StoreError> {
         self.batch(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
         )?;
@@ -213,7 +217,7 @@ impl SqliteConn {
             let result = self.batch(sql).and_then(|()| {
                 self.run_execute(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
-                    &[Value::Int(*version), Value::Int(super::now_seconds())],
+                    &[Value::Int(*version), Value::Int(clock.now())],
                 )
             });
             match result {
@@ -232,6 +236,10 @@ impl SqliteConn {
 impl Conn for SqliteConn {
     fn dialect(&self) -> Dialect {
         Dialect::Sqlite
+    }
+
+    fn now(&self) -> i64 {
+        self.now
     }
 
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
@@ -269,6 +277,7 @@ pub struct SqliteDb {
     readers: Arc<FairQueue<ReadJob>>,
     /// Closes the readers' queue when the last handle goes.
     _readers_open: Arc<QueueCloser>,
+    clock: Clock,
 }
 
 /// Closes the readers' queue on drop, so the reader threads end with the last [`SqliteDb`].
@@ -286,7 +295,7 @@ impl SqliteDb {
     pub fn open(path: &str, options: &DbOptions) -> Result<Self, StoreError> {
         let path = PathBuf::from(path);
         let writer_conn = SqliteConn::open(&path, false)?;
-        writer_conn.migrate()?;
+        writer_conn.migrate(&options.clock)?;
         writer_conn.batch(&format!("PRAGMA cache_size = -{WRITER_CACHE_KIB}"))?;
 
         // Checkpoints run on their own thread so the writer never copies WAL pages back into the
@@ -326,6 +335,7 @@ impl SqliteDb {
             writer: tx,
             _readers_open: Arc::new(QueueCloser(Arc::clone(&queue))),
             readers: queue,
+            clock: options.clock.clone(),
         })
     }
 
@@ -335,7 +345,9 @@ impl SqliteDb {
         E: From<StoreError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel::<Result<T, E>>();
+        let clock = self.clock.clone();
         let job: ReadJob = Box::new(move |conn: &mut SqliteConn| {
+            conn.now = clock.now();
             let result = match conn.control("BEGIN") {
                 Err(e) => Err(E::from(e)),
                 Ok(()) => {
@@ -371,7 +383,9 @@ impl SqliteDb {
         E: From<StoreError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel::<Result<T, E>>();
+        let clock = self.clock.clone();
         let job: WriteJob = Box::new(move |conn: &mut SqliteConn| {
+            conn.now = clock.now();
             let outcome = futures::executor::block_on(AssertUnwindSafe(work(conn)).catch_unwind());
             let result = match outcome {
                 Ok(r) => r,
@@ -514,6 +528,7 @@ mod tests {
             // Two readers per tenant, plus the one kept free.
             pool_size: 2,
             statement_timeout_ms: 0,
+            ..DbOptions::default()
         };
         let db = SqliteDb::open(path.to_str().unwrap(), &options).unwrap();
         // Tenant 1 sends four reads that each hold their reader until released.
@@ -569,6 +584,7 @@ mod tests {
         let options = DbOptions {
             pool_size: 1,
             statement_timeout_ms: 50,
+            ..DbOptions::default()
         };
         let db = SqliteDb::open(path.to_str().unwrap(), &options).unwrap();
         // Counting to a billion takes far longer than 50 ms.

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::contacts::{ensure_tags, replace_tags, tags_of};
-use super::{Conn, StoreError, now_seconds};
+use super::{Conn, StoreError};
 use crate::domain::Tag;
 use crate::domain::input::name_key;
 use crate::query::Dialect;
@@ -69,7 +69,7 @@ pub async fn touch(c: &mut dyn Conn, target: Target, id: i64) -> Result<(), Stor
         "UPDATE {} SET updated_at = $1 WHERE id = $2",
         target.table()
     );
-    c.execute(&sql, &[now_seconds().into(), id.into()]).await?;
+    c.execute(&sql, &[c.now().into(), id.into()]).await?;
     Ok(())
 }
 

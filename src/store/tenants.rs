@@ -1,6 +1,6 @@
 //! Tenants and API tokens.
 
-use super::{Conn, StoreError, Value, now_seconds};
+use super::{Conn, StoreError, Value};
 
 /// What a valid token grants: the tenant it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +38,7 @@ pub async fn ensure_tenant(c: &mut dyn Conn, slug: &str) -> Result<i64, StoreErr
     }
     c.query_one(
         "INSERT INTO tenants (slug, created_at) VALUES ($1, $2) RETURNING id",
-        &[slug.into(), now_seconds().into()],
+        &[slug.into(), c.now().into()],
     )
     .await?
     .int(0)
@@ -59,7 +59,7 @@ pub async fn insert_token(
             name.into(),
             token_hash.into(),
             prefix.into(),
-            now_seconds().into(),
+            c.now().into(),
         ],
     )
     .await?
@@ -76,7 +76,7 @@ pub async fn find_token(
             "SELECT t.id, t.tenant_id, n.slug, t.token_hash FROM api_tokens t \
              JOIN tenants n ON n.id = t.tenant_id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
-            &[token_hash.into(), now_seconds().into()],
+            &[token_hash.into(), c.now().into()],
         )
         .await?;
     row.map(|r| {
@@ -120,7 +120,7 @@ pub async fn revoke_token(c: &mut dyn Conn, id: i64) -> Result<bool, StoreError>
     let n = c
         .execute(
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-            &[now_seconds().into(), id.into()],
+            &[c.now().into(), id.into()],
         )
         .await?;
     Ok(n > 0)
