@@ -1,8 +1,11 @@
 //! API tokens and portal passwords: generated, hashed and verified here; never stored in clear.
 
-use argon2::password_hash::{PasswordHash, PasswordVerifier, SaltString};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::password_hash::{PasswordVerifier, try_generate_salt};
 use argon2::{Algorithm, Argon2, Params, Version};
-use rand::Rng;
+use rand::RngExt;
+use rand::rand_core::UnwrapErr;
+use rand::rngs::SysRng;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -13,9 +16,11 @@ const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 
 /// A new random token (about 238 bits of entropy).
 pub fn generate_token() -> String {
-    let mut rng = rand::rngs::OsRng;
+    // Straight from the operating system, as before; it panics only if the OS cannot give
+    // randomness at all, which no request can cause.
+    let mut rng = UnwrapErr(SysRng);
     let random: String = (0..TOKEN_RANDOM_CHARS)
-        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
         .collect();
     format!("{TOKEN_PREFIX}{random}")
 }
@@ -79,34 +84,37 @@ impl Default for HashMemory {
 pub fn hash_password_in(password: &str, memory: &mut HashMemory) -> Result<String, HashError> {
     let err = |e: &dyn std::fmt::Display| HashError(e.to_string());
     let hasher = argon2();
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    let mut salt_bytes = [0u8; 64];
-    let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(|e| err(&e))?;
+    // 16 random bytes, as `SaltString::generate` gave before the argon2 0.6 upgrade.
+    let salt_bytes = try_generate_salt().map_err(|e| err(&e))?;
     let output_len = hasher
         .params()
         .output_len()
         .unwrap_or(Params::DEFAULT_OUTPUT_LEN);
-    let output = argon2::password_hash::Output::init_with(output_len, |out| {
-        hasher
-            .hash_password_into_with_memory(password.as_bytes(), salt_bytes, out, &mut memory.0)
-            .map_err(|_| argon2::password_hash::Error::Crypto)
-    })
-    .map_err(|e| err(&e))?;
+    let mut output_buffer = [0u8; Output::MAX_LENGTH];
+    let output_bytes = output_buffer
+        .get_mut(..output_len)
+        .ok_or_else(|| HashError(format!("output length {output_len} is too long")))?;
+    hasher
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            &salt_bytes,
+            output_bytes,
+            &mut memory.0,
+        )
+        .map_err(|e| err(&e))?;
     let phc = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
-        params: argon2::password_hash::ParamsString::try_from(hasher.params())
-            .map_err(|e| err(&e))?,
-        salt: Some(salt.as_salt()),
-        hash: Some(output),
+        params: ParamsString::try_from(hasher.params()).map_err(|e| err(&e))?,
+        salt: Some(Salt::new(&salt_bytes).map_err(|e| err(&e))?),
+        hash: Some(Output::new(output_bytes).map_err(|e| err(&e))?),
     };
     Ok(phc.to_string())
 }
 
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
-        .unwrap_or(false)
+    // The parameters, salt and version come from the stored string, not from `argon2()`.
+    argon2().verify_password(password.as_bytes(), phc).is_ok()
 }
 
 #[cfg(test)]
@@ -130,5 +138,30 @@ mod tests {
         assert!(h.starts_with("$argon2id$"));
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("wrong horse", &h));
+    }
+
+    /// Stored data must stay readable across dependency upgrades: a hash written by argon2 0.5
+    /// (the version before issue 9) still verifies, and the token hash is still SHA-256 hex.
+    #[test]
+    fn stored_hashes_from_earlier_versions_still_verify() {
+        let from_argon2_0_5 = "$argon2id$v=19$m=19456,t=2,p=1$FVPeqB0qo0Ucz25rvW2mTA$EZQyy/XsnLxbx84POFCU5ciYH922+y6lEo5t3n2pAKA";
+        assert!(verify_password(
+            "correct horse battery staple",
+            from_argon2_0_5
+        ));
+        assert!(!verify_password("correct horse", from_argon2_0_5));
+        assert_eq!(
+            hash_token("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn new_password_hashes_keep_their_format() {
+        let h = hash_password("correct horse").expect("hashing works");
+        let parts: Vec<&str> = h.split('$').collect();
+        // "", algorithm, version, params, salt (16 bytes = 22 B64 chars), hash (32 bytes = 43).
+        assert_eq!(&parts[..4], ["", "argon2id", "v=19", "m=19456,t=2,p=1"]);
+        assert_eq!((parts[4].len(), parts[5].len()), (22, 43));
     }
 }

@@ -23,6 +23,7 @@ use axum::Router;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
@@ -143,14 +144,17 @@ async fn serve_connection(
         inner: stream,
         activity: activity.clone(),
     });
+    // The router is a tower service; hyper-util's adapter calls it (a clone per request, as
+    // tower wants) without a direct dependency on tower.
+    let app = TowerToHyperService::new(app);
     let service = {
         let activity = activity.clone();
         hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
             let in_flight = InFlight::start(&activity);
-            let mut app = app.clone();
+            let answer = hyper::service::Service::call(&app, req);
             async move {
                 let _in_flight = in_flight;
-                tower::Service::call(&mut app, req).await
+                answer.await
             }
         })
     };

@@ -334,21 +334,6 @@ pub async fn exists(c: &mut dyn Conn, tenant_id: i64, id: i64) -> Result<bool, S
     Ok(!existing_ids(c, tenant_id, &[id]).await?.is_empty())
 }
 
-/// The name of a company of the tenant.
-pub async fn name_of(
-    c: &mut dyn Conn,
-    tenant_id: i64,
-    id: i64,
-) -> Result<Option<String>, StoreError> {
-    c.query_opt(
-        "SELECT name FROM companies WHERE tenant_id = $1 AND id = $2",
-        &[tenant_id.into(), id.into()],
-    )
-    .await?
-    .map(|r| r.text(0))
-    .transpose()
-}
-
 /// The ancestors of a company, nearest first, at most `limit` of them (stops at a repeat, so
 /// damaged data cannot loop). More than `limit` means a hierarchy deeper than allowed.
 pub async fn ancestors(

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
-use rand::Rng;
+use rand::RngExt;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 
@@ -457,7 +457,7 @@ impl PgDb {
             }
             drop(conn);
             tracing::debug!(attempt, "retrying a transaction that lost a race");
-            let pause = rand::thread_rng().gen_range(1..=5u64) * u64::from(attempt);
+            let pause = rand::rng().random_range(1..=5u64) * u64::from(attempt);
             tokio::time::sleep(Duration::from_millis(pause)).await;
         }
     }

@@ -107,7 +107,7 @@ fn to_sql(v: &Value) -> rusqlite::types::Value {
 
 impl SqliteConn {
     fn open(path: &Path, read_only: bool) -> Result<Self, StoreError> {
-        let conn = rusqlite::Connection::open(path).map_err(map_err)?;
+        let mut conn = rusqlite::Connection::open(path).map_err(map_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(map_err)?;
         conn.execute_batch(
@@ -127,7 +127,8 @@ impl SqliteConn {
                 let at = watched.load(Ordering::Relaxed);
                 at != 0 && now_ms() > at
             }),
-        );
+        )
+        .map_err(map_err)?;
         Ok(Self {
             conn,
             deadline,

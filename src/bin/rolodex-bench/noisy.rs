@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rolodex::http::BASE;
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -364,8 +364,8 @@ async fn victim(
                     });
                     continue;
                 }
-                let id = plan.first_id + rng.gen_range(0..plan.contacts) as i64;
-                let roll = rng.gen_range(0..10);
+                let id = plan.first_id + rng.random_range(0..plan.contacts) as i64;
+                let roll = rng.random_range(0..10);
                 let (kind, method, path, body) = if roll < 6 {
                     (
                         Kind::Get,
@@ -604,7 +604,7 @@ impl Attack {
     }
 
     fn a_contact(&self, rng: &mut StdRng) -> i64 {
-        self.a.first_contact_id + rng.gen_range(0..self.a.contacts) as i64
+        self.a.first_contact_id + rng.random_range(0..self.a.contacts) as i64
     }
 
     fn request(&self, w: &mut Worker) -> Req {
@@ -635,7 +635,7 @@ impl Attack {
             },
             "password_storm" => {
                 let id = match seq % 8 {
-                    3 => self.b.first_contact_id + w.rng.gen_range(0..self.b.contacts) as i64,
+                    3 => self.b.first_contact_id + w.rng.random_range(0..self.b.contacts) as i64,
                     7 => 9_000_000_000 + seq as i64,
                     _ => self.a_contact(&mut w.rng),
                 };

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use rand::{Rng, SeedableRng, rngs::StdRng};
+use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rolodex::query;
 use rolodex::service::contacts;
 use rolodex::store::Database;
@@ -66,20 +66,20 @@ async fn one(ctx: &Ctx, workload: &str, rng: &mut StdRng, task: usize, n: u64) -
     let l = &ctx.layout;
     let contact_id = || l.first_contact_id;
     let random_contact =
-        |rng: &mut StdRng| rng.gen_range(contact_id()..contact_id() + l.contacts as i64);
+        |rng: &mut StdRng| rng.random_range(contact_id()..contact_id() + l.contacts as i64);
     let random_company = |rng: &mut StdRng| {
-        rng.gen_range(l.first_company_id..l.first_company_id + l.companies as i64)
+        rng.random_range(l.first_company_id..l.first_company_id + l.companies as i64)
     };
     match workload {
         "get_contact" => contacts::get(&ctx.db, ctx.tenant_id, random_contact(rng))
             .await
             .is_ok(),
         "update_contact" => {
-            let field = UPDATE_FIELDS[rng.gen_range(0..UPDATE_FIELDS.len())];
+            let field = UPDATE_FIELDS[rng.random_range(0..UPDATE_FIELDS.len())];
             let value = if field == "email" {
                 format!("store{task}.{n}@example.com")
             } else {
-                format!("S{task}-{n}-{}", rng.gen_range(0..1_000_000))
+                format!("S{task}-{n}-{}", rng.random_range(0..1_000_000))
             };
             let mut body = Map::new();
             body.insert(field.to_owned(), Value::String(value));
@@ -89,7 +89,7 @@ async fn one(ctx: &Ctx, workload: &str, rng: &mut StdRng, task: usize, n: u64) -
         }
         "create_contact" => {
             let body = json!({
-                "first_name": FIRST_NAMES[rng.gen_range(0..20)],
+                "first_name": FIRST_NAMES[rng.random_range(0..20)],
                 "last_name": "Bench",
                 "email": format!("snew{task}.{n}@example.com"),
                 "company_id": random_company(rng),
@@ -102,9 +102,12 @@ async fn one(ctx: &Ctx, workload: &str, rng: &mut StdRng, task: usize, n: u64) -
         }
         "list_contacts" => {
             let q = pairs(&[
-                ("first_name", FIRST_NAMES[rng.gen_range(0..20)].to_owned()),
+                (
+                    "first_name",
+                    FIRST_NAMES[rng.random_range(0..20)].to_owned(),
+                ),
                 ("sort", "last_name:asc,first_name:asc".to_owned()),
-                ("page", rng.gen_range(1..=ctx.list_pages).to_string()),
+                ("page", rng.random_range(1..=ctx.list_pages).to_string()),
                 ("per_page", ctx.per_page.to_string()),
             ]);
             match query::parse(&q, &LIST_SCHEMA) {
@@ -208,7 +211,7 @@ pub async fn one_commit_per_update(
                 .execute(rusqlite::params![
                     format!("C{n}"),
                     rolodex::store::now_seconds(),
-                    rng.gen_range(first..last)
+                    rng.random_range(first..last)
                 ])?;
             conn.execute_batch("COMMIT")?;
             latencies.push(t0.elapsed().as_micros() as u32);
@@ -231,7 +234,7 @@ pub async fn one_commit_per_update(
                     &[
                         &format!("C{n}"),
                         &rolodex::store::now_seconds(),
-                        &rng.gen_range(first..last),
+                        &rng.random_range(first..last),
                     ],
                 )
                 .await?;

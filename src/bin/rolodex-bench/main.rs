@@ -5,19 +5,12 @@
 //! prints a markdown table (and writes JSON). `--noisy-neighbour` instead checks that one tenant's
 //! hostile traffic cannot stall another's (noisy.rs). See docs/performance.md.
 
-#[path = "rolodex-bench/crash.rs"]
 mod crash;
-#[path = "rolodex-bench/load.rs"]
 mod load;
-#[path = "rolodex-bench/noisy.rs"]
 mod noisy;
-#[path = "rolodex-bench/report.rs"]
 mod report;
-#[path = "rolodex-bench/seed.rs"]
 mod seed;
-#[path = "rolodex-bench/server.rs"]
 mod server;
-#[path = "rolodex-bench/storage.rs"]
 mod storage;
 
 use std::path::{Path, PathBuf};
