@@ -157,14 +157,14 @@ proptest! {
     #[test]
     fn body_parsers_never_panic_and_bound_their_errors(object in json_object()) {
         let counts = [
-            contact::parse_create(&object).errors.entries().len(),
-            contact::parse_update(&object).errors.entries().len(),
-            contact::parse_password(&object).errors.entries().len(),
-            company::parse(&object, true).errors.entries().len(),
-            company::parse(&object, false).errors.entries().len(),
-            shipping::parse(&object, true).errors.entries().len(),
-            custom_field::parse_definition(&object, true).errors.entries().len(),
-            tag::parse_names(&object, false).errors.entries().len(),
+            contact::NewContactDraft::parse(&object).errors().entries().len(),
+            contact::ContactPatchDraft::parse(&object).errors().entries().len(),
+            contact::PasswordDraft::parse(&object).errors().entries().len(),
+            company::parse(&object, true).errors().entries().len(),
+            company::parse(&object, false).errors().entries().len(),
+            shipping::parse(&object, true).errors().entries().len(),
+            custom_field::parse_definition(&object, true).errors().entries().len(),
+            tag::parse_names(&object, false).errors().entries().len(),
         ];
         for n in counts {
             prop_assert!(n <= MAX_ERROR_FIELDS);

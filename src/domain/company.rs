@@ -5,24 +5,55 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::address::Address;
+use super::custom_field::{CustomValues, Definition};
 use super::errors::ValidationErrors;
-use super::input::Parsed;
-use super::input::{Body, MAX_STRING, Patch, dedupe_names, read_integer, read_string};
+use super::input::{Body, Draft, MAX_STRING, Patch, dedupe_names, read_integer, read_string};
 use super::limits::MAX_TAGS_PER_REQUEST;
+use super::limits::parent_too_deep;
 use super::shipping::{AddressList, ShippingAddress, read_address_list};
 use super::{Tag, Timestamp};
 
-/// The plain string fields a company request may carry, in contract order.
-pub const STRING_FIELDS: [&str; 8] = [
-    "phone",
-    "address",
-    "address_line_2",
-    "city",
-    "state",
-    "postal_code",
-    "country",
-    "fein",
-];
+/// The plain text fields a company request may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompanyText {
+    Phone,
+    Address,
+    AddressLine2,
+    City,
+    State,
+    PostalCode,
+    Country,
+    Fein,
+}
+
+impl CompanyText {
+    /// Every text field, in contract order (the order their errors are reported in).
+    pub const ALL: [CompanyText; 8] = [
+        CompanyText::Phone,
+        CompanyText::Address,
+        CompanyText::AddressLine2,
+        CompanyText::City,
+        CompanyText::State,
+        CompanyText::PostalCode,
+        CompanyText::Country,
+        CompanyText::Fein,
+    ];
+
+    /// The field's name in bodies and objects.
+    pub fn key(self) -> &'static str {
+        match self {
+            CompanyText::Phone => "phone",
+            CompanyText::Address => "address",
+            CompanyText::AddressLine2 => "address_line_2",
+            CompanyText::City => "city",
+            CompanyText::State => "state",
+            CompanyText::PostalCode => "postal_code",
+            CompanyText::Country => "country",
+            CompanyText::Fein => "fein",
+        }
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CompanyFields {
@@ -38,75 +69,30 @@ pub struct CompanyFields {
 }
 
 impl CompanyFields {
-    fn get_string(&self, key: &str) -> Option<String> {
-        match key {
-            "phone" => self.phone.clone(),
-            "address" => self.address.clone(),
-            "address_line_2" => self.address_line_2.clone(),
-            "city" => self.city.clone(),
-            "state" => self.state.clone(),
-            "postal_code" => self.postal_code.clone(),
-            "country" => self.country.clone(),
-            _ => self.fein.clone(),
+    fn text_mut(&mut self, field: CompanyText) -> &mut Option<String> {
+        match field {
+            CompanyText::Phone => &mut self.phone,
+            CompanyText::Address => &mut self.address,
+            CompanyText::AddressLine2 => &mut self.address_line_2,
+            CompanyText::City => &mut self.city,
+            CompanyText::State => &mut self.state,
+            CompanyText::PostalCode => &mut self.postal_code,
+            CompanyText::Country => &mut self.country,
+            CompanyText::Fein => &mut self.fein,
         }
-    }
-
-    fn set_string(&mut self, key: &str, value: Option<String>) {
-        let slot = match key {
-            "phone" => &mut self.phone,
-            "address" => &mut self.address,
-            "address_line_2" => &mut self.address_line_2,
-            "city" => &mut self.city,
-            "state" => &mut self.state,
-            "postal_code" => &mut self.postal_code,
-            "country" => &mut self.country,
-            _ => &mut self.fein,
-        };
-        *slot = value;
     }
 
     /// `address, address_line_2, city, state postal_code, country`, leaving out absent parts.
     pub fn full_address(&self) -> Option<String> {
-        compose_address(
-            self.address.as_deref(),
-            self.address_line_2.as_deref(),
-            self.city.as_deref(),
-            self.state.as_deref(),
-            self.postal_code.as_deref(),
-            self.country.as_deref(),
-        )
-    }
-}
-
-/// Joins the present parts as §5.1 describes; `None` when every part is absent.
-pub fn compose_address(
-    address: Option<&str>,
-    line_2: Option<&str>,
-    city: Option<&str>,
-    state: Option<&str>,
-    postal_code: Option<&str>,
-    country: Option<&str>,
-) -> Option<String> {
-    let state_zip = match (state, postal_code) {
-        (Some(s), Some(z)) => Some(format!("{s} {z}")),
-        (Some(s), None) => Some(s.to_owned()),
-        (None, Some(z)) => Some(z.to_owned()),
-        (None, None) => None,
-    };
-    let parts: Vec<String> = [
-        address.map(str::to_owned),
-        line_2.map(str::to_owned),
-        city.map(str::to_owned),
-        state_zip,
-        country.map(str::to_owned),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if parts.is_empty() {
-        None
-    } else {
-        Some(parts.join(", "))
+        Address {
+            line_1: self.address.as_deref(),
+            line_2: self.address_line_2.as_deref(),
+            city: self.city.as_deref(),
+            state: self.state.as_deref(),
+            postal_code: self.postal_code.as_deref(),
+            country: self.country.as_deref(),
+        }
+        .compose()
     }
 }
 
@@ -160,7 +146,7 @@ pub struct CompanyRecord {
 #[derive(Debug, Clone, Default)]
 pub struct CompanyPatch {
     pub name: Option<String>,
-    pub strings: Vec<(&'static str, Patch<String>)>,
+    pub texts: Vec<(CompanyText, Patch<String>)>,
     pub client_type: Patch<ClientTypeRef>,
     pub parent_company_id: Patch<i64>,
     pub notes: Patch<String>,
@@ -171,9 +157,9 @@ pub struct CompanyPatch {
     pub due_date_days: Patch<i64>,
     /// `Some(names)` replaces the tags (`[]` or `null` removes them all).
     pub tags: Option<Vec<String>>,
-    /// `{label: value}` to set (a `null` value removes the label); checked against the tenant's
-    /// definitions by the service, which needs the store for them.
-    pub custom_fields: Option<Map<String, Value>>,
+    /// `{label: value}` to set (a `null` value removes the label), checked against the tenant's
+    /// definitions in [`finish`].
+    pub custom_fields: Option<CustomValues>,
     /// `Some(list)` replaces every address of the company.
     pub shipping_addresses: Option<AddressList>,
 }
@@ -285,7 +271,7 @@ fn read_due_date_days(body: &mut Body<'_>) -> Patch<i64> {
 }
 
 /// Reads a `POST /companies` (`create`) or `POST /companies/{id}` body by the rules of §5.2.
-pub fn parse(object: &Map<String, Value>, create: bool) -> Parsed<CompanyPatch> {
+pub fn parse(object: &Map<String, Value>, create: bool) -> Draft<CompanyPatch> {
     let mut body = Body::new(object);
     let name = match body.string("name", MAX_STRING) {
         Patch::Set(s) => Some(s),
@@ -302,9 +288,9 @@ pub fn parse(object: &Map<String, Value>, create: bool) -> Parsed<CompanyPatch> 
     };
     let client_type = read_client_type(&mut body);
     let parent_company_id = body.integer("parent_company_id");
-    let strings = STRING_FIELDS
+    let texts = CompanyText::ALL
         .iter()
-        .map(|key| (*key, body.string(key, MAX_STRING)))
+        .map(|field| (*field, body.string(field.key(), MAX_STRING)))
         .collect();
     let tax_exempt = match body.boolean("tax_exempt") {
         Patch::Absent => None,
@@ -322,7 +308,7 @@ pub fn parse(object: &Map<String, Value>, create: bool) -> Parsed<CompanyPatch> 
     };
     let custom_fields = match body.raw("custom_fields") {
         None | Some(Value::Null) => None,
-        Some(Value::Object(m)) => Some(m.clone()),
+        Some(Value::Object(m)) => Some(CustomValues::from(m.clone())),
         Some(_) => {
             body.error(
                 "custom_fields",
@@ -334,10 +320,10 @@ pub fn parse(object: &Map<String, Value>, create: bool) -> Parsed<CompanyPatch> 
     let shipping_addresses = body
         .raw("shipping_addresses")
         .and_then(|v| read_address_list(v, "shipping_addresses", &mut body.errors));
-    Parsed {
-        value: CompanyPatch {
+    Draft::new(
+        CompanyPatch {
             name,
-            strings,
+            texts,
             client_type,
             parent_company_id,
             notes,
@@ -349,8 +335,84 @@ pub fn parse(object: &Map<String, Value>, create: bool) -> Parsed<CompanyPatch> 
             custom_fields,
             shipping_addresses,
         },
-        errors: body.errors,
-    }
+        body.errors,
+    )
+}
+
+/// The parent a body names, as the store found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ParentCheck {
+    /// Not in the body, cleared, or an existing company that may be the parent.
+    #[default]
+    Fine,
+    Missing,
+    /// More than `MAX_COMPANY_DEPTH` companies above it.
+    TooDeep,
+    /// The company itself or one of its descendants.
+    Cycle,
+}
+
+/// What only the store can tell about a company body, gathered inside the write transaction.
+#[derive(Debug, Clone, Default)]
+pub struct CompanyChecks {
+    /// The `client_type` resolved to an id: `None` when not in the body, `Some(None)` to clear it
+    /// (a type by name is created when unknown).
+    pub client_type_id: Option<Option<i64>>,
+    /// `client_type.id` names no client type of the tenant.
+    pub unknown_client_type_id: bool,
+    pub parent: ParentCheck,
+    /// The tenant's custom-field definitions, when the body sets values.
+    pub definitions: Vec<Definition>,
+}
+
+/// The 422 of a `parent_company_id` that is not a company of the tenant.
+pub const PARENT_MISSING: &str = "The selected parent company id is invalid.";
+
+/// A valid company body applied to the stored company: what to write.
+#[derive(Debug, Clone)]
+pub struct CompanyUpdate {
+    pub record: CompanyRecord,
+    /// `Some(names)` replaces the tags.
+    pub tags: Option<Vec<String>>,
+    /// `(field id, value or None to remove)`, when the body set custom-field values.
+    pub custom_values: Option<Vec<(i64, Option<Value>)>>,
+    /// `Some(list)` replaces every shipping address.
+    pub shipping_addresses: Option<AddressList>,
+}
+
+/// Applies a company body to the stored company (`CompanyRecord::default()` on create), with
+/// what the store found: the company to write, or every error in the order found.
+pub fn finish(
+    draft: Draft<CompanyPatch>,
+    current: &CompanyRecord,
+    checks: &CompanyChecks,
+) -> Result<CompanyUpdate, ValidationErrors> {
+    let planned = draft.then(|patch, errors| {
+        if checks.unknown_client_type_id {
+            errors.add("client_type.id", "The selected client_type.id is invalid.");
+        }
+        match checks.parent {
+            ParentCheck::Fine => {}
+            ParentCheck::Missing => errors.add("parent_company_id", PARENT_MISSING),
+            ParentCheck::TooDeep => errors.add("parent_company_id", parent_too_deep()),
+            ParentCheck::Cycle => errors.add(
+                "parent_company_id",
+                "The parent company id would make the company its own ancestor.",
+            ),
+        }
+        let custom_values = patch
+            .custom_fields
+            .as_ref()
+            .map(|values| values.resolve(&checks.definitions, "custom_fields.", errors));
+        let record = plan(current, &patch, checks.client_type_id, errors);
+        CompanyUpdate {
+            record,
+            tags: patch.tags,
+            custom_values,
+            shipping_addresses: patch.shipping_addresses,
+        }
+    });
+    planned.finish()
 }
 
 /// §5.2's payment-term rules, applied to the stored term and days: `Custom` needs days (sent now, or
@@ -415,9 +477,9 @@ pub fn plan(
     if let Some(name) = &patch.name {
         fields.name = name.clone();
     }
-    for (key, value) in &patch.strings {
-        let stored = fields.get_string(key);
-        fields.set_string(key, value.clone().apply(stored));
+    for (field, value) in &patch.texts {
+        let slot = fields.text_mut(*field);
+        *slot = value.clone().apply(slot.take());
     }
     let (payment_term, due_date_days) = resolve_terms(
         current.payment_term.as_deref(),
@@ -607,7 +669,7 @@ mod tests {
             true,
         );
         assert_eq!(
-            keys(&p.errors),
+            keys(p.errors()),
             [
                 "name",
                 "client_type",
@@ -631,25 +693,25 @@ mod tests {
             &obj(serde_json::json!({"name": "A", "client_type": {"id": "7"}})),
             true,
         );
-        assert_eq!(p.value.client_type, Patch::Set(ClientTypeRef::Id(7)));
+        assert_eq!(p.peek().client_type, Patch::Set(ClientTypeRef::Id(7)));
         let p = parse(
             &obj(serde_json::json!({"name": "A", "client_type": {"name": " Retail "}})),
             true,
         );
         assert_eq!(
-            p.value.client_type,
+            p.peek().client_type,
             Patch::Set(ClientTypeRef::Name("Retail".into()))
         );
         let p = parse(
             &obj(serde_json::json!({"name": "A", "client_type": {}})),
             true,
         );
-        assert!(p.errors.has("client_type"));
+        assert!(p.errors().has("client_type"));
         let p = parse(
             &obj(serde_json::json!({"name": "A", "client_type": {"id": "x"}})),
             true,
         );
-        assert_eq!(keys(&p.errors), ["client_type.id"]);
+        assert_eq!(keys(p.errors()), ["client_type.id"]);
     }
 
     #[test]
@@ -705,7 +767,7 @@ mod tests {
             &obj(serde_json::json!({"name": "A", "payment_term": "net 45"})),
             true,
         );
-        assert_eq!(p.value.payment_term, Patch::Set("Net 45"));
+        assert_eq!(p.peek().payment_term, Patch::Set("Net 45"));
     }
 
     #[test]

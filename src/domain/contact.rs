@@ -5,7 +5,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::errors::ValidationErrors;
-use super::input::{Body, MAX_STRING, Parsed, Patch, dedupe_ids, dedupe_names, read_integer};
+use super::input::{
+    Body, Email, MAX_STRING, Name, Password, Patch, dedupe_ids, dedupe_names, label, read_integer,
+};
 use super::limits::{MAX_COMPANY_IDS, MAX_TAGS_PER_REQUEST, too_many_items};
 use super::{Tag, Timestamp};
 
@@ -119,23 +121,206 @@ impl CompanyChange {
     }
 }
 
-/// `POST /contacts`.
+/// The messages of the contact rules that only the store can check.
+pub const LOGIN_EMAIL_TAKEN: &str = "The email has already been taken by another portal login.";
+/// A 409: the password was not hashed because a login e-mail conflict seen before the write has
+/// gone since; the client may simply retry.
+pub const LOGIN_CHANGED_MEANWHILE: &str =
+    "The portal login email changed while the request ran; please retry.";
+const EMAIL_REQUIRED_WITH_PASSWORD: &str = "The email field is required when password is present.";
+const NO_EMAIL_FOR_LOGIN: &str = "The contact must have an email to get a portal login.";
+
+/// What only the store can tell about a contact body, gathered inside the write transaction.
+#[derive(Debug, Clone, Default)]
+pub struct ContactChecks {
+    /// Requested company ids that are not companies of the tenant.
+    pub missing_companies: Vec<i64>,
+    /// Another contact's portal login already uses the e-mail this contact's login would get.
+    pub login_email_taken: bool,
+}
+
+/// The 422 when a requested company was deleted by a concurrent request after the check saw it:
+/// the check's answer, on the field the request used.
+pub fn companies_gone(change: Option<&CompanyChange>) -> ValidationErrors {
+    let field = match change {
+        Some(CompanyChange::Replace(_)) => "company_ids",
+        _ => "company_id",
+    };
+    ValidationErrors::single(field, format!("The selected {} is invalid.", label(field)))
+}
+
+/// A 422 for each requested company id that is not a company of the tenant, on the path it was
+/// sent under (`company_id`, `company_ids.N`).
+fn report_missing_companies(
+    change: Option<&CompanyChange>,
+    missing: &[i64],
+    errors: &mut ValidationErrors,
+) {
+    let Some(change) = change.filter(|_| !missing.is_empty()) else {
+        return;
+    };
+    for (id, path) in change.ids_with_paths() {
+        if missing.contains(&id) {
+            errors.add(&path, format!("The selected {} is invalid.", label(&path)));
+        }
+    }
+}
+
+/// A valid `POST /contacts`: made only by [`NewContactDraft::finish`].
 #[derive(Debug, Clone)]
 pub struct NewContact {
     pub fields: ContactFields,
-    /// `None` only when the body was invalid (the error is recorded).
-    pub companies: Option<CompanyChange>,
-    pub flags: FlagsPatch,
+    /// The companies as requested (for the error of a company deleted meanwhile).
+    pub companies: CompanyChange,
+    pub links: Links,
     pub tags: Vec<String>,
-    pub password: Option<String>,
+    /// The portal login to create: the contact's e-mail and the password sent.
+    pub login: Option<(Email, Password)>,
+}
+
+/// A `POST /contacts` body as read: every well-formed field, and what was wrong with the rest.
+#[derive(Debug, Clone)]
+pub struct NewContactDraft {
+    first_name: Option<Name>,
+    email: Option<Email>,
+    others: OtherFields,
+    companies: Option<CompanyChange>,
+    flags: FlagsPatch,
+    tags: Vec<String>,
+    password: Option<Password>,
+    errors: ValidationErrors,
+}
+
+/// The optional plain fields of a new contact.
+#[derive(Debug, Clone, Default)]
+struct OtherFields {
+    last_name: Option<String>,
+    phone_1: Option<String>,
+    phone_2: Option<String>,
+    receiving_bank_name: Option<String>,
+    receiving_bank_address: Option<String>,
+}
+
+impl NewContactDraft {
+    /// The errors reading the body found.
+    pub fn errors(&self) -> &ValidationErrors {
+        &self.errors
+    }
+
+    pub fn parse(object: &Map<String, Value>) -> Self {
+        let mut body = Body::new(object);
+        let first_name = body.name("first_name", true);
+        let last_name = body.string("last_name", MAX_STRING).into_option();
+        let email = body.email("email").into_option();
+        let phone_1 = body.string("phone_1", MAX_STRING).into_option();
+        let phone_2 = body.string("phone_2", MAX_STRING).into_option();
+        let receiving_bank_name = body.string("receiving_bank_name", MAX_STRING).into_option();
+        let receiving_bank_address = body
+            .string("receiving_bank_address", MAX_STRING)
+            .into_option();
+        let companies = read_companies(&mut body, true);
+        let flags = FlagsPatch::read(&mut body);
+        let tags = read_tags(&mut body).into_option().unwrap_or_default();
+        let password = body.password("password").into_option();
+        if password.is_some() && email.is_none() && !body.errors.has("email") {
+            body.error("email", EMAIL_REQUIRED_WITH_PASSWORD);
+        }
+        Self {
+            first_name,
+            email,
+            others: OtherFields {
+                last_name,
+                phone_1,
+                phone_2,
+                receiving_bank_name,
+                receiving_bank_address,
+            },
+            companies,
+            flags,
+            tags,
+            password,
+            errors: body.errors,
+        }
+    }
+
+    /// True when reading the body found nothing wrong (the store's checks are still to come).
+    pub fn is_well_formed(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// The e-mail the portal login would get, when a password was sent.
+    pub fn login_email(&self) -> Option<&Email> {
+        self.password.as_ref().and(self.email.as_ref())
+    }
+
+    pub fn password(&self) -> Option<&Password> {
+        self.password.as_ref()
+    }
+
+    /// The company ids the store must find.
+    pub fn company_ids(&self) -> Vec<i64> {
+        requested_ids(self.companies.as_ref())
+    }
+
+    /// The contact, or every error the body and the checks found, in the order found.
+    pub fn finish(self, checks: &ContactChecks) -> Result<NewContact, ValidationErrors> {
+        let wants_login = self.login_email().is_some();
+        let mut errors = self.errors;
+        report_missing_companies(
+            self.companies.as_ref(),
+            &checks.missing_companies,
+            &mut errors,
+        );
+        if checks.login_email_taken && wants_login {
+            errors.add("email", LOGIN_EMAIL_TAKEN);
+        }
+        let links = self
+            .companies
+            .as_ref()
+            .and_then(|change| Links::new(change, &self.flags));
+        let (Some(first_name), Some(companies), Some(links), true) =
+            (self.first_name, self.companies, links, errors.is_empty())
+        else {
+            if errors.is_empty() {
+                errors.add("company_id", "The company id field is required.");
+            }
+            return Err(errors);
+        };
+        let login = match (self.email.clone(), self.password) {
+            (Some(email), Some(password)) => Some((email, password)),
+            _ => None,
+        };
+        let o = self.others;
+        Ok(NewContact {
+            fields: ContactFields {
+                first_name: first_name.into_string(),
+                last_name: o.last_name,
+                email: self.email.map(Email::into_string),
+                phone_1: o.phone_1,
+                phone_2: o.phone_2,
+                receiving_bank_name: o.receiving_bank_name,
+                receiving_bank_address: o.receiving_bank_address,
+            },
+            companies,
+            links,
+            tags: self.tags,
+            login,
+        })
+    }
+}
+
+fn requested_ids(change: Option<&CompanyChange>) -> Vec<i64> {
+    change.map_or_else(Vec::new, |c| {
+        c.ids_with_paths().into_iter().map(|(id, _)| id).collect()
+    })
 }
 
 /// `POST /contacts/{id}`: absent fields keep their value.
 #[derive(Debug, Clone, Default)]
 pub struct ContactPatch {
-    pub first_name: Option<String>,
+    pub first_name: Option<Name>,
     pub last_name: Patch<String>,
-    pub email: Patch<String>,
+    pub email: Patch<Email>,
     pub phone_1: Patch<String>,
     pub phone_2: Patch<String>,
     pub receiving_bank_name: Patch<String>,
@@ -144,7 +329,166 @@ pub struct ContactPatch {
     pub flags: FlagsPatch,
     /// `Some(names)` replaces the tags; `Some(vec![])` removes them all.
     pub tags: Option<Vec<String>>,
-    pub password: Option<String>,
+    pub password: Option<Password>,
+}
+
+/// A `POST /contacts/{id}` body as read, and what was wrong with it.
+#[derive(Debug, Clone)]
+pub struct ContactPatchDraft {
+    patch: ContactPatch,
+    errors: ValidationErrors,
+}
+
+impl ContactPatchDraft {
+    /// The errors reading the body found.
+    pub fn errors(&self) -> &ValidationErrors {
+        &self.errors
+    }
+
+    pub fn parse(object: &Map<String, Value>) -> Self {
+        let mut body = Body::new(object);
+        let first_name = body.name("first_name", false);
+        let last_name = body.string("last_name", MAX_STRING);
+        let email = body.email("email");
+        let phone_1 = body.string("phone_1", MAX_STRING);
+        let phone_2 = body.string("phone_2", MAX_STRING);
+        let receiving_bank_name = body.string("receiving_bank_name", MAX_STRING);
+        let receiving_bank_address = body.string("receiving_bank_address", MAX_STRING);
+        let companies = read_companies(&mut body, false);
+        let flags = FlagsPatch::read(&mut body);
+        let tags = match read_tags(&mut body) {
+            Patch::Absent => None,
+            Patch::Null => Some(Vec::new()),
+            Patch::Set(names) => Some(names),
+        };
+        let password = body.password("password").into_option();
+        Self {
+            patch: ContactPatch {
+                first_name,
+                last_name,
+                email,
+                phone_1,
+                phone_2,
+                receiving_bank_name,
+                receiving_bank_address,
+                companies,
+                flags,
+                tags,
+                password,
+            },
+            errors: body.errors,
+        }
+    }
+
+    pub fn is_well_formed(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    pub fn patch(&self) -> &ContactPatch {
+        &self.patch
+    }
+
+    /// The company ids the store must find.
+    pub fn company_ids(&self) -> Vec<i64> {
+        requested_ids(self.patch.companies.as_ref())
+    }
+
+    /// Applies the patch to the stored contact (§4.4). The login e-mail conflict is the last
+    /// check: which e-mail to check depends on the plan.
+    pub fn plan(self, current: &ContactState, missing_companies: &[i64]) -> PlannedUpdate {
+        let mut errors = self.errors;
+        report_missing_companies(
+            self.patch.companies.as_ref(),
+            missing_companies,
+            &mut errors,
+        );
+        let plan = plan_update(current, &self.patch, &mut errors);
+        PlannedUpdate { plan, errors }
+    }
+}
+
+/// An update applied to the stored contact, before the login e-mail is checked.
+#[derive(Debug, Clone)]
+pub struct PlannedUpdate {
+    plan: UpdatePlan,
+    errors: ValidationErrors,
+}
+
+impl PlannedUpdate {
+    /// The e-mail the login gets, when it changes: no other contact's login may use it.
+    pub fn login_email(&self) -> Option<&str> {
+        match &self.plan.login {
+            LoginChange::SetPassword { email, .. } | LoginChange::MoveEmail { email } => {
+                Some(email)
+            }
+            LoginChange::None => None,
+        }
+    }
+
+    pub fn finish(self, login_email_taken: bool) -> Result<UpdatePlan, ValidationErrors> {
+        let mut errors = self.errors;
+        if login_email_taken && self.plan.login != LoginChange::None {
+            errors.add("email", LOGIN_EMAIL_TAKEN);
+        }
+        if errors.is_empty() {
+            Ok(self.plan)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// `{"password": ...}` of the two portal-password endpoints, as read.
+#[derive(Debug, Clone)]
+pub struct PasswordDraft {
+    password: Option<Password>,
+    errors: ValidationErrors,
+}
+
+impl PasswordDraft {
+    /// The errors reading the body found.
+    pub fn errors(&self) -> &ValidationErrors {
+        &self.errors
+    }
+
+    pub fn parse(object: &Map<String, Value>) -> Self {
+        let mut body = Body::new(object);
+        let password = body.password("password").into_option();
+        if password.is_none() && !body.errors.has("password") {
+            body.required("password");
+        }
+        Self {
+            password,
+            errors: body.errors,
+        }
+    }
+
+    pub fn is_well_formed(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    pub fn password(&self) -> Option<&Password> {
+        self.password.as_ref()
+    }
+
+    /// The login to write for a contact whose e-mail is `email`: it needs one, and no other
+    /// contact's login may use it.
+    pub fn finish(
+        self,
+        email: Option<&str>,
+        login_email_taken: bool,
+    ) -> Result<(String, Password), ValidationErrors> {
+        let mut errors = self.errors;
+        match email {
+            None => errors.add("email", NO_EMAIL_FOR_LOGIN),
+            Some(_) if login_email_taken => errors.add("email", LOGIN_EMAIL_TAKEN),
+            Some(_) => {}
+        }
+        match (email, self.password, errors.is_empty()) {
+            (Some(email), Some(password), true) => Ok((email.to_owned(), password)),
+            _ => Err(errors),
+        }
+    }
 }
 
 /// Reads `company_id` / `company_ids` by the rules shared by create and update.
@@ -215,104 +559,6 @@ fn read_tags(body: &mut Body<'_>) -> Patch<Vec<String>> {
     match body.string_array("tags", MAX_STRING, MAX_TAGS_PER_REQUEST) {
         Patch::Set(names) => Patch::Set(dedupe_names(names)),
         other => other,
-    }
-}
-
-pub fn parse_create(object: &Map<String, Value>) -> Parsed<NewContact> {
-    let mut body = Body::new(object);
-    let first_name = body
-        .required_string("first_name", MAX_STRING)
-        .unwrap_or_default();
-    let last_name = body.string("last_name", MAX_STRING).into_option();
-    let email = body.email("email").into_option();
-    let phone_1 = body.string("phone_1", MAX_STRING).into_option();
-    let phone_2 = body.string("phone_2", MAX_STRING).into_option();
-    let receiving_bank_name = body.string("receiving_bank_name", MAX_STRING).into_option();
-    let receiving_bank_address = body
-        .string("receiving_bank_address", MAX_STRING)
-        .into_option();
-    let companies = read_companies(&mut body, true);
-    let flags = FlagsPatch::read(&mut body);
-    let tags = read_tags(&mut body).into_option().unwrap_or_default();
-    let password = body.password("password").into_option();
-    if password.is_some() && email.is_none() && !body.errors.has("email") {
-        body.error(
-            "email",
-            "The email field is required when password is present.",
-        );
-    }
-    Parsed {
-        value: NewContact {
-            fields: ContactFields {
-                first_name,
-                last_name,
-                email,
-                phone_1,
-                phone_2,
-                receiving_bank_name,
-                receiving_bank_address,
-            },
-            companies,
-            flags,
-            tags,
-            password,
-        },
-        errors: body.errors,
-    }
-}
-
-pub fn parse_update(object: &Map<String, Value>) -> Parsed<ContactPatch> {
-    let mut body = Body::new(object);
-    let first_name = match body.string("first_name", MAX_STRING) {
-        Patch::Set(s) => Some(s),
-        Patch::Null => {
-            body.required("first_name");
-            None
-        }
-        Patch::Absent => None,
-    };
-    let last_name = body.string("last_name", MAX_STRING);
-    let email = body.email("email");
-    let phone_1 = body.string("phone_1", MAX_STRING);
-    let phone_2 = body.string("phone_2", MAX_STRING);
-    let receiving_bank_name = body.string("receiving_bank_name", MAX_STRING);
-    let receiving_bank_address = body.string("receiving_bank_address", MAX_STRING);
-    let companies = read_companies(&mut body, false);
-    let flags = FlagsPatch::read(&mut body);
-    let tags = match read_tags(&mut body) {
-        Patch::Absent => None,
-        Patch::Null => Some(Vec::new()),
-        Patch::Set(names) => Some(names),
-    };
-    let password = body.password("password").into_option();
-    Parsed {
-        value: ContactPatch {
-            first_name,
-            last_name,
-            email,
-            phone_1,
-            phone_2,
-            receiving_bank_name,
-            receiving_bank_address,
-            companies,
-            flags,
-            tags,
-            password,
-        },
-        errors: body.errors,
-    }
-}
-
-/// `{"password": ...}` for the two portal-password endpoints.
-pub fn parse_password(object: &Map<String, Value>) -> Parsed<Option<String>> {
-    let mut body = Body::new(object);
-    let password = body.password("password").into_option();
-    if password.is_none() && !body.errors.has("password") {
-        body.required("password");
-    }
-    Parsed {
-        value: password,
-        errors: body.errors,
     }
 }
 
@@ -416,7 +662,7 @@ pub enum LoginChange {
     /// Create the login or set a new password; the login's email becomes `email`.
     SetPassword {
         email: String,
-        password: String,
+        password: Password,
     },
     /// The contact's email changed: the login follows it.
     MoveEmail {
@@ -449,10 +695,14 @@ pub fn plan_update(
     let fields = ContactFields {
         first_name: patch
             .first_name
-            .clone()
-            .unwrap_or_else(|| f.first_name.clone()),
+            .as_ref()
+            .map_or_else(|| f.first_name.clone(), |n| n.as_str().to_owned()),
         last_name: patch.last_name.clone().apply(f.last_name.clone()),
-        email: patch.email.clone().apply(f.email.clone()),
+        email: match &patch.email {
+            Patch::Absent => f.email.clone(),
+            Patch::Null => None,
+            Patch::Set(email) => Some(email.as_str().to_owned()),
+        },
         phone_1: patch.phone_1.clone().apply(f.phone_1.clone()),
         phone_2: patch.phone_2.clone().apply(f.phone_2.clone()),
         receiving_bank_name: patch
@@ -474,10 +724,7 @@ pub fn plan_update(
     let login = match (&patch.password, &fields.email) {
         (Some(_), None) => {
             if !errors.has("email") {
-                errors.add(
-                    "email",
-                    "The email field is required when password is present.",
-                );
+                errors.add("email", EMAIL_REQUIRED_WITH_PASSWORD);
             }
             LoginChange::None
         }
@@ -626,10 +873,10 @@ mod tests {
 
     #[test]
     fn create_requires_first_name_and_one_company_field() {
-        let p = parse_create(&obj(json!({})));
+        let p = NewContactDraft::parse(&obj(json!({})));
         assert!(p.errors.has("first_name"));
         assert!(p.errors.has("company_id"));
-        let p = parse_create(&obj(
+        let p = NewContactDraft::parse(&obj(
             json!({"first_name": "A", "company_id": 1, "company_ids": [1]}),
         ));
         assert!(p.errors.has("company_ids"));
@@ -638,7 +885,7 @@ mod tests {
 
     #[test]
     fn create_with_password_needs_email() {
-        let p = parse_create(&obj(
+        let p = NewContactDraft::parse(&obj(
             json!({"first_name": "A", "company_id": 1, "password": "longenough"}),
         ));
         assert!(p.errors.has("email"));
@@ -692,10 +939,11 @@ mod tests {
 
     #[test]
     fn malformed_company_ids_keep_the_well_formed_ones() {
-        let p = parse_create(&obj(json!({"first_name": "A", "company_ids": [5, "x", 7]})));
+        let p =
+            NewContactDraft::parse(&obj(json!({"first_name": "A", "company_ids": [5, "x", 7]})));
         assert!(p.errors.has("company_ids.1"));
         assert_eq!(
-            p.value.companies,
+            p.companies,
             Some(CompanyChange::Replace(vec![(0, 5), (2, 7)]))
         );
     }
@@ -704,12 +952,12 @@ mod tests {
     fn flags_apply_to_the_primary_link_and_null_means_false() {
         let mut s = state(1, &[1, 2]);
         s.links.links[0].flags.receive_quotation_pdf = true;
-        let p = parse_update(&obj(
+        let p = ContactPatchDraft::parse(&obj(
             json!({"receive_quotation_pdf": null, "is_primary": "1"}),
         ));
         assert!(p.errors.is_empty());
         let mut errors = ValidationErrors::new();
-        let plan = plan_update(&s, &p.value, &mut errors);
+        let plan = plan_update(&s, &p.patch, &mut errors);
         let primary = plan.state.links.primary().copied().map(|l| l.flags);
         assert_eq!(
             primary,
@@ -723,7 +971,7 @@ mod tests {
 
     #[test]
     fn update_rejects_clearing_first_name_and_company_id() {
-        let p = parse_update(&obj(json!({"first_name": "  ", "company_id": null})));
+        let p = ContactPatchDraft::parse(&obj(json!({"first_name": "  ", "company_id": null})));
         assert!(p.errors.has("first_name"));
         assert!(p.errors.has("company_id"));
     }
@@ -731,9 +979,9 @@ mod tests {
     #[test]
     fn password_needs_an_email_after_the_update() {
         let s = state(1, &[1]);
-        let p = parse_update(&obj(json!({"email": null, "password": "longenough"})));
+        let p = ContactPatchDraft::parse(&obj(json!({"email": null, "password": "longenough"})));
         let mut errors = p.errors;
-        plan_update(&s, &p.value, &mut errors);
+        plan_update(&s, &p.patch, &mut errors);
         assert!(errors.has("email"));
     }
 
@@ -741,28 +989,50 @@ mod tests {
     fn login_follows_a_changed_email_and_blocks_clearing_it() {
         let mut s = state(1, &[1]);
         s.login_email = Some("a@x.io".into());
-        let p = parse_update(&obj(json!({"email": "b@x.io"})));
+        let p = ContactPatchDraft::parse(&obj(json!({"email": "b@x.io"})));
         let mut errors = ValidationErrors::new();
-        let plan = plan_update(&s, &p.value, &mut errors);
+        let plan = plan_update(&s, &p.patch, &mut errors);
         assert_eq!(
             plan.login,
             LoginChange::MoveEmail {
                 email: "b@x.io".into()
             }
         );
-        let p = parse_update(&obj(json!({"email": ""})));
-        plan_update(&s, &p.value, &mut errors);
+        let p = ContactPatchDraft::parse(&obj(json!({"email": ""})));
+        plan_update(&s, &p.patch, &mut errors);
         assert!(errors.has("email"));
+    }
+
+    #[test]
+    fn a_draft_finishes_only_when_the_checks_pass_and_reports_them_in_order() {
+        let body = obj(
+            json!({"first_name": "A", "company_ids": [5, 7], "email": "a@x.io",
+            "password": "longenough"}),
+        );
+        let checks = ContactChecks {
+            missing_companies: vec![7],
+            login_email_taken: true,
+        };
+        let errors = NewContactDraft::parse(&body).finish(&checks).err();
+        let keys: Vec<String> = errors
+            .map(|e| e.entries().iter().map(|(k, _)| k.clone()).collect())
+            .unwrap_or_default();
+        assert_eq!(keys, ["company_ids.1", "email"]);
+        let new = NewContactDraft::parse(&body).finish(&ContactChecks::default());
+        let new = new
+            .ok()
+            .map(|n| (n.fields.first_name, n.links.primary_company_id));
+        assert_eq!(new, Some(("A".to_owned(), 5)));
     }
 
     #[test]
     fn an_update_that_changes_nothing_is_detected() {
         let s = state(1, &[1]);
-        let p = parse_update(&obj(
+        let p = ContactPatchDraft::parse(&obj(
             json!({"first_name": "Ann", "tags": ["VIP"], "company_id": 1}),
         ));
         let mut errors = ValidationErrors::new();
-        let plan = plan_update(&s, &p.value, &mut errors);
+        let plan = plan_update(&s, &p.patch, &mut errors);
         assert!(errors.is_empty());
         assert!(!plan.changes(&s));
     }

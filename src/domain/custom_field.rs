@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::Timestamp;
 use super::errors::ValidationErrors;
-use super::input::Parsed;
+use super::input::Draft;
 use super::input::{Body, MAX_STRING, Patch, label, name_key, read_integer, read_string};
 use super::limits::{MAX_DROPDOWN_CHOICES, too_many_items};
 
@@ -57,6 +57,9 @@ impl Serialize for FieldKind {
         s.serialize_str(self.name())
     }
 }
+
+/// Another definition of the tenant already has the label (compared case-insensitively).
+pub const LABEL_TAKEN: &str = "The label has already been taken.";
 
 /// A definition as stored and returned.
 #[derive(Debug, Clone, Serialize)]
@@ -122,7 +125,7 @@ pub struct DefinitionPatch {
     pub options: Option<Map<String, Value>>,
 }
 
-pub fn parse_definition(object: &Map<String, Value>, create: bool) -> Parsed<DefinitionPatch> {
+pub fn parse_definition(object: &Map<String, Value>, create: bool) -> Draft<DefinitionPatch> {
     let mut body = Body::new(object);
     let label = match body.string("label", MAX_STRING) {
         Patch::Set(s) => Some(s),
@@ -203,15 +206,15 @@ pub fn parse_definition(object: &Map<String, Value>, create: bool) -> Parsed<Def
             None
         }
     };
-    Parsed {
-        value: DefinitionPatch {
+    Draft::new(
+        DefinitionPatch {
             label,
             kind,
             object_types,
             options,
         },
-        errors: body.errors,
-    }
+        body.errors,
+    )
 }
 
 /// The definition after a patch, with the options checked against the (new) type. `current` is
@@ -241,6 +244,44 @@ pub fn plan_definition(
         object_types,
         options,
     })
+}
+
+/// What only the store can tell about a planned definition.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DefinitionChecks {
+    /// Another definition of the tenant has the label.
+    pub label_taken: bool,
+    /// Stored values that would not fit a changed type or options.
+    pub misfits: usize,
+}
+
+/// The planned definition (see [`plan_definition`]) once the store's checks are in.
+pub fn finish_definition(
+    planned: Draft<Option<DefinitionFields>>,
+    before: Option<&DefinitionFields>,
+    checks: DefinitionChecks,
+) -> Result<DefinitionFields, ValidationErrors> {
+    let finished = planned.finish_with(|fields, errors| {
+        if checks.label_taken {
+            errors.add("label", LABEL_TAKEN);
+        }
+        if let (Some(f), Some(before), n @ 1..) = (fields, before, checks.misfits) {
+            let key = if f.kind != before.kind {
+                "type"
+            } else {
+                "options"
+            };
+            let noun = if n == 1 { "value does" } else { "values do" };
+            errors.add(
+                key,
+                format!(
+                    "{n} stored {noun} not fit the new definition; change or remove them first."
+                ),
+            );
+        }
+    })?;
+    // A plan is incomplete only when parts were missing, and those were reported.
+    finished.ok_or_else(|| ValidationErrors::single("label", "The label field is required."))
 }
 
 /// `dropdown` needs a non-empty `choices` array of distinct non-empty strings (trimmed, repeats
@@ -389,10 +430,32 @@ pub fn check_value(
     }
 }
 
-/// Resolves a `{label: value}` map against the tenant's definitions for companies. Errors are keyed
-/// `{prefix}{label}` as the label was sent; labels match case-insensitively. Returns
-/// `(field id, new value or None to remove)` for every valid entry.
-pub fn resolve_values(
+/// Custom-field values as a request sends them: `{label: value}`, not yet matched to the tenant's
+/// definitions (which only the store has; see [`CustomValues::resolve`]).
+#[derive(Debug, Clone, Default)]
+pub struct CustomValues(Map<String, Value>);
+
+impl From<Map<String, Value>> for CustomValues {
+    fn from(values: Map<String, Value>) -> Self {
+        Self(values)
+    }
+}
+
+impl CustomValues {
+    /// Resolves the values against the tenant's definitions for companies. Errors are keyed
+    /// `{prefix}{label}` as the label was sent; labels match case-insensitively. Returns
+    /// `(field id, new value or None to remove)` for every valid entry.
+    pub fn resolve(
+        &self,
+        definitions: &[Definition],
+        prefix: &str,
+        errors: &mut ValidationErrors,
+    ) -> Vec<(i64, Option<Value>)> {
+        resolve_values(definitions, &self.0, prefix, errors)
+    }
+}
+
+fn resolve_values(
     definitions: &[Definition],
     values: &Map<String, Value>,
     prefix: &str,
@@ -495,17 +558,20 @@ mod tests {
 
     #[test]
     fn definitions_need_label_type_and_dropdown_choices() {
-        let p = parse_definition(&Map::new(), true);
-        let keys: Vec<_> = p.errors.entries().iter().map(|(k, _)| k.clone()).collect();
+        let p = parse_definition(&Map::new(), true)
+            .finish()
+            .err()
+            .unwrap_or_default();
+        let keys: Vec<_> = p.entries().iter().map(|(k, _)| k.clone()).collect();
         assert_eq!(keys, ["label", "type"]);
         let body = json!({"label": "R", "type": "dropdown", "options": {"choices": []}});
-        let p = parse_definition(body.as_object().expect("object"), true);
-        let mut errors = p.errors;
-        assert!(plan_definition(None, &p.value, &mut errors).is_some());
-        assert!(errors.has("options.choices"));
+        let planned = parse_definition(body.as_object().expect("object"), true)
+            .then(|patch, errors| plan_definition(None, &patch, errors));
+        assert!(planned.peek().is_some());
+        assert!(planned.finish().is_err_and(|e| e.has("options.choices")));
         let body = json!({"label": "R", "type": "text", "object_types": ["contacts"]});
-        let p = parse_definition(body.as_object().expect("object"), true);
-        assert!(p.errors.has("type") && p.errors.has("object_types.0"));
+        let p = parse_definition(body.as_object().expect("object"), true).finish();
+        assert!(p.is_err_and(|e| e.has("type") && e.has("object_types.0")));
     }
 
     #[test]

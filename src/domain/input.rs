@@ -114,11 +114,109 @@ pub fn normalize_email(s: &str) -> String {
     s.nfc().collect()
 }
 
-/// A parsed body plus whatever was wrong with it; store checks add to the same errors.
+/// A body as read. Its value is reachable only through [`Draft::finish`], which fails with every
+/// error found (while reading, and by the checks the caller adds); [`Draft::peek`] shows what was
+/// sent to the checks that need it (which ids to look up, say).
 #[derive(Debug, Clone)]
-pub struct Parsed<T> {
-    pub value: T,
-    pub errors: ValidationErrors,
+pub struct Draft<T> {
+    value: T,
+    errors: ValidationErrors,
+}
+
+impl<T> Draft<T> {
+    pub fn new(value: T, errors: ValidationErrors) -> Self {
+        Self { value, errors }
+    }
+
+    /// True when reading found nothing wrong (checks may still fail).
+    pub fn is_well_formed(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    pub fn peek(&self) -> &T {
+        &self.value
+    }
+
+    /// The errors found so far.
+    pub fn errors(&self) -> &ValidationErrors {
+        &self.errors
+    }
+
+    pub fn finish(self) -> Result<T, ValidationErrors> {
+        self.finish_with(|_, _| {})
+    }
+
+    /// Applies a rule that may find more errors, giving the next stage of the draft.
+    pub fn then<U>(self, rule: impl FnOnce(T, &mut ValidationErrors) -> U) -> Draft<U> {
+        let mut errors = self.errors;
+        let value = rule(self.value, &mut errors);
+        Draft { value, errors }
+    }
+
+    /// Runs `checks` (which may add errors) and then finishes.
+    pub fn finish_with(
+        self,
+        checks: impl FnOnce(&T, &mut ValidationErrors),
+    ) -> Result<T, ValidationErrors> {
+        let mut errors = self.errors;
+        checks(&self.value, &mut errors);
+        if errors.is_empty() {
+            Ok(self.value)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// An e-mail address that passed [`is_valid_email`], in its canonical NFC form
+/// ([`normalize_email`]): the only way to make one is [`Email::parse`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(s: &str) -> Option<Self> {
+        is_valid_email(s).then(|| Self(normalize_email(s)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A required name (a contact's first name, a company's name): trimmed, non-empty, at most
+/// [`MAX_STRING`] characters; made only by [`Body::name`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Name(String);
+
+impl Name {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A password as sent (never trimmed), 8 to [`MAX_STRING`] characters; made only by
+/// [`Body::password`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(..)")
+    }
 }
 
 /// A JSON object being read field by field.
@@ -162,26 +260,34 @@ impl<'a> Body<'a> {
 
     /// Like [`Body::string`], and the value must be a syntactically valid e-mail address; it is
     /// returned in NFC form ([`normalize_email`]).
-    pub fn email(&mut self, key: &str) -> Patch<String> {
+    pub fn email(&mut self, key: &str) -> Patch<Email> {
         match self.string(key, MAX_STRING) {
-            Patch::Set(s) if !is_valid_email(&s) => {
-                self.errors.add(
-                    key,
-                    format!("The {} field must be a valid email address.", label(key)),
-                );
-                Patch::Absent
-            }
-            Patch::Set(s) => Patch::Set(normalize_email(&s)),
-            other => other,
+            Patch::Set(s) => match Email::parse(&s) {
+                Some(email) => Patch::Set(email),
+                None => {
+                    self.errors.add(
+                        key,
+                        format!("The {} field must be a valid email address.", label(key)),
+                    );
+                    Patch::Absent
+                }
+            },
+            Patch::Null => Patch::Null,
+            Patch::Absent => Patch::Absent,
         }
     }
 
-    /// A required, non-empty string.
-    pub fn required_string(&mut self, key: &str, max: usize) -> Option<String> {
-        match self.string(key, max) {
-            Patch::Set(s) => Some(s),
-            Patch::Null | Patch::Absent => {
-                if !self.errors.has(key) {
+    /// A name that may be absent (kept on update) but not cleared: `null` or `""` is "required".
+    /// With `required`, absence is an error too.
+    pub fn name(&mut self, key: &str, required: bool) -> Option<Name> {
+        match self.string(key, MAX_STRING) {
+            Patch::Set(s) => Some(Name(s)),
+            Patch::Null => {
+                self.required(key);
+                None
+            }
+            Patch::Absent => {
+                if required && !self.errors.has(key) {
                     self.required(key);
                 }
                 None
@@ -195,7 +301,7 @@ impl<'a> Body<'a> {
     }
 
     /// A password: never trimmed; 8 to 255 characters. An empty string counts as null.
-    pub fn password(&mut self, key: &str) -> Patch<String> {
+    pub fn password(&mut self, key: &str) -> Patch<Password> {
         match self.object.get(key) {
             None => Patch::Absent,
             Some(Value::Null) => Patch::Null,
@@ -218,7 +324,7 @@ impl<'a> Body<'a> {
                     );
                     Patch::Absent
                 } else {
-                    Patch::Set(s.clone())
+                    Patch::Set(Password(s.clone()))
                 }
             }
             Some(_) => {
@@ -495,8 +601,11 @@ mod tests {
         assert_eq!(normalize_email(decomposed), composed);
         let m = body(json!({ "email": decomposed }));
         assert_eq!(
-            Body::new(&m).email("email"),
-            Patch::Set(composed.to_owned())
+            Body::new(&m)
+                .email("email")
+                .into_option()
+                .map(Email::into_string),
+            Some(composed.to_owned())
         );
     }
 
@@ -527,7 +636,8 @@ mod tests {
     fn passwords_are_not_trimmed() {
         let m = body(json!({"p": "  secret  ", "q": "short"}));
         let mut b = Body::new(&m);
-        assert_eq!(b.password("p"), Patch::Set("  secret  ".into()));
+        let p = b.password("p").into_option();
+        assert_eq!(p.as_ref().map(Password::expose), Some("  secret  "));
         assert_eq!(b.password("q"), Patch::Absent);
         assert!(b.errors.has("q"));
     }

@@ -1,6 +1,7 @@
 //! The domain: request shapes, validation and the contact/company rules, independent of HTTP and
 //! SQL. Functions here are pure; the store runs them inside its transactions.
 
+pub mod address;
 pub mod auth;
 pub mod company;
 pub mod contact;

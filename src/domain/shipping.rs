@@ -7,11 +7,12 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::company::compose_address;
+use super::Timestamp;
+use super::address::Address;
 use super::errors::ValidationErrors;
+use super::input::Draft;
 use super::input::{MAX_STRING, Patch, is_valid_email, label, read_boolean, read_string};
 use super::limits::{MAX_SHIPPING_ADDRESSES_PER_REQUEST, too_many_items};
-use super::{Timestamp, input::Parsed};
 
 /// The stored fields of one address (everything but its id, default flag and timestamps).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -39,28 +40,29 @@ impl ShippingFields {
         }
     }
 
+    fn address_parts(&self) -> Address<'_> {
+        Address {
+            line_1: self.address.as_deref(),
+            line_2: self.address_line_2.as_deref(),
+            city: self.city.as_deref(),
+            state: self.state.as_deref(),
+            postal_code: self.postal_code.as_deref(),
+            country: self.country.as_deref(),
+        }
+    }
+
     /// Built like the company's `full_address`, with the second line.
     pub fn full_address(&self) -> Option<String> {
-        compose_address(
-            self.address.as_deref(),
-            self.address_line_2.as_deref(),
-            self.city.as_deref(),
-            self.state.as_deref(),
-            self.postal_code.as_deref(),
-            self.country.as_deref(),
-        )
+        self.address_parts().compose()
     }
 
     /// The company's `shipping_full_address`: the same without the second line.
     pub fn full_address_without_line_2(&self) -> Option<String> {
-        compose_address(
-            self.address.as_deref(),
-            None,
-            self.city.as_deref(),
-            self.state.as_deref(),
-            self.postal_code.as_deref(),
-            self.country.as_deref(),
-        )
+        Address {
+            line_2: None,
+            ..self.address_parts()
+        }
+        .compose()
     }
 }
 
@@ -167,10 +169,10 @@ pub fn read_address(
 }
 
 /// `POST /companies/{id}/shipping-addresses` and `POST .../{addressId}` bodies.
-pub fn parse(object: &Map<String, Value>, create: bool) -> Parsed<ShippingPatch> {
+pub fn parse(object: &Map<String, Value>, create: bool) -> Draft<ShippingPatch> {
     let mut errors = ValidationErrors::new();
     let value = read_address(object, "", create, &mut errors);
-    Parsed { value, errors }
+    Draft::new(value, errors)
 }
 
 /// The `shipping_addresses` array of a company body: the addresses in order and the index of the
@@ -375,8 +377,8 @@ mod tests {
                 .expect("object"),
             false,
         );
-        assert_eq!(keys(&p.errors), ["address", "city"]);
+        assert_eq!(keys(p.errors()), ["address", "city"]);
         let p = parse(json!({"phone": "1"}).as_object().expect("object"), false);
-        assert!(p.errors.is_empty());
+        assert!(p.errors().is_empty());
     }
 }

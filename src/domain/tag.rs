@@ -2,14 +2,13 @@
 
 use serde_json::{Map, Value};
 
-use super::input::Parsed;
-use super::input::{Body, MAX_STRING, Patch, dedupe_names};
+use super::input::{Body, Draft, MAX_STRING, Patch, dedupe_names};
 use super::limits::MAX_TAGS_PER_REQUEST;
 
 /// Reads `tags`: an array of names (each a non-empty string of at most 255 characters), repeats
 /// dropped case-insensitively. With `null_is_empty` (replacing), `null` means no tags; otherwise
 /// the field is required.
-pub fn parse_names(object: &Map<String, Value>, null_is_empty: bool) -> Parsed<Vec<String>> {
+pub fn parse_names(object: &Map<String, Value>, null_is_empty: bool) -> Draft<Vec<String>> {
     let mut body = Body::new(object);
     let names = match body.string_array("tags", MAX_STRING, MAX_TAGS_PER_REQUEST) {
         Patch::Set(names) => dedupe_names(names),
@@ -21,10 +20,7 @@ pub fn parse_names(object: &Map<String, Value>, null_is_empty: bool) -> Parsed<V
             Vec::new()
         }
     };
-    Parsed {
-        value: names,
-        errors: body.errors,
-    }
+    Draft::new(names, body.errors)
 }
 
 #[cfg(test)]
@@ -35,23 +31,34 @@ mod tests {
     #[test]
     fn tags_are_required_unless_replacing_with_null() {
         let empty = Map::new();
-        assert!(parse_names(&empty, false).errors.has("tags"));
-        assert!(parse_names(&empty, true).errors.has("tags"));
+        assert!(
+            parse_names(&empty, false)
+                .finish()
+                .is_err_and(|e| e.has("tags"))
+        );
+        assert!(
+            parse_names(&empty, true)
+                .finish()
+                .is_err_and(|e| e.has("tags"))
+        );
         let null = json!({"tags": null})
             .as_object()
             .cloned()
             .unwrap_or_default();
-        assert!(parse_names(&null, true).errors.is_empty());
+        assert!(parse_names(&null, true).finish().is_ok());
         let bad = json!({"tags": ["a", 3]})
             .as_object()
             .cloned()
             .unwrap_or_default();
-        let p = parse_names(&bad, false);
-        assert!(p.errors.has("tags.1") && !p.errors.has("tags"));
+        let p = parse_names(&bad, false).finish();
+        assert!(p.is_err_and(|e| e.has("tags.1") && !e.has("tags")));
         let dup = json!({"tags": ["VIP", "vip", "x"]})
             .as_object()
             .cloned()
             .unwrap_or_default();
-        assert_eq!(parse_names(&dup, false).value, ["VIP", "x"]);
+        assert_eq!(
+            parse_names(&dup, false).finish().ok(),
+            Some(vec!["VIP".to_owned(), "x".to_owned()])
+        );
     }
 }

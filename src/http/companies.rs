@@ -11,6 +11,7 @@ use super::AppState;
 use super::error::ApiResult;
 use super::extract::{JsonObject, QueryPairs, Tenant, record_id};
 use super::{data, page};
+use crate::domain::{company, custom_field::CustomValues, shipping as address};
 use crate::query;
 use crate::service::{companies, contacts, shipping};
 
@@ -53,7 +54,7 @@ async fn create(
     Tenant(t): Tenant,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let company = companies::create(&s.db, t, body).await?;
+    let company = companies::create(&s.db, t, company::parse(&body, true)).await?;
     Ok(data(StatusCode::CREATED, company))
 }
 
@@ -72,7 +73,8 @@ async fn update(
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let company = companies::update(&s.db, t, record_id(&id)?, body).await?;
+    let company =
+        companies::update(&s.db, t, record_id(&id)?, company::parse(&body, false)).await?;
     Ok(data(StatusCode::OK, company))
 }
 
@@ -130,7 +132,7 @@ async fn create_address(
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let address = shipping::create(&s.db, t, record_id(&id)?, body).await?;
+    let address = shipping::create(&s.db, t, record_id(&id)?, address::parse(&body, true)).await?;
     Ok(data(StatusCode::CREATED, address))
 }
 
@@ -149,8 +151,14 @@ async fn update_address(
     Path((id, address_id)): Path<(String, String)>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let address =
-        shipping::update(&s.db, t, record_id(&id)?, record_id(&address_id)?, body).await?;
+    let address = shipping::update(
+        &s.db,
+        t,
+        record_id(&id)?,
+        record_id(&address_id)?,
+        address::parse(&body, false),
+    )
+    .await?;
     Ok(data(StatusCode::OK, address))
 }
 
@@ -178,7 +186,8 @@ async fn set_custom_values(
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let values = companies::set_custom_values(&s.db, t, record_id(&id)?, body).await?;
+    let values =
+        companies::set_custom_values(&s.db, t, record_id(&id)?, CustomValues::from(body)).await?;
     Ok(data(StatusCode::OK, values))
 }
 

@@ -10,6 +10,7 @@ use axum::routing::{get, post};
 use super::error::ApiResult;
 use super::extract::{JsonObject, QueryPairs, Tenant, record_id};
 use super::{AppState, data, page};
+use crate::domain::contact::{ContactPatchDraft, NewContactDraft, PasswordDraft};
 use crate::query;
 use crate::service::contacts;
 use crate::store::contacts::LIST_SCHEMA;
@@ -34,7 +35,7 @@ async fn create(
     Tenant(t): Tenant,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let contact = contacts::create(&s.db, t, body).await?;
+    let contact = contacts::create(&s.db, t, NewContactDraft::parse(&body)).await?;
     Ok(data(StatusCode::CREATED, contact))
 }
 
@@ -53,7 +54,8 @@ async fn update(
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let contact = contacts::update(&s.db, t, record_id(&id)?, body).await?;
+    let contact =
+        contacts::update(&s.db, t, record_id(&id)?, ContactPatchDraft::parse(&body)).await?;
     Ok(data(StatusCode::OK, contact))
 }
 
@@ -72,7 +74,8 @@ async fn set_password(
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let contact = contacts::set_password(&s.db, t, record_id(&id)?, body).await?;
+    let contact =
+        contacts::set_password(&s.db, t, record_id(&id)?, PasswordDraft::parse(&body)).await?;
     Ok(data(StatusCode::OK, contact))
 }
 

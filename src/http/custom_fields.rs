@@ -1,6 +1,7 @@
 //! §5.6: custom-field definitions.
 
 use super::extract::Path;
+use crate::domain::custom_field::parse_definition;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -45,7 +46,7 @@ async fn create(
     Tenant(t): Tenant,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let def = custom_fields::create(&s.db, t, body).await?;
+    let def = custom_fields::create(&s.db, t, parse_definition(&body, true)).await?;
     Ok(data(StatusCode::CREATED, def))
 }
 
@@ -64,7 +65,8 @@ async fn update(
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let def = custom_fields::update(&s.db, t, record_id(&id)?, body).await?;
+    let def =
+        custom_fields::update(&s.db, t, record_id(&id)?, parse_definition(&body, false)).await?;
     Ok(data(StatusCode::OK, def))
 }
 

@@ -12,6 +12,7 @@ use super::AppState;
 use super::data;
 use super::error::ApiResult;
 use super::extract::{JsonObject, Tenant, record_id};
+use crate::domain::tag::parse_names;
 use crate::service::tags;
 use crate::store::tags::Target;
 
@@ -41,7 +42,7 @@ async fn add(
     id: &str,
     body: serde_json::Map<String, serde_json::Value>,
 ) -> ApiResult<Response> {
-    let all = tags::add(&s.db, t, target, record_id(id)?, body).await?;
+    let all = tags::add(&s.db, t, target, record_id(id)?, parse_names(&body, false)).await?;
     Ok(data(StatusCode::OK, all))
 }
 
@@ -52,7 +53,7 @@ async fn replace(
     id: &str,
     body: serde_json::Map<String, serde_json::Value>,
 ) -> ApiResult<Response> {
-    let all = tags::replace(&s.db, t, target, record_id(id)?, body).await?;
+    let all = tags::replace(&s.db, t, target, record_id(id)?, parse_names(&body, true)).await?;
     Ok(axum::Json(json!({"message": "Tags replaced successfully", "tags": all})).into_response())
 }
 

@@ -4,12 +4,13 @@ use serde_json::{Map, Value};
 
 use crate::domain::ValidationErrors;
 use crate::domain::company::{
-    self, ClientType, ClientTypeRef, Company, CompanyPatch, CompanyRecord,
+    self, ClientType, ClientTypeRef, Company, CompanyChecks, CompanyPatch, CompanyRecord,
+    ParentCheck,
 };
 use crate::domain::contact::same_names;
-use crate::domain::custom_field;
-use crate::domain::input::Patch;
-use crate::domain::limits::{MAX_COMPANY_DEPTH, parent_too_deep};
+use crate::domain::custom_field::CustomValues;
+use crate::domain::input::{Draft, Patch};
+use crate::domain::limits::MAX_COMPANY_DEPTH;
 use crate::error::{AppError, AppResult};
 use crate::query::ListQuery;
 use crate::store::tags::Target;
@@ -22,27 +23,23 @@ async fn view(c: &mut dyn Conn, tenant_id: i64, id: i64) -> AppResult<Company> {
 }
 
 /// What a body refers to that only the store can check: the client type (by id, or by name —
-/// created when unknown), the parent company (exists, no cycle) and the custom-field values.
-struct Resolved {
-    client_type_id: Option<Option<i64>>,
-    custom_values: Option<Vec<(i64, Option<Value>)>>,
-}
-
-async fn resolve(
+/// created when unknown), the parent company (exists, not too deep, no cycle) and the custom-field
+/// definitions.
+async fn check(
     c: &mut dyn Conn,
     tenant_id: i64,
     company_id: Option<i64>,
     patch: &CompanyPatch,
-    errors: &mut ValidationErrors,
-) -> AppResult<Resolved> {
-    let client_type_id = match &patch.client_type {
+) -> AppResult<CompanyChecks> {
+    let mut checks = CompanyChecks::default();
+    checks.client_type_id = match &patch.client_type {
         Patch::Absent => None,
         Patch::Null => Some(None),
         Patch::Set(ClientTypeRef::Id(id)) => {
             if store::companies::client_type_exists(c, tenant_id, *id).await? {
                 Some(Some(*id))
             } else {
-                errors.add("client_type.id", "The selected client_type.id is invalid.");
+                checks.unknown_client_type_id = true;
                 None
             }
         }
@@ -51,85 +48,60 @@ async fn resolve(
         )),
     };
     if let Patch::Set(parent) = patch.parent_company_id {
-        if !store::companies::exists(c, tenant_id, parent).await? {
-            errors.add(
-                "parent_company_id",
-                "The selected parent company id is invalid.",
-            );
+        checks.parent = if !store::companies::exists(c, tenant_id, parent).await? {
+            ParentCheck::Missing
         } else {
             // Bounded: a parent deeper than the limit is refused without walking further.
             let ancestors =
                 store::companies::ancestors(c, tenant_id, parent, MAX_COMPANY_DEPTH).await?;
             if ancestors.len() > MAX_COMPANY_DEPTH {
-                errors.add("parent_company_id", parent_too_deep());
-            } else if let Some(id) = company_id
-                && company::creates_cycle(id, parent, &ancestors)
-            {
-                errors.add(
-                    "parent_company_id",
-                    "The parent company id would make the company its own ancestor.",
-                );
+                ParentCheck::TooDeep
+            } else if company_id.is_some_and(|id| company::creates_cycle(id, parent, &ancestors)) {
+                ParentCheck::Cycle
+            } else {
+                ParentCheck::Fine
             }
-        }
+        };
     }
-    let custom_values = match &patch.custom_fields {
-        Some(values) => {
-            let definitions = store::custom_fields::definitions(c, tenant_id).await?;
-            Some(custom_field::resolve_values(
-                &definitions,
-                values,
-                "custom_fields.",
-                errors,
-            ))
-        }
-        None => None,
-    };
-    Ok(Resolved {
-        client_type_id,
-        custom_values,
-    })
+    if patch.custom_fields.is_some() {
+        checks.definitions = store::custom_fields::definitions(c, tenant_id).await?;
+    }
+    Ok(checks)
 }
 
-/// A parent company deleted by a racing request after [`resolve`] saw it surfaces as a foreign-key
+/// A parent company deleted by a racing request after [`check`] saw it surfaces as a foreign-key
 /// violation when the row is written: the same 422 the check gives. (On PostgreSQL the work is first
 /// run again and the check itself answers; this is the answer if that keeps failing.)
 fn parent_gone(e: StoreError) -> AppError {
     match e {
         StoreError::ForeignKeyViolation => AppError::Validation(ValidationErrors::single(
             "parent_company_id",
-            "The selected parent company id is invalid.",
+            company::PARENT_MISSING,
         )),
         other => other.into(),
     }
 }
 
-pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> AppResult<Company> {
-    let parsed = company::parse(&body, true);
-    let patch = parsed.value;
-    let errors = parsed.errors;
+pub async fn create(
+    db: &Database,
+    tenant_id: i64,
+    draft: Draft<CompanyPatch>,
+) -> AppResult<Company> {
     db.write_retrying(Box::new(move |c| {
-        let (patch, mut errors) = (patch.clone(), errors.clone());
+        let draft = draft.clone();
         Box::pin(async move {
-            let resolved = resolve(c, tenant_id, None, &patch, &mut errors).await?;
-            let record = company::plan(
-                &CompanyRecord::default(),
-                &patch,
-                resolved.client_type_id,
-                &mut errors,
-            );
-            if !errors.is_empty() {
-                return Err(AppError::Validation(errors));
-            }
-            let id = store::companies::insert(c, tenant_id, &record)
+            let checks = check(c, tenant_id, None, draft.peek()).await?;
+            let new = company::finish(draft, &CompanyRecord::default(), &checks)?;
+            let id = store::companies::insert(c, tenant_id, &new.record)
                 .await
                 .map_err(parent_gone)?;
-            if let Some(names) = patch.tags.as_ref().filter(|n| !n.is_empty()) {
+            if let Some(names) = new.tags.as_ref().filter(|n| !n.is_empty()) {
                 store::tags::replace(c, tenant_id, Target::Companies, id, names).await?;
             }
-            if let Some(values) = &resolved.custom_values {
+            if let Some(values) = &new.custom_values {
                 store::custom_fields::set_values(c, id, values).await?;
             }
-            if let Some(list) = patch
+            if let Some(list) = new
                 .shipping_addresses
                 .as_ref()
                 .filter(|l| !l.addresses.is_empty())
@@ -154,30 +126,24 @@ pub async fn update(
     db: &Database,
     tenant_id: i64,
     id: i64,
-    body: Map<String, Value>,
+    draft: Draft<CompanyPatch>,
 ) -> AppResult<Company> {
-    let parsed = company::parse(&body, false);
-    let patch = parsed.value;
-    let errors = parsed.errors;
     db.write_retrying(Box::new(move |c| {
-        let (patch, mut errors) = (patch.clone(), errors.clone());
+        let draft = draft.clone();
         Box::pin(async move {
             let current = store::companies::load(c, tenant_id, id)
                 .await?
                 .ok_or(AppError::NotFound)?;
-            let resolved = resolve(c, tenant_id, Some(id), &patch, &mut errors).await?;
-            let record = company::plan(&current, &patch, resolved.client_type_id, &mut errors);
-            if !errors.is_empty() {
-                return Err(AppError::Validation(errors));
-            }
-            let row_changed = record != current;
+            let checks = check(c, tenant_id, Some(id), draft.peek()).await?;
+            let change = company::finish(draft, &current, &checks)?;
+            let row_changed = change.record != current;
             if row_changed {
-                store::companies::update_row(c, id, &record)
+                store::companies::update_row(c, id, &change.record)
                     .await
                     .map_err(parent_gone)?;
             }
             let mut changed = false;
-            if let Some(names) = &patch.tags {
+            if let Some(names) = &change.tags {
                 let stored: Vec<String> = store::tags::of(c, Target::Companies, id)
                     .await?
                     .into_iter()
@@ -188,10 +154,10 @@ pub async fn update(
                     changed = true;
                 }
             }
-            if let Some(values) = &resolved.custom_values {
+            if let Some(values) = &change.custom_values {
                 changed |= store::custom_fields::set_values(c, id, values).await?;
             }
-            if let Some(list) = &patch.shipping_addresses {
+            if let Some(list) = &change.shipping_addresses {
                 let stored = store::shipping::of_companies(c, &[id])
                     .await?
                     .remove(&id)
@@ -283,17 +249,17 @@ pub async fn set_custom_values(
     db: &Database,
     tenant_id: i64,
     id: i64,
-    body: Map<String, Value>,
+    values: CustomValues,
 ) -> AppResult<Map<String, Value>> {
     db.write_retrying(Box::new(move |c| {
-        let body = body.clone();
+        let values = values.clone();
         Box::pin(async move {
             store::companies::load(c, tenant_id, id)
                 .await?
                 .ok_or(AppError::NotFound)?;
             let definitions = store::custom_fields::definitions(c, tenant_id).await?;
             let mut errors = ValidationErrors::new();
-            let values = custom_field::resolve_values(&definitions, &body, "", &mut errors);
+            let values = values.resolve(&definitions, "", &mut errors);
             if !errors.is_empty() {
                 return Err(AppError::Validation(errors));
             }

@@ -1,11 +1,10 @@
 //! Contact use cases (§4).
 
-use serde_json::{Map, Value};
-
 use super::hash_password;
 use crate::domain::ValidationErrors;
 use crate::domain::contact::{
-    self, CompanyChange, Contact, ContactState, FlagsPatch, Links, LoginChange,
+    self, CompanyChange, Contact, ContactChecks, ContactPatchDraft, ContactState, FlagsPatch,
+    LOGIN_EMAIL_TAKEN, LoginChange, NewContactDraft, PasswordDraft,
 };
 use crate::domain::input::Patch;
 use crate::error::{AppError, AppResult};
@@ -13,47 +12,28 @@ use crate::query::ListQuery;
 use crate::store::contacts::StateParts;
 use crate::store::{self, Conn, Database};
 
-/// Records a 422 for each requested company id that is not a company of the tenant.
-async fn check_companies(
-    c: &mut dyn Conn,
-    tenant_id: i64,
-    change: Option<&CompanyChange>,
-    errors: &mut ValidationErrors,
-) -> AppResult<()> {
-    let Some(change) = change else { return Ok(()) };
-    let requested = change.ids_with_paths();
-    let ids: Vec<i64> = requested.iter().map(|(id, _)| *id).collect();
-    let found = store::companies::existing_ids(c, tenant_id, &ids).await?;
-    for (id, path) in requested {
-        if !found.contains(&id) {
-            let field = if path.contains('.') {
-                path.clone()
-            } else {
-                path.replace('_', " ")
-            };
-            errors.add(path, format!("The selected {field} is invalid."));
-        }
+/// The requested company ids that are not companies of the tenant.
+async fn missing_companies(c: &mut dyn Conn, tenant_id: i64, ids: &[i64]) -> AppResult<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(())
+    let found = store::companies::existing_ids(c, tenant_id, ids).await?;
+    Ok(ids
+        .iter()
+        .copied()
+        .filter(|id| !found.contains(id))
+        .collect())
 }
 
-/// Records a 422 on `email` when another contact's login already uses `email`.
-async fn check_login_email(
+/// Whether another contact's portal login already uses `email`.
+async fn login_email_taken(
     c: &mut dyn Conn,
     tenant_id: i64,
     contact_id: Option<i64>,
     email: &str,
-    errors: &mut ValidationErrors,
-) -> AppResult<()> {
-    if let Some(owner) = store::contacts::login_owner(c, tenant_id, email).await?
-        && Some(owner) != contact_id
-    {
-        errors.add(
-            "email",
-            "The email has already been taken by another portal login.",
-        );
-    }
-    Ok(())
+) -> AppResult<bool> {
+    let owner = store::contacts::login_owner(c, tenant_id, email).await?;
+    Ok(owner.is_some() && owner != contact_id)
 }
 
 /// Whether a password is worth hashing: argon2id is slow and memory-hard, so a request that will
@@ -78,9 +58,7 @@ async fn worth_hashing(
             let Some(email) = email.or(stored) else {
                 return Ok(false);
             };
-            let mut errors = ValidationErrors::new();
-            check_login_email(c, tenant_id, contact_id, &email, &mut errors).await?;
-            Ok(errors.is_empty())
+            Ok(!login_email_taken(c, tenant_id, contact_id, &email).await?)
         })
     }))
     .await
@@ -89,9 +67,7 @@ async fn worth_hashing(
 /// A password was asked for and the write found nothing wrong, but it was not hashed because the
 /// pre-check saw a conflict that has gone since: the client may simply retry.
 fn login_changed_meanwhile() -> AppError {
-    AppError::Conflict(
-        "The portal login email changed while the request ran; please retry.".to_owned(),
-    )
+    AppError::Conflict(contact::LOGIN_CHANGED_MEANWHILE.to_owned())
 }
 
 async fn view(c: &mut dyn Conn, tenant_id: i64, id: i64) -> AppResult<Contact> {
@@ -105,73 +81,67 @@ async fn view(c: &mut dyn Conn, tenant_id: i64, id: i64) -> AppResult<Contact> {
 /// A login email taken by a racing request surfaces as a unique violation at write time.
 fn email_taken(e: store::StoreError) -> AppError {
     match e {
-        store::StoreError::UniqueViolation => AppError::Validation(ValidationErrors::single(
-            "email",
-            "The email has already been taken by another portal login.",
-        )),
-        other => other.into(),
-    }
-}
-
-/// A company deleted by a racing request after [`check_companies`] saw it surfaces as a foreign-key
-/// violation at write time: the same 422 the check gives. (On PostgreSQL the work is first run again
-/// and the check itself answers, with the exact path; this is the answer if that keeps failing.)
-fn company_gone(change: Option<&CompanyChange>) -> impl Fn(store::StoreError) -> AppError + '_ {
-    move |e| match e {
-        store::StoreError::ForeignKeyViolation => {
-            let field = match change {
-                Some(CompanyChange::Replace(_)) => "company_ids",
-                _ => "company_id",
-            };
-            AppError::Validation(ValidationErrors::single(
-                field,
-                format!("The selected {} is invalid.", field.replace('_', " ")),
-            ))
+        store::StoreError::UniqueViolation => {
+            AppError::Validation(ValidationErrors::single("email", LOGIN_EMAIL_TAKEN))
         }
         other => other.into(),
     }
 }
 
-pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> AppResult<Contact> {
-    let parsed = contact::parse_create(&body);
-    let new = parsed.value;
-    let errors = parsed.errors;
-    let password_hash = if errors.is_empty()
-        && new.password.is_some()
-        && worth_hashing(db, tenant_id, None, new.fields.email.clone()).await?
-    {
-        hash_password(new.password.clone()).await?
-    } else {
-        None
+/// A company deleted by a racing request after the check saw it surfaces as a foreign-key
+/// violation at write time: the same 422 the check gives. (On PostgreSQL the work is first run again
+/// and the check itself answers, with the exact path; this is the answer if that keeps failing.)
+fn company_gone(change: Option<&CompanyChange>) -> impl Fn(store::StoreError) -> AppError + '_ {
+    move |e| match e {
+        store::StoreError::ForeignKeyViolation => {
+            AppError::Validation(contact::companies_gone(change))
+        }
+        other => other.into(),
+    }
+}
+
+pub async fn create(db: &Database, tenant_id: i64, draft: NewContactDraft) -> AppResult<Contact> {
+    let password_hash = match (
+        draft.is_well_formed(),
+        draft.password(),
+        draft.login_email(),
+    ) {
+        (true, Some(password), Some(email))
+            if worth_hashing(db, tenant_id, None, Some(email.as_str().to_owned())).await? =>
+        {
+            hash_password(Some(password.expose().to_owned())).await?
+        }
+        _ => None,
     };
     // Retryable: on PostgreSQL a transaction that loses a race is run again from the start.
     let id = db
         .write_retrying(Box::new(move |c| {
-            let (new, mut errors, password_hash) =
-                (new.clone(), errors.clone(), password_hash.clone());
+            let (draft, password_hash) = (draft.clone(), password_hash.clone());
             Box::pin(async move {
-                check_companies(c, tenant_id, new.companies.as_ref(), &mut errors).await?;
-                if let (Some(_), Some(email)) = (&new.password, &new.fields.email) {
-                    check_login_email(c, tenant_id, None, email, &mut errors).await?;
-                }
-                let Some(change) = new.companies.as_ref().filter(|_| errors.is_empty()) else {
-                    return Err(AppError::Validation(errors));
+                let checks = ContactChecks {
+                    missing_companies: missing_companies(c, tenant_id, &draft.company_ids())
+                        .await?,
+                    login_email_taken: match draft.login_email() {
+                        Some(email) => {
+                            login_email_taken(c, tenant_id, None, email.as_str()).await?
+                        }
+                        None => false,
+                    },
                 };
-                if new.password.is_some() && password_hash.is_none() {
+                let new = draft.finish(&checks)?;
+                if new.login.is_some() && password_hash.is_none() {
                     return Err(login_changed_meanwhile());
                 }
-                let links = Links::new(change, &new.flags).ok_or_else(|| {
-                    AppError::Validation(ValidationErrors::single(
-                        "company_id",
-                        "The company id field is required.",
-                    ))
-                })?;
-                let gone = company_gone(Some(change));
-                let id =
-                    store::contacts::insert(c, tenant_id, &new.fields, links.primary_company_id)
-                        .await
-                        .map_err(&gone)?;
-                store::contacts::write_links(c, id, &links)
+                let gone = company_gone(Some(&new.companies));
+                let id = store::contacts::insert(
+                    c,
+                    tenant_id,
+                    &new.fields,
+                    new.links.primary_company_id,
+                )
+                .await
+                .map_err(&gone)?;
+                store::contacts::write_links(c, id, &new.links)
                     .await
                     .map_err(&gone)?;
                 if !new.tags.is_empty() {
@@ -185,8 +155,8 @@ pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> 
                     )
                     .await?;
                 }
-                if let (Some(hash), Some(email)) = (&password_hash, &new.fields.email) {
-                    store::contacts::upsert_login(c, tenant_id, id, email, hash)
+                if let (Some(hash), Some((email, _))) = (&password_hash, &new.login) {
+                    store::contacts::upsert_login(c, tenant_id, id, email.as_str(), hash)
                         .await
                         .map_err(email_taken)?;
                 }
@@ -215,29 +185,28 @@ pub async fn update(
     db: &Database,
     tenant_id: i64,
     id: i64,
-    body: Map<String, Value>,
+    draft: ContactPatchDraft,
 ) -> AppResult<Contact> {
-    let parsed = contact::parse_update(&body);
-    let patch = parsed.value;
-    let errors = parsed.errors;
-    let password_hash = if errors.is_empty()
-        && patch.password.is_some()
-        && match &patch.email {
-            // Clearing the email while setting a password fails in the plan.
-            Patch::Null => false,
-            Patch::Set(email) => {
-                worth_hashing(db, tenant_id, Some(id), Some(email.clone())).await?
+    let patch = draft.patch();
+    let password_hash = match (draft.is_well_formed(), &patch.password, &patch.email) {
+        // Clearing the email while setting a password fails in the plan.
+        (true, Some(_), Patch::Null) | (false, _, _) | (_, None, _) => None,
+        (true, Some(password), email) => {
+            let email = match email {
+                Patch::Set(email) => Some(email.as_str().to_owned()),
+                _ => None,
+            };
+            if worth_hashing(db, tenant_id, Some(id), email).await? {
+                hash_password(Some(password.expose().to_owned())).await?
+            } else {
+                None
             }
-            Patch::Absent => worth_hashing(db, tenant_id, Some(id), None).await?,
-        } {
-        hash_password(patch.password.clone()).await?
-    } else {
-        None
+        }
     };
     db.write_retrying(Box::new(move |c| {
-        let (patch, mut errors, password_hash) =
-            (patch.clone(), errors.clone(), password_hash.clone());
+        let (draft, password_hash) = (draft.clone(), password_hash.clone());
         Box::pin(async move {
+            let patch = draft.patch();
             let parts = StateParts {
                 links: patch.companies.is_some() || patch.flags != FlagsPatch::default(),
                 tags: patch.tags.is_some(),
@@ -245,24 +214,21 @@ pub async fn update(
             let current = store::contacts::load_state(c, tenant_id, id, parts)
                 .await?
                 .ok_or(AppError::NotFound)?;
-            check_companies(c, tenant_id, patch.companies.as_ref(), &mut errors).await?;
-            let plan = contact::plan_update(&current, &patch, &mut errors);
-            match &plan.login {
-                LoginChange::SetPassword { email, .. } | LoginChange::MoveEmail { email } => {
-                    check_login_email(c, tenant_id, Some(id), email, &mut errors).await?;
-                }
-                LoginChange::None => {}
-            }
-            if !errors.is_empty() {
-                return Err(AppError::Validation(errors));
-            }
+            let missing = missing_companies(c, tenant_id, &draft.company_ids()).await?;
+            let companies = patch.companies.clone();
+            let planned = draft.plan(&current, &missing);
+            let taken = match planned.login_email() {
+                Some(email) => login_email_taken(c, tenant_id, Some(id), email).await?,
+                None => false,
+            };
+            let plan = planned.finish(taken)?;
             if matches!(plan.login, LoginChange::SetPassword { .. }) && password_hash.is_none() {
                 return Err(login_changed_meanwhile());
             }
             if plan.changes(&current) {
                 save(c, tenant_id, id, &current, &plan.state)
                     .await
-                    .map_err(company_gone(patch.companies.as_ref()))?;
+                    .map_err(company_gone(companies.as_ref()))?;
                 match &plan.login {
                     LoginChange::SetPassword { email, .. } => {
                         if let Some(hash) = &password_hash {
@@ -329,40 +295,30 @@ pub async fn set_password(
     db: &Database,
     tenant_id: i64,
     id: i64,
-    body: Map<String, Value>,
+    draft: PasswordDraft,
 ) -> AppResult<Contact> {
-    let parsed = contact::parse_password(&body);
-    let errors = parsed.errors;
-    let password_hash = if errors.is_empty()
-        && parsed.value.is_some()
-        && worth_hashing(db, tenant_id, Some(id), None).await?
-    {
-        hash_password(parsed.value).await?
-    } else {
-        None
+    let password_hash = match (draft.is_well_formed(), draft.password()) {
+        (true, Some(password)) if worth_hashing(db, tenant_id, Some(id), None).await? => {
+            hash_password(Some(password.expose().to_owned())).await?
+        }
+        _ => None,
     };
     db.write_retrying(Box::new(move |c| {
-        let (mut errors, password_hash) = (errors.clone(), password_hash.clone());
+        let (draft, password_hash) = (draft.clone(), password_hash.clone());
         Box::pin(async move {
             let current = store::contacts::load_state(c, tenant_id, id, StateParts::default())
                 .await?
                 .ok_or(AppError::NotFound)?;
-            match &current.fields.email {
-                None => errors.add(
-                    "email",
-                    "The contact must have an email to get a portal login.",
-                ),
-                Some(email) => {
-                    check_login_email(c, tenant_id, Some(id), email, &mut errors).await?
-                }
-            }
-            if !errors.is_empty() {
-                return Err(AppError::Validation(errors));
-            }
-            let (Some(hash), Some(email)) = (&password_hash, &current.fields.email) else {
+            let email = current.fields.email.as_deref();
+            let taken = match email {
+                Some(email) => login_email_taken(c, tenant_id, Some(id), email).await?,
+                None => false,
+            };
+            let (email, _password) = draft.finish(email, taken)?;
+            let Some(hash) = &password_hash else {
                 return Err(login_changed_meanwhile());
             };
-            store::contacts::upsert_login(c, tenant_id, id, email, hash)
+            store::contacts::upsert_login(c, tenant_id, id, &email, hash)
                 .await
                 .map_err(email_taken)?;
             store::contacts::touch(c, id).await?;

@@ -1,13 +1,13 @@
 //! Custom-field definition use cases (§5.6).
 
-use serde_json::{Map, Value};
-
 use crate::domain::ValidationErrors;
-use crate::domain::custom_field::{self, Definition, DefinitionFields, FieldKind};
+use crate::domain::custom_field::{
+    self, Definition, DefinitionChecks, DefinitionFields, DefinitionPatch, FieldKind, LABEL_TAKEN,
+    finish_definition, plan_definition,
+};
+use crate::domain::input::Draft;
 use crate::error::{AppError, AppResult};
 use crate::store::{self, Conn, Database, StoreError};
-
-const LABEL_TAKEN: &str = "The label has already been taken.";
 
 async fn view(c: &mut dyn Conn, tenant_id: i64, id: i64) -> AppResult<Definition> {
     store::custom_fields::get(c, tenant_id, id)
@@ -16,7 +16,7 @@ async fn view(c: &mut dyn Conn, tenant_id: i64, id: i64) -> AppResult<Definition
 }
 
 /// A label taken by a racing request surfaces as a unique violation at write time.
-fn label_taken(e: StoreError) -> AppError {
+fn label_taken_meanwhile(e: StoreError) -> AppError {
     match e {
         StoreError::UniqueViolation => {
             AppError::Validation(ValidationErrors::single("label", LABEL_TAKEN))
@@ -62,25 +62,24 @@ pub async fn get(db: &Database, tenant_id: i64, id: i64) -> AppResult<Definition
 pub async fn create(
     db: &Database,
     tenant_id: i64,
-    body: Map<String, Value>,
+    draft: Draft<DefinitionPatch>,
 ) -> AppResult<Definition> {
-    let parsed = custom_field::parse_definition(&body, true);
     db.write_retrying(Box::new(move |c| {
-        let parsed = parsed.clone();
+        let draft = draft.clone();
         Box::pin(async move {
-            let mut errors = parsed.errors;
-            let fields = custom_field::plan_definition(None, &parsed.value, &mut errors);
-            if let Some(f) = &fields
-                && store::custom_fields::label_taken(c, tenant_id, &f.label, None).await?
-            {
-                errors.add("label", LABEL_TAKEN);
-            }
-            let Some(fields) = fields.filter(|_| errors.is_empty()) else {
-                return Err(AppError::Validation(errors));
+            let planned = draft.then(|patch, errors| plan_definition(None, &patch, errors));
+            let label_taken = match planned.peek() {
+                Some(f) => store::custom_fields::label_taken(c, tenant_id, &f.label, None).await?,
+                None => false,
             };
+            let checks = DefinitionChecks {
+                label_taken,
+                misfits: 0,
+            };
+            let fields = finish_definition(planned, None, checks)?;
             let id = store::custom_fields::insert(c, tenant_id, &fields)
                 .await
-                .map_err(label_taken)?;
+                .map_err(label_taken_meanwhile)?;
             view(c, tenant_id, id).await
         })
     }))
@@ -123,37 +122,31 @@ pub async fn update(
     db: &Database,
     tenant_id: i64,
     id: i64,
-    body: Map<String, Value>,
+    draft: Draft<DefinitionPatch>,
 ) -> AppResult<Definition> {
-    let parsed = custom_field::parse_definition(&body, false);
     db.write_retrying(Box::new(move |c| {
-        let parsed = parsed.clone();
+        let draft = draft.clone();
         Box::pin(async move {
             let current = view(c, tenant_id, id).await?;
-            let mut errors = parsed.errors;
             let before = current.fields();
-            let fields = custom_field::plan_definition(Some(&before), &parsed.value, &mut errors);
-            if let Some(f) = &fields {
-                if store::custom_fields::label_taken(c, tenant_id, &f.label, Some(id)).await? {
-                    errors.add("label", LABEL_TAKEN);
-                }
-                if errors.is_empty() && (f.kind != before.kind || f.options != before.options) {
-                    let n = misfits(c, &current, f).await?;
-                    if n > 0 {
-                        let key = if f.kind != before.kind { "type" } else { "options" };
-                        let noun = if n == 1 { "value does" } else { "values do" };
-                        errors.add(
-                            key,
-                            format!("{n} stored {noun} not fit the new definition; change or remove them first."),
-                        );
-                    }
+            let planned =
+                draft.then(|patch, errors| plan_definition(Some(&before), &patch, errors));
+            let mut checks = DefinitionChecks::default();
+            if let Some(f) = planned.peek() {
+                checks.label_taken =
+                    store::custom_fields::label_taken(c, tenant_id, &f.label, Some(id)).await?;
+                if planned.is_well_formed()
+                    && !checks.label_taken
+                    && (f.kind != before.kind || f.options != before.options)
+                {
+                    checks.misfits = misfits(c, &current, f).await?;
                 }
             }
-            let Some(fields) = fields.filter(|_| errors.is_empty()) else {
-                return Err(AppError::Validation(errors));
-            };
+            let fields = finish_definition(planned, Some(&before), checks)?;
             if fields != before {
-                store::custom_fields::update(c, id, &fields).await.map_err(label_taken)?;
+                store::custom_fields::update(c, id, &fields)
+                    .await
+                    .map_err(label_taken_meanwhile)?;
             }
             view(c, tenant_id, id).await
         })

@@ -1,9 +1,8 @@
 //! Shipping-address use cases (§5.5). Every change moves the company's `updated_at`, since the
 //! company object shows its addresses.
 
-use serde_json::{Map, Value};
-
-use crate::domain::shipping::{self, ShippingAddress};
+use crate::domain::input::Draft;
+use crate::domain::shipping::{ShippingAddress, ShippingPatch};
 use crate::error::{AppError, AppResult};
 use crate::query::ListQuery;
 use crate::store::{self, Conn, Database};
@@ -61,19 +60,16 @@ pub async fn create(
     db: &Database,
     tenant_id: i64,
     company_id: i64,
-    body: Map<String, Value>,
+    draft: Draft<ShippingPatch>,
 ) -> AppResult<ShippingAddress> {
-    let parsed = shipping::parse(&body, true);
     db.write_retrying(Box::new(move |c| {
-        let parsed = parsed.clone();
+        let draft = draft.clone();
         Box::pin(async move {
             lock_company(c, tenant_id, company_id).await?;
-            if !parsed.errors.is_empty() {
-                return Err(AppError::Validation(parsed.errors));
-            }
-            let fields = parsed.value.apply(&Default::default());
+            let patch = draft.finish()?;
+            let fields = patch.apply(&Default::default());
             let id = store::shipping::insert(c, tenant_id, company_id, &fields).await?;
-            if parsed.value.is_default == Some(true) {
+            if patch.is_default == Some(true) {
                 store::shipping::make_default(c, company_id, id).await?;
             } else {
                 store::shipping::ensure_default(c, company_id, None).await?;
@@ -92,25 +88,22 @@ pub async fn update(
     tenant_id: i64,
     company_id: i64,
     id: i64,
-    body: Map<String, Value>,
+    draft: Draft<ShippingPatch>,
 ) -> AppResult<ShippingAddress> {
-    let parsed = shipping::parse(&body, false);
     db.write_retrying(Box::new(move |c| {
-        let parsed = parsed.clone();
+        let draft = draft.clone();
         Box::pin(async move {
             lock_company(c, tenant_id, company_id).await?;
             let current = view(c, tenant_id, company_id, id).await?;
-            if !parsed.errors.is_empty() {
-                return Err(AppError::Validation(parsed.errors));
-            }
+            let patch = draft.finish()?;
             let before = current.fields();
-            let after = parsed.value.apply(&before);
+            let after = patch.apply(&before);
             let mut changed = false;
             if after != before {
                 store::shipping::update(c, id, &after).await?;
                 changed = true;
             }
-            match parsed.value.is_default {
+            match patch.is_default {
                 Some(true) if !current.is_default => {
                     store::shipping::make_default(c, company_id, id).await?;
                     changed = true;

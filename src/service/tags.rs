@@ -1,12 +1,10 @@
 //! Tags on a record (§5.5), for contacts and companies alike. A change moves the record's
 //! `updated_at`, since the record object shows its tags.
 
-use serde_json::{Map, Value};
-
 use crate::domain::Tag;
 use crate::domain::contact::same_names;
+use crate::domain::input::Draft;
 use crate::domain::limits::{MAX_TAGS_PER_RECORD, too_many_tags_on_record};
-use crate::domain::tag::parse_names;
 use crate::error::{AppError, AppResult};
 use crate::store::tags::{self, Target};
 use crate::store::{Conn, Database};
@@ -41,17 +39,14 @@ pub async fn add(
     tenant_id: i64,
     target: Target,
     id: i64,
-    body: Map<String, Value>,
+    draft: Draft<Vec<String>>,
 ) -> AppResult<Vec<Tag>> {
-    let parsed = parse_names(&body, false);
     db.write_retrying(Box::new(move |c| {
-        let parsed = parsed.clone();
+        let draft = draft.clone();
         Box::pin(async move {
             require(c, target, tenant_id, id, true).await?;
-            if !parsed.errors.is_empty() {
-                return Err(AppError::Validation(parsed.errors));
-            }
-            if tags::add(c, tenant_id, target, id, &parsed.value).await? {
+            let names = draft.finish()?;
+            if tags::add(c, tenant_id, target, id, &names).await? {
                 // Over the bound, the error rolls the whole addition back.
                 if tags::count(c, target, id).await? > MAX_TAGS_PER_RECORD as u64 {
                     return Err(AppError::Validation(too_many_tags_on_record()));
@@ -70,23 +65,20 @@ pub async fn replace(
     tenant_id: i64,
     target: Target,
     id: i64,
-    body: Map<String, Value>,
+    draft: Draft<Vec<String>>,
 ) -> AppResult<Vec<Tag>> {
-    let parsed = parse_names(&body, true);
     db.write_retrying(Box::new(move |c| {
-        let parsed = parsed.clone();
+        let draft = draft.clone();
         Box::pin(async move {
             require(c, target, tenant_id, id, true).await?;
-            if !parsed.errors.is_empty() {
-                return Err(AppError::Validation(parsed.errors));
-            }
+            let names = draft.finish()?;
             let stored: Vec<String> = tags::of(c, target, id)
                 .await?
                 .into_iter()
                 .map(|t| t.name)
                 .collect();
-            if !same_names(&parsed.value, &stored) {
-                tags::replace(c, tenant_id, target, id, &parsed.value).await?;
+            if !same_names(&names, &stored) {
+                tags::replace(c, tenant_id, target, id, &names).await?;
                 tags::touch(c, target, id).await?;
             }
             Ok(tags::of(c, target, id).await?)

@@ -83,9 +83,14 @@ async fn one(ctx: &Ctx, workload: &str, rng: &mut StdRng, task: usize, n: u64) -
             };
             let mut body = Map::new();
             body.insert(field.to_owned(), Value::String(value));
-            contacts::update(&ctx.db, ctx.tenant_id, random_contact(rng), body)
-                .await
-                .is_ok()
+            contacts::update(
+                &ctx.db,
+                ctx.tenant_id,
+                random_contact(rng),
+                rolodex::domain::contact::ContactPatchDraft::parse(&body),
+            )
+            .await
+            .is_ok()
         }
         "create_contact" => {
             let body = json!({
@@ -98,7 +103,13 @@ async fn one(ctx: &Ctx, workload: &str, rng: &mut StdRng, task: usize, n: u64) -
             let Value::Object(body) = body else {
                 return false;
             };
-            contacts::create(&ctx.db, ctx.tenant_id, body).await.is_ok()
+            contacts::create(
+                &ctx.db,
+                ctx.tenant_id,
+                rolodex::domain::contact::NewContactDraft::parse(&body),
+            )
+            .await
+            .is_ok()
         }
         "list_contacts" => {
             let q = pairs(&[
