@@ -4,6 +4,7 @@ use serde_json::{Map, Value};
 
 use super::hash_password;
 use crate::domain::ValidationErrors;
+use crate::domain::contact::ContactListField;
 use crate::domain::contact::{
     self, CompanyChange, Contact, ContactState, FlagsPatch, Links, LoginChange,
 };
@@ -377,7 +378,7 @@ pub async fn list(
     db: &Database,
     tenant_id: i64,
     company_id: Option<i64>,
-    query: ListQuery,
+    query: ListQuery<ContactListField>,
 ) -> AppResult<(Vec<Contact>, u64)> {
     db.read(Box::new(move |c| {
         Box::pin(async move {

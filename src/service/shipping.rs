@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::domain::shipping::{self, ShippingAddress};
+use crate::domain::shipping::{self, ShippingAddress, ShippingListField};
 use crate::error::{AppError, AppResult};
 use crate::query::ListQuery;
 use crate::store::{self, Conn, Database};
@@ -31,7 +31,7 @@ pub async fn list(
     db: &Database,
     tenant_id: i64,
     company_id: i64,
-    query: ListQuery,
+    query: ListQuery<ShippingListField>,
 ) -> AppResult<(Vec<ShippingAddress>, u64)> {
     db.read(Box::new(move |c| {
         Box::pin(async move {
