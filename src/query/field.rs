@@ -1,9 +1,63 @@
-//! What a list can be queried on: each list names its fields with an enum that implements
-//! [`ListField`], declared with [`list_fields!`] beside its entity in `domain`.
+//! The vocabulary of list queries: fields, their types and the operators each type takes. Each list
+//! names its fields with an enum that implements [`ListField`], declared with [`list_fields!`]
+//! beside its entity in `domain`.
 
 use std::fmt::Debug;
 
-use super::parse::Op;
+/// A filter operator, named in requests as `field[op]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Neq,
+    Contains,
+    NotContains,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+    In,
+    NotIn,
+    Set,
+    NotSet,
+}
+
+impl Op {
+    /// The operator for its request name; names are lowercase exactly as in the contract.
+    pub fn from_name(name: &str) -> Option<Op> {
+        Some(match name {
+            "eq" => Op::Eq,
+            "neq" => Op::Neq,
+            "contains" => Op::Contains,
+            "notcontains" => Op::NotContains,
+            "gt" => Op::Gt,
+            "gte" => Op::Gte,
+            "lt" => Op::Lt,
+            "lte" => Op::Lte,
+            "in" => Op::In,
+            "notin" => Op::NotIn,
+            "set" => Op::Set,
+            "notset" => Op::NotSet,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Eq => "eq",
+            Op::Neq => "neq",
+            Op::Contains => "contains",
+            Op::NotContains => "notcontains",
+            Op::Gt => "gt",
+            Op::Gte => "gte",
+            Op::Lt => "lt",
+            Op::Lte => "lte",
+            Op::In => "in",
+            Op::NotIn => "notin",
+            Op::Set => "set",
+            Op::NotSet => "notset",
+        }
+    }
+}
 
 /// What kind of value a filterable field holds; decides the operators and value syntax it takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

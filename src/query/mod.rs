@@ -8,5 +8,5 @@ pub mod field;
 pub mod parse;
 
 pub(crate) use field::list_fields;
-pub use field::{FieldSpec, FieldType, ListField};
-pub use parse::{Filter, ListQuery, Op, Operand, Page, Sort, parse};
+pub use field::{FieldSpec, FieldType, ListField, Op};
+pub use parse::{Filter, ListQuery, Operand, Page, Sort, parse};

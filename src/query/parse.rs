@@ -8,68 +8,13 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
-use super::field::{FieldType, ListField};
+use super::field::{FieldType, ListField, Op};
 use crate::domain::errors::ValidationErrors;
 use crate::domain::limits::{MAX_FILTERS, MAX_LIST_VALUES, too_many_items};
 
 /// The largest accepted page size (`per_page` / `limit`).
 const MAX_PER_PAGE: u64 = 100;
 const SECONDS_PER_DAY: i64 = 86_400;
-
-/// A filter operator, named in requests as `field[op]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Eq,
-    Neq,
-    Contains,
-    NotContains,
-    Gt,
-    Gte,
-    Lt,
-    Lte,
-    In,
-    NotIn,
-    Set,
-    NotSet,
-}
-
-impl Op {
-    /// The operator for its request name; names are lowercase exactly as in the contract.
-    pub fn from_name(name: &str) -> Option<Op> {
-        Some(match name {
-            "eq" => Op::Eq,
-            "neq" => Op::Neq,
-            "contains" => Op::Contains,
-            "notcontains" => Op::NotContains,
-            "gt" => Op::Gt,
-            "gte" => Op::Gte,
-            "lt" => Op::Lt,
-            "lte" => Op::Lte,
-            "in" => Op::In,
-            "notin" => Op::NotIn,
-            "set" => Op::Set,
-            "notset" => Op::NotSet,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Op::Eq => "eq",
-            Op::Neq => "neq",
-            Op::Contains => "contains",
-            Op::NotContains => "notcontains",
-            Op::Gt => "gt",
-            Op::Gte => "gte",
-            Op::Lt => "lt",
-            Op::Lte => "lte",
-            Op::In => "in",
-            Op::NotIn => "notin",
-            Op::Set => "set",
-            Op::NotSet => "notset",
-        }
-    }
-}
 
 /// The parsed value of a filter.
 #[derive(Debug, Clone, PartialEq)]

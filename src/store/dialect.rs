@@ -1,6 +1,6 @@
 //! The two SQL dialects the store speaks, and the idioms that differ between them.
 
-use super::Value;
+use super::value::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
