@@ -2,6 +2,10 @@
 //! stored company and a patch into the new company (payment terms, parent cycles), and the object
 //! the API returns (§5.1).
 
+pub mod list;
+
+pub use list::CompanyListField;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 

@@ -1,6 +1,10 @@
 //! Contacts: what a request may say (§4.2, §4.4), the rules that turn a stored contact and a patch
 //! into the new contact, and the object the API returns (§4.1).
 
+pub mod list;
+
+pub use list::ContactListField;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 

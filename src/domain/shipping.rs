@@ -4,6 +4,10 @@
 //! Request bodies accept the reference's names (`address_1`, `address_2`, `zip`) and the response
 //! names (`address`, `address_line_2`, `postal_code`); when both are sent the reference's wins.
 
+pub mod list;
+
+pub use list::ShippingListField;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 

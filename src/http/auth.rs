@@ -65,8 +65,8 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     req.extensions_mut().insert(grant);
 
     // The rest of the request runs as its tenant: its database work takes that tenant's share
-    // of the readers / connections (see `store::fair`).
-    let mut response = crate::store::fair::scope(grant.tenant_id, next.run(req)).await;
+    // of the readers / connections.
+    let mut response = state.db.as_tenant(grant.tenant_id, next.run(req)).await;
 
     if let Some((limit, remaining)) = allowed {
         let headers = response.headers_mut();

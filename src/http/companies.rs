@@ -11,6 +11,9 @@ use super::AppState;
 use super::error::ApiResult;
 use super::extract::{JsonObject, QueryPairs, Tenant, record_id};
 use super::{data, page};
+use crate::domain::company::CompanyListField;
+use crate::domain::contact::ContactListField;
+use crate::domain::shipping::ShippingListField;
 use crate::domain::{company, custom_field::CustomValues, shipping as address};
 use crate::query;
 use crate::service::{companies, contacts, shipping};
@@ -93,7 +96,7 @@ async fn list(
     Tenant(t): Tenant,
     QueryPairs(pairs): QueryPairs,
 ) -> ApiResult<Response> {
-    let q = query::parse(&pairs, &crate::store::companies::LIST_SCHEMA)?;
+    let q = query::parse::<CompanyListField>(&pairs)?;
     let page_spec = q.page;
     let (items, total) = companies::list(&s.db, t, q).await?;
     Ok(page(items, page_spec, total))
@@ -107,7 +110,7 @@ async fn list_contacts(
     QueryPairs(pairs): QueryPairs,
 ) -> ApiResult<Response> {
     let company_id = record_id(&id)?;
-    let q = query::parse(&pairs, &crate::store::contacts::LIST_SCHEMA)?;
+    let q = query::parse::<ContactListField>(&pairs)?;
     let page_spec = q.page;
     let (items, total) = contacts::list(&s.db, t, Some(company_id), q).await?;
     Ok(page(items, page_spec, total))
@@ -120,7 +123,7 @@ async fn list_addresses(
     QueryPairs(pairs): QueryPairs,
 ) -> ApiResult<Response> {
     let company_id = record_id(&id)?;
-    let q = query::parse(&pairs, &crate::store::shipping::LIST_SCHEMA)?;
+    let q = query::parse::<ShippingListField>(&pairs)?;
     let page_spec = q.page;
     let (items, total) = shipping::list(&s.db, t, company_id, q).await?;
     Ok(page(items, page_spec, total))

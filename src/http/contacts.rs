@@ -10,10 +10,9 @@ use axum::routing::{get, post};
 use super::error::ApiResult;
 use super::extract::{JsonObject, QueryPairs, Tenant, record_id};
 use super::{AppState, data, page};
-use crate::domain::contact::{ContactPatchDraft, NewContactDraft, PasswordDraft};
+use crate::domain::contact::{ContactListField, ContactPatchDraft, NewContactDraft, PasswordDraft};
 use crate::query;
 use crate::service::contacts;
-use crate::store::contacts::LIST_SCHEMA;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -84,7 +83,7 @@ async fn list(
     Tenant(t): Tenant,
     QueryPairs(pairs): QueryPairs,
 ) -> ApiResult<Response> {
-    let q = query::parse(&pairs, &LIST_SCHEMA)?;
+    let q = query::parse::<ContactListField>(&pairs)?;
     let page_spec = q.page;
     let (items, total) = contacts::list(&s.db, t, None, q).await?;
     Ok(page(items, page_spec, total))

@@ -1,13 +1,12 @@
-//! The list query language of contract section 6: paging, filters and sorting.
+//! The list query language of contract section 6: paging, filters and sorting, backend-neutral.
 //!
-//! [`parse`] turns decoded query-string pairs into a backend-neutral [`ListQuery`] (collecting every
-//! 422 at once), and [`render`] turns that into a WHERE expression and an ORDER BY list with `$N`
-//! placeholders for a given [`SqlMapping`].
+//! Each list names its fields with an enum implementing [`ListField`], declared beside its entity in
+//! `domain`. [`parse`] turns decoded query-string pairs into a [`ListQuery`] of those fields
+//! (collecting every 422 at once). Rendering it to SQL is the store's (`store::list`).
 
+pub mod field;
 pub mod parse;
-pub mod sql;
 
-pub use parse::{
-    FieldType, Filter, FilterField, ListQuery, Op, Operand, Page, Schema, Sort, parse,
-};
-pub use sql::{Dialect, SqlField, SqlMapping, render};
+pub(crate) use field::list_fields;
+pub use field::{FieldSpec, FieldType, ListField, Op};
+pub use parse::{Filter, ListQuery, Operand, Page, Sort, parse};

@@ -8,129 +8,13 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
+use super::field::{FieldType, ListField, Op};
 use crate::domain::errors::ValidationErrors;
 use crate::domain::limits::{MAX_FILTERS, MAX_LIST_VALUES, too_many_items};
 
 /// The largest accepted page size (`per_page` / `limit`).
 const MAX_PER_PAGE: u64 = 100;
 const SECONDS_PER_DAY: i64 = 86_400;
-
-/// What kind of value a filterable field holds; decides the operators and value syntax it takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldType {
-    String,
-    Number,
-    Date,
-    Boolean,
-    /// A tag name carried by the record (a many-to-many relation).
-    Tag,
-}
-
-impl FieldType {
-    /// Whether the contract lets a field of this type take `op`.
-    pub fn allows(self, op: Op) -> bool {
-        use Op::*;
-        match self {
-            FieldType::String => matches!(
-                op,
-                Eq | Neq | Contains | NotContains | In | NotIn | Set | NotSet
-            ),
-            FieldType::Number => matches!(
-                op,
-                Eq | Neq | Gt | Gte | Lt | Lte | In | NotIn | Set | NotSet
-            ),
-            FieldType::Date => matches!(op, Eq | Neq | Gt | Gte | Lt | Lte | Set | NotSet),
-            FieldType::Boolean => matches!(op, Eq | Neq),
-            FieldType::Tag => matches!(op, Eq | Neq | In | NotIn | Set | NotSet),
-        }
-    }
-}
-
-/// One filterable field of a list endpoint.
-#[derive(Debug, Clone, Copy)]
-pub struct FilterField {
-    /// The canonical name, as used in [`Filter::field`] and in the SQL mapping.
-    pub name: &'static str,
-    /// Other names accepted in requests (e.g. `phone_1` for `phone`).
-    pub aliases: &'static [&'static str],
-    pub ty: FieldType,
-}
-
-/// What one list endpoint accepts.
-#[derive(Debug, Clone, Copy)]
-pub struct Schema {
-    pub filters: &'static [FilterField],
-    /// Sortable field names (canonical; should include `id`).
-    pub sorts: &'static [&'static str],
-    pub default_per_page: u64,
-}
-
-impl Schema {
-    fn filter_field(&self, name: &str) -> Option<&'static FilterField> {
-        self.filters
-            .iter()
-            .find(|f| f.name == name || f.aliases.contains(&name))
-    }
-
-    fn sort_field(&self, name: &str) -> Option<&'static str> {
-        self.sorts.iter().copied().find(|s| *s == name)
-    }
-}
-
-/// A filter operator, named in requests as `field[op]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Eq,
-    Neq,
-    Contains,
-    NotContains,
-    Gt,
-    Gte,
-    Lt,
-    Lte,
-    In,
-    NotIn,
-    Set,
-    NotSet,
-}
-
-impl Op {
-    /// The operator for its request name; names are lowercase exactly as in the contract.
-    pub fn from_name(name: &str) -> Option<Op> {
-        Some(match name {
-            "eq" => Op::Eq,
-            "neq" => Op::Neq,
-            "contains" => Op::Contains,
-            "notcontains" => Op::NotContains,
-            "gt" => Op::Gt,
-            "gte" => Op::Gte,
-            "lt" => Op::Lt,
-            "lte" => Op::Lte,
-            "in" => Op::In,
-            "notin" => Op::NotIn,
-            "set" => Op::Set,
-            "notset" => Op::NotSet,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Op::Eq => "eq",
-            Op::Neq => "neq",
-            Op::Contains => "contains",
-            Op::NotContains => "notcontains",
-            Op::Gt => "gt",
-            Op::Gte => "gte",
-            Op::Lt => "lt",
-            Op::Lte => "lte",
-            Op::In => "in",
-            Op::NotIn => "notin",
-            Op::Set => "set",
-            Op::NotSet => "notset",
-        }
-    }
-}
 
 /// The parsed value of a filter.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,18 +35,24 @@ pub enum Operand {
     },
 }
 
+/// One `field[op]=value` condition on the list's field type `F`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Filter {
-    /// The canonical field name (aliases resolved).
-    pub field: &'static str,
-    pub ty: FieldType,
+pub struct Filter<F> {
+    /// The field, aliases resolved.
+    pub field: F,
     pub op: Op,
     pub operand: Operand,
 }
 
+impl<F: ListField> Filter<F> {
+    pub fn kind(&self) -> FieldType {
+        self.field.kind()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
-pub struct Sort {
-    pub field: &'static str,
+pub struct Sort<F> {
+    pub field: F,
     pub descending: bool,
 }
 
@@ -207,17 +97,19 @@ impl Page {
     }
 }
 
+/// A request for one page of the list whose fields are `F`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ListQuery {
+pub struct ListQuery<F> {
     pub page: Page,
     /// ANDed, in request order.
-    pub filters: Vec<Filter>,
-    /// Always ends with the `id` tie-break (unless `id` was already sorted on explicitly).
-    pub sort: Vec<Sort>,
+    pub filters: Vec<Filter<F>>,
+    /// Always ends with the [`ListField::ID`] tie-break (unless it was already sorted on explicitly).
+    pub sort: Vec<Sort<F>>,
 }
 
-/// Parses decoded query-string `pairs` (name, value), in request order, against `schema`.
-pub fn parse(pairs: &[(String, String)], schema: &Schema) -> Result<ListQuery, ValidationErrors> {
+/// Parses decoded query-string `pairs` (name, value), in request order, for the list whose fields
+/// are `F`.
+pub fn parse<F: ListField>(pairs: &[(String, String)]) -> Result<ListQuery<F>, ValidationErrors> {
     let mut errors = ValidationErrors::new();
     let mut page = None;
     let mut per_page = None;
@@ -239,7 +131,7 @@ pub fn parse(pairs: &[(String, String)], schema: &Schema) -> Result<ListQuery, V
             ),
             "limit" => collect(&mut errors, name, parse_size(value, "limit"), &mut limit),
             "sort" => {
-                if let Some(s) = parse_sort(value, schema, &mut errors) {
+                if let Some(s) = parse_sort::<F>(value, &mut errors) {
                     sort = Some(s);
                 }
             }
@@ -247,7 +139,7 @@ pub fn parse(pairs: &[(String, String)], schema: &Schema) -> Result<ListQuery, V
             _ if filters.len() >= MAX_FILTERS => {
                 errors.add("filters", too_many_items("filters", MAX_FILTERS));
             }
-            _ => match parse_filter(name, value, schema) {
+            _ => match parse_filter::<F>(name, value) {
                 Ok(filter) => filters.push(filter),
                 Err(message) => errors.add(name.as_str(), message),
             },
@@ -256,12 +148,12 @@ pub fn parse(pairs: &[(String, String)], schema: &Schema) -> Result<ListQuery, V
 
     let page = Page {
         page: page.unwrap_or(1),
-        per_page: per_page.or(limit).unwrap_or(schema.default_per_page),
+        per_page: per_page.or(limit).unwrap_or(F::DEFAULT_PER_PAGE),
     };
     let mut sort = sort.unwrap_or_default();
-    if !sort.iter().any(|s| s.field == "id") {
+    if !sort.iter().any(|s| s.field == F::ID) {
         sort.push(Sort {
-            field: "id",
+            field: F::ID,
             descending: false,
         });
     }
@@ -313,8 +205,8 @@ fn parse_size(value: &str, label: &str) -> Result<u64, String> {
 }
 
 /// `field[:asc|:desc],...`; `None` when it had errors (recorded on `sort`).
-fn parse_sort(value: &str, schema: &Schema, errors: &mut ValidationErrors) -> Option<Vec<Sort>> {
-    let mut sorts: Vec<Sort> = Vec::new();
+fn parse_sort<F: ListField>(value: &str, errors: &mut ValidationErrors) -> Option<Vec<Sort<F>>> {
+    let mut sorts: Vec<Sort<F>> = Vec::new();
     let mut ok = true;
     // Empty parts (`sort=`, a trailing comma) are skipped, so an empty value means the default order.
     for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -331,7 +223,7 @@ fn parse_sort(value: &str, schema: &Schema, errors: &mut ValidationErrors) -> Op
             ok = false;
             false
         };
-        let Some(field) = schema.sort_field(name) else {
+        let Some(field) = sort_field::<F>(name) else {
             errors.add("sort", format!("Sorting by {name} is not supported."));
             ok = false;
             continue;
@@ -342,6 +234,22 @@ fn parse_sort(value: &str, schema: &Schema, errors: &mut ValidationErrors) -> Op
         }
     }
     ok.then_some(sorts)
+}
+
+/// The sortable field named `name` (canonical names only).
+fn sort_field<F: ListField>(name: &str) -> Option<F> {
+    F::all().iter().copied().find(|f| {
+        let spec = f.spec();
+        spec.sortable && spec.name == name
+    })
+}
+
+/// The field a filter names, by its canonical name or an alias.
+fn filter_field<F: ListField>(name: &str) -> Option<F> {
+    F::all().iter().copied().find(|f| {
+        let spec = f.spec();
+        spec.name == name || spec.aliases.contains(&name)
+    })
 }
 
 /// Splits `field` or `field[op]`; `None` for any other shape (`a[b][c]`, `email[]`, `a]`).
@@ -358,27 +266,22 @@ fn split_name(raw: &str) -> Option<(&str, Option<&str>)> {
 }
 
 /// One filter parameter; the error is the message for the raw parameter name.
-fn parse_filter(raw: &str, value: &str, schema: &Schema) -> Result<Filter, String> {
+fn parse_filter<F: ListField>(raw: &str, value: &str) -> Result<Filter<F>, String> {
     let (name, op_name) =
         split_name(raw).ok_or_else(|| format!("Filtering by {raw} is not supported."))?;
-    let field = schema
-        .filter_field(name)
-        .ok_or_else(|| format!("Filtering by {name} is not supported."))?;
+    let field =
+        filter_field::<F>(name).ok_or_else(|| format!("Filtering by {name} is not supported."))?;
     if value.contains('\0') {
         // PostgreSQL cannot compare text with NUL in it; refuse it on both backends alike.
         return Err(format!("The {raw} filter must not contain NUL characters."));
     }
     let op_name = op_name.unwrap_or("eq");
+    let kind = field.kind();
     let op = Op::from_name(op_name)
-        .filter(|&op| field.ty.allows(op))
+        .filter(|&op| kind.allows(op))
         .ok_or_else(|| format!("The {op_name} operator is not supported for {name}."))?;
-    let operand = parse_operand(field.ty, op, raw, value)?;
-    Ok(Filter {
-        field: field.name,
-        ty: field.ty,
-        op,
-        operand,
-    })
+    let operand = parse_operand(kind, op, raw, value)?;
+    Ok(Filter { field, op, operand })
 }
 
 fn parse_operand(ty: FieldType, op: Op, raw: &str, value: &str) -> Result<Operand, String> {
@@ -482,53 +385,47 @@ fn parse_date_exact(value: &str) -> Option<Operand> {
 mod tests {
     use super::*;
 
-    const FILTERS: &[FilterField] = &[
-        FilterField {
-            name: "id",
-            aliases: &[],
-            ty: FieldType::Number,
-        },
-        FilterField {
-            name: "email",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "phone",
-            aliases: &["phone_1"],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "company.name",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "company_id",
-            aliases: &[],
-            ty: FieldType::Number,
-        },
-        FilterField {
-            name: "tag",
-            aliases: &[],
-            ty: FieldType::Tag,
-        },
-        FilterField {
-            name: "is_primary",
-            aliases: &[],
-            ty: FieldType::Boolean,
-        },
-        FilterField {
-            name: "created_at",
-            aliases: &[],
-            ty: FieldType::Date,
-        },
-    ];
-    const SCHEMA: Schema = Schema {
-        filters: FILTERS,
-        sorts: &["id", "first_name", "last_name", "created_at"],
-        default_per_page: 10,
-    };
+    use crate::query::field::{FieldSpec, list_fields};
+
+    list_fields! {
+        /// A list with a field of every type, an alias, and fields only sorted on in these tests.
+        pub enum TestField {
+            Id,
+            Email,
+            Phone,
+            CompanyName,
+            CompanyId,
+            Tag,
+            IsPrimary,
+            CreatedAt,
+            FirstName,
+            LastName,
+        }
+    }
+
+    impl ListField for TestField {
+        const ID: Self = TestField::Id;
+
+        fn all() -> &'static [Self] {
+            Self::ALL
+        }
+
+        fn spec(self) -> FieldSpec {
+            use FieldType::*;
+            match self {
+                TestField::Id => FieldSpec::new("id", Number).sortable(),
+                TestField::Email => FieldSpec::new("email", String),
+                TestField::Phone => FieldSpec::new("phone", String).aliases(&["phone_1"]),
+                TestField::CompanyName => FieldSpec::new("company.name", String),
+                TestField::CompanyId => FieldSpec::new("company_id", Number),
+                TestField::Tag => FieldSpec::new("tag", Tag),
+                TestField::IsPrimary => FieldSpec::new("is_primary", Boolean),
+                TestField::CreatedAt => FieldSpec::new("created_at", Date).sortable(),
+                TestField::FirstName => FieldSpec::new("first_name", String).sortable(),
+                TestField::LastName => FieldSpec::new("last_name", String).sortable(),
+            }
+        }
+    }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter()
@@ -536,12 +433,12 @@ mod tests {
             .collect()
     }
 
-    fn ok(list: &[(&str, &str)]) -> ListQuery {
-        parse(&pairs(list), &SCHEMA).expect("should parse")
+    fn ok(list: &[(&str, &str)]) -> ListQuery<TestField> {
+        parse(&pairs(list)).expect("should parse")
     }
 
     fn err(list: &[(&str, &str)]) -> Vec<(String, Vec<String>)> {
-        parse(&pairs(list), &SCHEMA)
+        parse::<TestField>(&pairs(list))
             .expect_err("should fail")
             .entries()
             .to_vec()
@@ -555,7 +452,7 @@ mod tests {
         (e[0].0.clone(), e[0].1[0].clone())
     }
 
-    fn filter(list: &[(&str, &str)]) -> Filter {
+    fn filter(list: &[(&str, &str)]) -> Filter<TestField> {
         let q = ok(list);
         assert_eq!(q.filters.len(), 1);
         q.filters[0].clone()
@@ -572,9 +469,9 @@ mod tests {
         );
     }
 
-    fn id_asc() -> Sort {
+    fn id_asc() -> Sort<TestField> {
         Sort {
-            field: "id",
+            field: TestField::Id,
             descending: false,
         }
     }
@@ -716,11 +613,11 @@ mod tests {
     #[test]
     fn bare_name_means_eq_and_aliases_resolve() {
         let f = filter(&[("phone_1", "555")]);
-        assert_eq!(f.field, "phone");
+        assert_eq!(f.field.name(), "phone");
         assert_eq!(f.op, Op::Eq);
         assert_eq!(f.operand, Operand::Str("555".into()));
         assert_eq!(
-            filter(&[("company.name[contains]", "Acme")]).field,
+            filter(&[("company.name[contains]", "Acme")]).field.name(),
             "company.name"
         );
     }
@@ -730,7 +627,7 @@ mod tests {
         for op in ["eq", "neq", "contains", "notcontains"] {
             let f = filter(&[(&format!("email[{op}]"), " A@b ")]);
             assert_eq!(f.op.name(), op);
-            assert_eq!(f.ty, FieldType::String);
+            assert_eq!(f.kind(), FieldType::String);
             // Not trimmed and case kept.
             assert_eq!(f.operand, Operand::Str(" A@b ".into()));
         }
@@ -961,7 +858,7 @@ mod tests {
             ("email", "x"),
             ("created_at[lte]", "2024-01-31"),
         ]);
-        let shape: Vec<(&str, Op)> = q.filters.iter().map(|f| (f.field, f.op)).collect();
+        let shape: Vec<(&str, Op)> = q.filters.iter().map(|f| (f.field.name(), f.op)).collect();
         assert_eq!(
             shape,
             [
@@ -975,7 +872,10 @@ mod tests {
     #[test]
     fn sort_parsing() {
         let s = |v: &str| ok(&[("sort", v)]).sort;
-        let by = |field, descending| Sort { field, descending };
+        let by = |name: &str, descending| Sort {
+            field: sort_field::<TestField>(name).expect("a sortable test field"),
+            descending,
+        };
         assert_eq!(
             s("last_name:asc,first_name:desc"),
             vec![by("last_name", false), by("first_name", true), id_asc()]
@@ -1018,7 +918,7 @@ mod tests {
         let many: Vec<(String, String)> = (0..MAX_FILTERS + 5)
             .map(|i| ("email[neq]".to_owned(), format!("x{i}")))
             .collect();
-        let errors = parse(&many, &SCHEMA).expect_err("too many filters");
+        let errors = parse::<TestField>(&many).expect_err("too many filters");
         assert_eq!(
             errors.entries(),
             [(
@@ -1030,7 +930,7 @@ mod tests {
         );
         let at_bound: Vec<(String, String)> = many[..MAX_FILTERS].to_vec();
         assert_eq!(
-            parse(&at_bound, &SCHEMA).map(|q| q.filters.len()).ok(),
+            parse::<TestField>(&at_bound).map(|q| q.filters.len()).ok(),
             Some(MAX_FILTERS)
         );
 

@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::domain::ValidationErrors;
+use crate::domain::company::CompanyListField;
 use crate::domain::company::{
     self, ClientType, ClientTypeRef, Company, CompanyChecks, CompanyPatch, CompanyRecord,
     ParentCheck,
@@ -205,7 +206,7 @@ pub async fn delete(db: &Database, tenant_id: i64, id: i64) -> AppResult<()> {
 pub async fn list(
     db: &Database,
     tenant_id: i64,
-    query: ListQuery,
+    query: ListQuery<CompanyListField>,
 ) -> AppResult<(Vec<Company>, u64)> {
     db.read(Box::new(move |c| {
         Box::pin(async move { Ok(store::companies::list(c, tenant_id, &query).await?) })

@@ -2,6 +2,7 @@
 
 use super::hash_password;
 use crate::domain::ValidationErrors;
+use crate::domain::contact::ContactListField;
 use crate::domain::contact::{
     self, CompanyChange, Contact, ContactChecks, ContactPatchDraft, ContactState, FlagsPatch,
     LOGIN_EMAIL_TAKEN, LoginChange, NewContactDraft, PasswordDraft,
@@ -333,7 +334,7 @@ pub async fn list(
     db: &Database,
     tenant_id: i64,
     company_id: Option<i64>,
-    query: ListQuery,
+    query: ListQuery<ContactListField>,
 ) -> AppResult<(Vec<Contact>, u64)> {
     db.read(Box::new(move |c| {
         Box::pin(async move {

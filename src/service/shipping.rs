@@ -2,7 +2,7 @@
 //! company object shows its addresses.
 
 use crate::domain::input::Draft;
-use crate::domain::shipping::{ShippingAddress, ShippingPatch};
+use crate::domain::shipping::{ShippingAddress, ShippingListField, ShippingPatch};
 use crate::error::{AppError, AppResult};
 use crate::query::ListQuery;
 use crate::store::{self, Conn, Database};
@@ -30,7 +30,7 @@ pub async fn list(
     db: &Database,
     tenant_id: i64,
     company_id: i64,
-    query: ListQuery,
+    query: ListQuery<ShippingListField>,
 ) -> AppResult<(Vec<ShippingAddress>, u64)> {
     db.read(Box::new(move |c| {
         Box::pin(async move {

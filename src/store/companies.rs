@@ -3,139 +3,45 @@
 
 use std::collections::HashMap;
 
+use super::Dialect;
+use super::list::{ListFieldSql, SqlField};
 use super::tags::{self, Target};
 use super::{Conn, Row, StoreError, Value, custom_fields, shipping};
 use crate::domain::Timestamp;
+use crate::domain::company::CompanyListField;
 use crate::domain::company::{ClientType, Company, CompanyFields, CompanyParts, CompanyRecord};
 use crate::domain::input::name_key;
-use crate::query::{Dialect, FieldType, FilterField, ListQuery, Schema, SqlField, SqlMapping};
+use crate::query::ListQuery;
 
-/// §5.4: what `GET /companies` may filter and sort on.
-pub const LIST_SCHEMA: Schema = Schema {
-    filters: &[
-        FilterField {
-            name: "id",
-            aliases: &[],
-            ty: FieldType::Number,
-        },
-        FilterField {
-            name: "name",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "status",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "type",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "city",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "state",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "country",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "postal_code",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "phone",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "payment_term",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "tax_exempt",
-            aliases: &[],
-            ty: FieldType::Boolean,
-        },
-        FilterField {
-            name: "parent_company_id",
-            aliases: &[],
-            ty: FieldType::Number,
-        },
-        FilterField {
-            name: "tag",
-            aliases: &[],
-            ty: FieldType::Tag,
-        },
-        FilterField {
-            name: "created_at",
-            aliases: &[],
-            ty: FieldType::Date,
-        },
-        FilterField {
-            name: "updated_at",
-            aliases: &[],
-            ty: FieldType::Date,
-        },
-    ],
-    sorts: &[
-        "id",
-        "name",
-        "city",
-        "state",
-        "country",
-        "created_at",
-        "updated_at",
-    ],
-    default_per_page: 10,
-};
-
-/// Where each field of [`LIST_SCHEMA`] lives; `co` is the companies row.
-pub const LIST_MAPPING: SqlMapping = SqlMapping {
-    fields: &[
-        ("id", SqlField::Scalar("co.id")),
-        ("name", SqlField::Scalar("co.name")),
-        ("status", SqlField::Scalar("co.status")),
-        (
-            "type",
-            SqlField::Scalar(
+/// Where each company list field lives; `co` is the companies row.
+impl ListFieldSql for CompanyListField {
+    fn sql(self) -> SqlField {
+        use CompanyListField as F;
+        match self {
+            F::Id => SqlField::Scalar("co.id"),
+            F::Name => SqlField::Scalar("co.name"),
+            F::Status => SqlField::Scalar("co.status"),
+            F::Type => SqlField::Scalar(
                 "(SELECT ct.name FROM client_types ct WHERE ct.id = co.client_type_id)",
             ),
-        ),
-        ("city", SqlField::Scalar("co.city")),
-        ("state", SqlField::Scalar("co.state")),
-        ("country", SqlField::Scalar("co.country")),
-        ("postal_code", SqlField::Scalar("co.postal_code")),
-        ("phone", SqlField::Scalar("co.phone")),
-        ("payment_term", SqlField::Scalar("co.payment_term")),
-        ("tax_exempt", SqlField::Scalar("co.tax_exempt")),
-        (
-            "parent_company_id",
-            SqlField::Scalar("co.parent_company_id"),
-        ),
-        (
-            "tag",
-            SqlField::Member {
+            F::City => SqlField::Scalar("co.city"),
+            F::State => SqlField::Scalar("co.state"),
+            F::Country => SqlField::Scalar("co.country"),
+            F::PostalCode => SqlField::Scalar("co.postal_code"),
+            F::Phone => SqlField::Scalar("co.phone"),
+            F::PaymentTerm => SqlField::Scalar("co.payment_term"),
+            F::TaxExempt => SqlField::Scalar("co.tax_exempt"),
+            F::ParentCompanyId => SqlField::Scalar("co.parent_company_id"),
+            F::Tag => SqlField::Member {
                 key: "co.id",
                 select: "SELECT ctg.company_id FROM company_tags ctg JOIN tags tg ON tg.id = ctg.tag_id",
                 expr: "tg.name",
             },
-        ),
-        ("created_at", SqlField::Scalar("co.created_at")),
-        ("updated_at", SqlField::Scalar("co.updated_at")),
-    ],
-};
+            F::CreatedAt => SqlField::Scalar("co.created_at"),
+            F::UpdatedAt => SqlField::Scalar("co.updated_at"),
+        }
+    }
+}
 
 /// The row columns of a [`CompanyRecord`], in the order [`record_from_row`] reads them from `offset`.
 const RECORD_COLUMNS: &str = "co.name, co.phone, co.address, co.address_line_2, co.city, co.state, co.postal_code, \
@@ -292,16 +198,15 @@ pub async fn get(c: &mut dyn Conn, tenant_id: i64, id: i64) -> Result<Option<Com
 pub async fn list(
     c: &mut dyn Conn,
     tenant_id: i64,
-    q: &ListQuery,
+    q: &ListQuery<CompanyListField>,
 ) -> Result<(Vec<Company>, u64), StoreError> {
-    let (rows, total) = super::list_page(
+    let (rows, total) = super::list::list_page(
         c,
         "FROM companies co",
         "SELECT co.id FROM companies co",
         "co.tenant_id = $1",
         vec![tenant_id.into()],
         q,
-        &LIST_MAPPING,
     )
     .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.int(0)).collect::<Result<_, _>>()?;
@@ -504,14 +409,4 @@ pub async fn client_types(c: &mut dyn Conn, tenant_id: i64) -> Result<Vec<Client
         })
     })
     .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_list_field_has_sql() {
-        assert!(LIST_MAPPING.missing(&LIST_SCHEMA).is_empty());
-    }
 }

@@ -2,156 +2,56 @@
 
 use std::collections::HashMap;
 
+use super::list::{ListFieldSql, SqlField};
 use super::{Conn, Row, StoreError, Value};
+use crate::domain::contact::ContactListField;
 use crate::domain::contact::{
     CompanyRef, Contact, ContactCompany, ContactFields, ContactState, Link, LinkFlags, Links,
 };
 use crate::domain::input::name_key;
 use crate::domain::{Tag, Timestamp};
-use crate::query::{self, FieldType, FilterField, ListQuery, Schema, SqlField, SqlMapping};
+use crate::query::ListQuery;
 
-/// §4.7: what `GET /contacts` (and a company's contacts) may filter and sort on.
-pub const LIST_SCHEMA: Schema = Schema {
-    filters: &[
-        FilterField {
-            name: "id",
-            aliases: &[],
-            ty: FieldType::Number,
-        },
-        FilterField {
-            name: "first_name",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "last_name",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "full_name",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "email",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "phone",
-            aliases: &["phone_1"],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "phone_2",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "status",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "company_id",
-            aliases: &[],
-            ty: FieldType::Number,
-        },
-        FilterField {
-            name: "company.name",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "tag",
-            aliases: &[],
-            ty: FieldType::Tag,
-        },
-        FilterField {
-            name: "is_primary",
-            aliases: &[],
-            ty: FieldType::Boolean,
-        },
-        FilterField {
-            name: "has_portal_login",
-            aliases: &[],
-            ty: FieldType::Boolean,
-        },
-        FilterField {
-            name: "created_at",
-            aliases: &[],
-            ty: FieldType::Date,
-        },
-        FilterField {
-            name: "updated_at",
-            aliases: &[],
-            ty: FieldType::Date,
-        },
-    ],
-    sorts: &[
-        "id",
-        "first_name",
-        "last_name",
-        "email",
-        "created_at",
-        "updated_at",
-    ],
-    default_per_page: 10,
-};
-
-/// Where each field of [`LIST_SCHEMA`] lives; `c` is the contacts row.
-pub const LIST_MAPPING: SqlMapping = SqlMapping {
-    fields: &[
-        ("id", SqlField::Scalar("c.id")),
-        ("first_name", SqlField::Scalar("c.first_name")),
-        ("last_name", SqlField::Scalar("c.last_name")),
-        ("full_name", SqlField::Scalar("c.full_name")),
-        ("email", SqlField::Scalar("c.email")),
-        ("phone", SqlField::Scalar("c.phone_1")),
-        ("phone_2", SqlField::Scalar("c.phone_2")),
-        ("status", SqlField::Scalar("c.status")),
-        (
-            "company_id",
-            SqlField::Member {
+/// Where each contact list field lives; `c` is the contacts row.
+impl ListFieldSql for ContactListField {
+    fn sql(self) -> SqlField {
+        use ContactListField as F;
+        match self {
+            F::Id => SqlField::Scalar("c.id"),
+            F::FirstName => SqlField::Scalar("c.first_name"),
+            F::LastName => SqlField::Scalar("c.last_name"),
+            F::FullName => SqlField::Scalar("c.full_name"),
+            F::Email => SqlField::Scalar("c.email"),
+            F::Phone => SqlField::Scalar("c.phone_1"),
+            F::Phone2 => SqlField::Scalar("c.phone_2"),
+            F::Status => SqlField::Scalar("c.status"),
+            F::CompanyId => SqlField::Member {
                 key: "c.id",
                 select: "SELECT lk.contact_id FROM contact_companies lk",
                 expr: "lk.company_id",
             },
-        ),
-        (
-            "company.name",
-            SqlField::Member {
+            F::CompanyName => SqlField::Member {
                 key: "c.id",
                 select: "SELECT lk.contact_id FROM contact_companies lk JOIN companies lco ON lco.id = lk.company_id",
                 expr: "lco.name",
             },
-        ),
-        (
-            "tag",
-            SqlField::Member {
+            F::Tag => SqlField::Member {
                 key: "c.id",
                 select: "SELECT ctg.contact_id FROM contact_tags ctg JOIN tags tg ON tg.id = ctg.tag_id",
                 expr: "tg.name",
             },
-        ),
-        (
-            "is_primary",
-            SqlField::Scalar(
+            F::IsPrimary => SqlField::Scalar(
                 "(SELECT lk.is_primary FROM contact_companies lk \
                  WHERE lk.contact_id = c.id AND lk.company_id = c.primary_company_id)",
             ),
-        ),
-        (
-            "has_portal_login",
-            SqlField::Scalar(
+            F::HasPortalLogin => SqlField::Scalar(
                 "(CASE WHEN EXISTS (SELECT 1 FROM portal_logins pl WHERE pl.contact_id = c.id) THEN 1 ELSE 0 END)",
             ),
-        ),
-        ("created_at", SqlField::Scalar("c.created_at")),
-        ("updated_at", SqlField::Scalar("c.updated_at")),
-    ],
-};
+            F::CreatedAt => SqlField::Scalar("c.created_at"),
+            F::UpdatedAt => SqlField::Scalar("c.updated_at"),
+        }
+    }
+}
 
 fn fields_params(f: &ContactFields) -> [Value; 8] {
     [
@@ -249,8 +149,8 @@ async fn lock_contact(
     id: i64,
 ) -> Result<Option<Row>, StoreError> {
     let lock = match c.dialect() {
-        query::Dialect::Postgres => " FOR UPDATE OF c",
-        query::Dialect::Sqlite => "",
+        super::Dialect::Postgres => " FOR UPDATE OF c",
+        super::Dialect::Sqlite => "",
     };
     let sql = format!(
         "SELECT c.first_name, c.last_name, c.email, c.phone_1, c.phone_2, c.receiving_bank_name, \
@@ -365,7 +265,7 @@ pub async fn write_links(
     .await?;
     for (position, link) in links.links.iter().enumerate() {
         if link.flags.is_primary {
-            if c.dialect() == query::Dialect::Postgres {
+            if c.dialect() == super::Dialect::Postgres {
                 // Concurrent "make me the primary contact" requests for one company queue here
                 // instead of colliding on the one-primary index (NO KEY: links being inserted
                 // elsewhere, which only share-lock the company's key, are not held up).
@@ -714,7 +614,7 @@ pub async fn list(
     c: &mut dyn Conn,
     tenant_id: i64,
     company_id: Option<i64>,
-    q: &ListQuery,
+    q: &ListQuery<ContactListField>,
 ) -> Result<(Vec<Contact>, u64), StoreError> {
     let (scope, params) = match company_id {
         // Driven from the link index: the company's contacts, not every contact of the tenant.
@@ -724,26 +624,15 @@ pub async fn list(
         ),
         None => ("c.tenant_id = $1", vec![tenant_id.into()]),
     };
-    let (rows, total) = super::list_page(
+    let (rows, total) = super::list::list_page(
         c,
         "FROM contacts c",
         "SELECT c.id FROM contacts c",
         scope,
         params,
         q,
-        &LIST_MAPPING,
     )
     .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.int(0)).collect::<Result<_, _>>()?;
     Ok((views(c, tenant_id, &ids).await?, total))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_list_field_has_sql() {
-        assert!(LIST_MAPPING.missing(&LIST_SCHEMA).is_empty());
-    }
 }

@@ -13,7 +13,7 @@
 //! - [`TenantGate`] (PostgreSQL connections): a per-tenant semaphore taken before a connection.
 //!
 //! The tenant of the current request is a task-local set by the HTTP layer once the token is
-//! checked ([`scope`]); work outside a tenant (token checks, `/health`, the CLI) is not gated.
+//! checked ([`scope`], through [`Database::as_tenant`](super::Database::as_tenant)); work outside a tenant (token checks, `/health`, the CLI) is not gated.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -27,6 +27,14 @@ tokio::task_local! {
 /// Runs `work` as tenant `tenant_id`: its database work is gated by that tenant's share.
 pub async fn scope<F: std::future::Future>(tenant_id: i64, work: F) -> F::Output {
     TENANT.scope(tenant_id, work).await
+}
+
+impl super::Database {
+    /// Runs `work` as tenant `tenant_id` (see [`scope`]): the handle through which the HTTP layer
+    /// sets the tenant, so it need not know how the store shares itself.
+    pub async fn as_tenant<F: std::future::Future>(&self, tenant_id: i64, work: F) -> F::Output {
+        scope(tenant_id, work).await
+    }
 }
 
 fn current_tenant() -> Option<i64> {

@@ -9,7 +9,9 @@
 pub mod companies;
 pub mod contacts;
 pub mod custom_fields;
+pub mod dialect;
 pub mod fair;
+pub mod list;
 pub mod postgres;
 pub mod shipping;
 pub mod sqlite;
@@ -21,7 +23,7 @@ use futures::future::BoxFuture;
 
 use crate::clock::Clock;
 
-pub use crate::query::Dialect;
+pub use dialect::Dialect;
 pub use value::{Row, Value};
 
 /// Failures of the storage layer itself (not of the request's data).
@@ -202,43 +204,4 @@ pub fn placeholders(start: usize, count: usize) -> String {
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// One page of a list endpoint and its exact total: the rows must satisfy `scope` (conditions on
-/// the first `params`, e.g. the tenant), then the query language's filters; they come in its order.
-///
-/// `from` is the FROM clause counted over (`FROM contacts c`); `select` the full `SELECT ... FROM
-/// ...` whose rows are returned for the page.
-pub async fn list_page(
-    c: &mut dyn Conn,
-    from: &str,
-    select: &str,
-    scope: &str,
-    mut params: Vec<Value>,
-    q: &crate::query::ListQuery,
-    mapping: &crate::query::SqlMapping,
-) -> Result<(Vec<Row>, u64), StoreError> {
-    let (filter, order) = crate::query::render(q, mapping, c.dialect(), &mut params);
-    let condition = if filter.is_empty() {
-        scope.to_owned()
-    } else {
-        format!("{scope} AND {filter}")
-    };
-    let total = c
-        .query_one(
-            &format!("SELECT COUNT(*) {from} WHERE {condition}"),
-            &params,
-        )
-        .await?
-        .int(0)?;
-    let total = u64::try_from(total).unwrap_or(0);
-    if q.page.offset() >= total {
-        return Ok((Vec::new(), total));
-    }
-    let sql = format!(
-        "{select} WHERE {condition} ORDER BY {order} LIMIT {} OFFSET {}",
-        q.page.per_page,
-        q.page.offset()
-    );
-    Ok((c.query(&sql, &params).await?, total))
 }

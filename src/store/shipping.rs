@@ -5,110 +5,34 @@
 
 use std::collections::HashMap;
 
+use super::list::{ListFieldSql, SqlField};
 use super::{Conn, Row, StoreError, Value};
 use crate::domain::Timestamp;
+use crate::domain::shipping::ShippingListField;
 use crate::domain::shipping::{AddressList, ShippingAddress, ShippingFields};
-use crate::query::{FieldType, FilterField, ListQuery, Schema, SqlField, SqlMapping};
+use crate::query::ListQuery;
 
-/// `GET /companies/{id}/shipping-addresses`: what it may filter and sort on.
-pub const LIST_SCHEMA: Schema = Schema {
-    filters: &[
-        FilterField {
-            name: "id",
-            aliases: &[],
-            ty: FieldType::Number,
-        },
-        FilterField {
-            name: "first_name",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "last_name",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "email",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "phone",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "address",
-            aliases: &["address_1"],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "city",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "state",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "postal_code",
-            aliases: &["zip"],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "country",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "is_default",
-            aliases: &[],
-            ty: FieldType::Boolean,
-        },
-        FilterField {
-            name: "created_at",
-            aliases: &[],
-            ty: FieldType::Date,
-        },
-        FilterField {
-            name: "updated_at",
-            aliases: &[],
-            ty: FieldType::Date,
-        },
-    ],
-    sorts: &[
-        "id",
-        "city",
-        "state",
-        "country",
-        "postal_code",
-        "created_at",
-        "updated_at",
-    ],
-    default_per_page: 10,
-};
-
-/// Where each field of [`LIST_SCHEMA`] lives; `sa` is the address row.
-pub const LIST_MAPPING: SqlMapping = SqlMapping {
-    fields: &[
-        ("id", SqlField::Scalar("sa.id")),
-        ("first_name", SqlField::Scalar("sa.first_name")),
-        ("last_name", SqlField::Scalar("sa.last_name")),
-        ("email", SqlField::Scalar("sa.email")),
-        ("phone", SqlField::Scalar("sa.phone")),
-        ("address", SqlField::Scalar("sa.address")),
-        ("city", SqlField::Scalar("sa.city")),
-        ("state", SqlField::Scalar("sa.state")),
-        ("postal_code", SqlField::Scalar("sa.postal_code")),
-        ("country", SqlField::Scalar("sa.country")),
-        ("is_default", SqlField::Scalar("sa.is_default")),
-        ("created_at", SqlField::Scalar("sa.created_at")),
-        ("updated_at", SqlField::Scalar("sa.updated_at")),
-    ],
-};
+/// Where each shipping-address list field lives; `sa` is the address row.
+impl ListFieldSql for ShippingListField {
+    fn sql(self) -> SqlField {
+        use ShippingListField as F;
+        SqlField::Scalar(match self {
+            F::Id => "sa.id",
+            F::FirstName => "sa.first_name",
+            F::LastName => "sa.last_name",
+            F::Email => "sa.email",
+            F::Phone => "sa.phone",
+            F::Address => "sa.address",
+            F::City => "sa.city",
+            F::State => "sa.state",
+            F::PostalCode => "sa.postal_code",
+            F::Country => "sa.country",
+            F::IsDefault => "sa.is_default",
+            F::CreatedAt => "sa.created_at",
+            F::UpdatedAt => "sa.updated_at",
+        })
+    }
+}
 
 const SELECT: &str = "SELECT sa.id, sa.company_id, co.name, sa.first_name, sa.last_name, sa.email, sa.phone, \
      sa.address, sa.address_line_2, sa.city, sa.state, sa.postal_code, sa.country, sa.is_default, \
@@ -316,27 +240,16 @@ pub async fn list(
     c: &mut dyn Conn,
     tenant_id: i64,
     company_id: i64,
-    q: &ListQuery,
+    q: &ListQuery<ShippingListField>,
 ) -> Result<(Vec<ShippingAddress>, u64), StoreError> {
-    let (rows, total) = super::list_page(
+    let (rows, total) = super::list::list_page(
         c,
         "FROM shipping_addresses sa",
         SELECT,
         "sa.tenant_id = $1 AND sa.company_id = $2",
         vec![tenant_id.into(), company_id.into()],
         q,
-        &LIST_MAPPING,
     )
     .await?;
     Ok((rows.iter().map(from_row).collect::<Result<_, _>>()?, total))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_list_field_has_sql() {
-        assert!(LIST_MAPPING.missing(&LIST_SCHEMA).is_empty());
-    }
 }

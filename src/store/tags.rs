@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
+use super::Dialect;
 use super::contacts::{ensure_tags, replace_tags, tags_of};
 use super::{Conn, StoreError};
 use crate::domain::Tag;
 use crate::domain::input::name_key;
-use crate::query::Dialect;
 
 /// A kind of record that carries tags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

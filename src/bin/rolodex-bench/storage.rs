@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
+use rolodex::domain::contact::ContactListField;
 use rolodex::query;
 use rolodex::service::contacts;
 use rolodex::store::Database;
-use rolodex::store::contacts::LIST_SCHEMA;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -121,7 +121,7 @@ async fn one(ctx: &Ctx, workload: &str, rng: &mut StdRng, task: usize, n: u64) -
                 ("page", rng.random_range(1..=ctx.list_pages).to_string()),
                 ("per_page", ctx.per_page.to_string()),
             ]);
-            match query::parse(&q, &LIST_SCHEMA) {
+            match query::parse::<ContactListField>(&q) {
                 Ok(q) => contacts::list(&ctx.db, ctx.tenant_id, None, q)
                     .await
                     .is_ok(),
@@ -133,7 +133,7 @@ async fn one(ctx: &Ctx, workload: &str, rng: &mut StdRng, task: usize, n: u64) -
                 ("page", "1".to_owned()),
                 ("per_page", ctx.per_page.to_string()),
             ]);
-            match query::parse(&q, &LIST_SCHEMA) {
+            match query::parse::<ContactListField>(&q) {
                 Ok(q) => contacts::list(&ctx.db, ctx.tenant_id, Some(random_company(rng)), q)
                     .await
                     .is_ok(),

@@ -1,62 +1,27 @@
-//! Rendering of a parsed [`ListQuery`] into SQL: a WHERE expression and an ORDER BY list.
+//! Lists in SQL: a parsed [`ListQuery`] rendered into a WHERE expression and an ORDER BY list, and
+//! [`list_page`], which runs them for one page and its total.
+//!
+//! Each list's field enum (from `domain`) implements [`ListFieldSql`] beside the list's other SQL,
+//! with one exhaustive `match`: a field without SQL does not compile.
 //!
 //! Values are always bound as parameters (`$N` on both backends), never spliced into the text.
 //! Dates are compared as integer Unix seconds and booleans as integers 0/1, as the store keeps them.
 
-use super::parse::{FieldType, Filter, ListQuery, Op, Operand, Schema};
-use crate::store::Value;
+use super::{Conn, Dialect, Row, StoreError, Value};
+use crate::query::{FieldType, Filter, ListField, ListQuery, Op, Operand};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Sqlite,
-    Postgres,
-}
-
-impl Dialect {
-    /// `expr` is among the values of the list bound at `param` (one [`Value::IntList`] or
-    /// [`Value::TextList`]). The text does not depend on the list's length, so any list size is one
-    /// cached statement and one parameter (no statement-cache growth, no parameter-count limit).
-    pub fn in_list(self, expr: &str, param: &str) -> String {
-        match self {
-            Dialect::Sqlite => format!("{expr} IN (SELECT value FROM json_each({param}))"),
-            Dialect::Postgres => format!("{expr} = ANY({param})"),
-        }
-    }
-
-    /// `expr IN ($n)` for one id (the hot single-record path keeps its plain statement), else
-    /// [`Dialect::in_list`]; binds into `params`. Not `expr = $n`: with the planner statistics
-    /// SQLite keeps (STAT4), a bound value compared with `=` makes SQLite re-prepare the
-    /// statement at every execution (measured: two thirds of the single-contact throughput).
-    pub fn id_in(self, expr: &str, ids: &[i64], params: &mut Vec<Value>) -> String {
-        if let [id] = ids {
-            params.push(Value::Int(*id));
-            return format!("{expr} IN (${})", params.len());
-        }
-        params.push(Value::IntList(ids.to_vec()));
-        self.in_list(expr, &format!("${}", params.len()))
-    }
-}
-
-/// How a canonical field name maps to SQL.
+/// Where one list field lives in SQL.
 #[derive(Debug, Clone, Copy)]
 pub enum SqlField {
     /// An expression on the outer row, e.g. `c.email`, `c.created_at` (dates are integer Unix
     /// seconds, booleans integer 0/1 expressions).
     Scalar(&'static str),
-    /// A multi-valued relation: `exists` is `SELECT 1 FROM ... WHERE <join to the outer row>` (its
-    /// WHERE must not have a top-level OR, since a condition is appended with AND) and `expr` the
-    /// inner expression compared.
-    Related {
-        exists: &'static str,
-        expr: &'static str,
-    },
     /// A multi-valued relation as set membership: the outer row's `key` (e.g. `c.id`) must be (or,
     /// for negative operators, must not be) among the rows of `select` (`SELECT lk.contact_id FROM
-    /// contact_companies lk`, without WHERE) whose `expr` matches. Same meaning as [`Related`], but
-    /// the database can drive the search from the relation's index instead of probing every outer
-    /// row, which is what keeps `company_id=N` fast on a million contacts.
-    ///
-    /// [`Related`]: SqlField::Related
+    /// contact_companies lk`, without WHERE) whose `expr` matches. Positive operators ask for a
+    /// matching related row, negative ones for none. Set membership lets the database drive the
+    /// search from the relation's index instead of probing every outer row, which is what keeps
+    /// `company_id=N` fast on a million contacts.
     Member {
         key: &'static str,
         select: &'static str,
@@ -64,44 +29,58 @@ pub enum SqlField {
     },
 }
 
-/// Canonical field name → SQL, for every filter field and sort field of a [`Schema`] (sort fields,
-/// including `id`, must be [`SqlField::Scalar`]).
-#[derive(Debug, Clone, Copy)]
-pub struct SqlMapping {
-    pub fields: &'static [(&'static str, SqlField)],
+/// A list field's SQL: implemented by each list's field enum, in the store module of its records.
+pub trait ListFieldSql: ListField {
+    /// Where the field lives. Sortable fields must be [`SqlField::Scalar`] (a relation has no one
+    /// value to order by); each list's test checks it with [`sortable_fields_are_scalar`].
+    fn sql(self) -> SqlField;
 }
 
-impl SqlMapping {
-    pub fn get(&self, name: &str) -> Option<SqlField> {
-        self.fields
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, f)| *f)
-    }
+/// The sortable fields of `F` whose SQL is not a scalar: empty for every list (checked in tests).
+pub fn sortable_fields_are_scalar<F: ListFieldSql>() -> Vec<&'static str> {
+    F::all()
+        .iter()
+        .filter(|f| f.spec().sortable && !matches!(f.sql(), SqlField::Scalar(_)))
+        .map(|f| f.name())
+        .collect()
+}
 
-    /// Names of `schema` that [`render`] could not handle: filter fields without a mapping, and
-    /// sort fields (plus the `id` tie-break) without a scalar one. Meant for each endpoint's tests,
-    /// since a gap is a programming error that `render` can only panic on.
-    pub fn missing(&self, schema: &Schema) -> Vec<&'static str> {
-        let filters = schema
-            .filters
-            .iter()
-            .map(|f| f.name)
-            .filter(|n| self.get(n).is_none());
-        let sorts = schema
-            .sorts
-            .iter()
-            .copied()
-            .chain(["id"])
-            .filter(|n| !matches!(self.get(n), Some(SqlField::Scalar(_))));
-        let mut missing: Vec<&'static str> = Vec::new();
-        for name in filters.chain(sorts) {
-            if !missing.contains(&name) {
-                missing.push(name);
-            }
-        }
-        missing
+/// One page of a list and its exact total: the rows must satisfy `scope` (conditions on the first
+/// `params`, e.g. the tenant), then the query's filters; they come in its order.
+///
+/// `from` is the FROM clause counted over (`FROM contacts c`); `select` the full `SELECT ... FROM
+/// ...` whose rows are returned for the page.
+pub async fn list_page<F: ListFieldSql>(
+    c: &mut dyn Conn,
+    from: &str,
+    select: &str,
+    scope: &str,
+    mut params: Vec<Value>,
+    q: &ListQuery<F>,
+) -> Result<(Vec<Row>, u64), StoreError> {
+    let (filter, order) = render(q, c.dialect(), &mut params);
+    let condition = if filter.is_empty() {
+        scope.to_owned()
+    } else {
+        format!("{scope} AND {filter}")
+    };
+    let total = c
+        .query_one(
+            &format!("SELECT COUNT(*) {from} WHERE {condition}"),
+            &params,
+        )
+        .await?
+        .int(0)?;
+    let total = u64::try_from(total).unwrap_or(0);
+    if q.page.offset() >= total {
+        return Ok((Vec::new(), total));
     }
+    let sql = format!(
+        "{select} WHERE {condition} ORDER BY {order} LIMIT {} OFFSET {}",
+        q.page.per_page,
+        q.page.offset()
+    );
+    Ok((c.query(&sql, &params).await?, total))
 }
 
 /// Renders `q`'s filters and order. Parameters are appended to `params`, numbered from
@@ -112,11 +91,10 @@ impl SqlMapping {
 /// without the keyword (`c.last_name ASC, c.id ASC`).
 ///
 /// # Panics
-/// If a field of `q` is missing from `mapping`, or a sort field is not scalar: the schema and mapping
-/// are static, so that is a programming error ([`SqlMapping::missing`] catches it in tests).
-pub fn render(
-    q: &ListQuery,
-    mapping: &SqlMapping,
+/// If a sort field's SQL is not a scalar: a static property of the list's [`ListFieldSql`], which
+/// its test checks with [`sortable_fields_are_scalar`].
+pub fn render<F: ListFieldSql>(
+    q: &ListQuery<F>,
     dialect: Dialect,
     params: &mut Vec<Value>,
 ) -> (String, String) {
@@ -124,13 +102,10 @@ pub fn render(
         .filters
         .iter()
         .map(|f| {
-            let cond = match field(mapping, f.field) {
+            let cond = match f.field.sql() {
                 SqlField::Scalar(e) => scalar_cond(e, f, dialect, params),
-                SqlField::Related { exists, expr } => {
-                    let (negated, cond) = related_parts(expr, f, dialect, params);
-                    let not = if negated { "NOT " } else { "" };
-                    format!("{not}EXISTS ({exists} AND {cond})")
-                }
+                // Negative operators on a relation ask for no matching related row
+                // (`company_id[neq]=5` is "not linked to company 5", `tag[notset]` "has no tag").
                 SqlField::Member { key, select, expr } => {
                     let (negated, cond) = related_parts(expr, f, dialect, params);
                     let not = if negated { "NOT " } else { "" };
@@ -146,10 +121,10 @@ pub fn render(
         .sort
         .iter()
         .map(|s| {
-            let SqlField::Scalar(e) = field(mapping, s.field) else {
+            let SqlField::Scalar(e) = s.field.sql() else {
                 panic!(
-                    "query::sql: sort field `{}` is not mapped to a scalar",
-                    s.field
+                    "store::list: sort field `{}` is not mapped to a scalar",
+                    s.field.name()
                 );
             };
             // SQLite puts NULLs first ascending and last descending; make PostgreSQL agree.
@@ -164,12 +139,6 @@ pub fn render(
         .join(", ");
 
     (where_clause, order_by)
-}
-
-fn field(mapping: &SqlMapping, name: &str) -> SqlField {
-    mapping
-        .get(name)
-        .unwrap_or_else(|| panic!("query::sql: no SQL mapping for field `{name}`"))
 }
 
 fn bind(params: &mut Vec<Value>, value: Value) -> String {
@@ -227,7 +196,7 @@ fn position(e: &str, needle: &str, dialect: Dialect) -> String {
 }
 
 /// The condition for a positive operator (`eq`, `contains`, `in`, `gt`..`lte`, `set`). It never has
-/// a top-level OR, so it can be ANDed into an EXISTS subquery without parentheses. A negative
+/// a top-level OR, so it can be ANDed with other conditions without parentheses. A negative
 /// operator passed here is treated as its positive counterpart.
 fn positive_cond(
     e: &str,
@@ -282,11 +251,17 @@ fn day_cond(e: &str, op: Op, start: i64, end: i64, params: &mut Vec<Value>) -> S
 
 /// A filter on an outer-row expression. Negative operators count NULL as "not equal" for strings
 /// and numbers, so `email[neq]=x` also returns contacts without an email.
-fn scalar_cond(e: &str, f: &Filter, dialect: Dialect, params: &mut Vec<Value>) -> String {
-    let nullable = matches!(f.ty, FieldType::String | FieldType::Number | FieldType::Tag);
+fn scalar_cond<F: ListField>(
+    e: &str,
+    f: &Filter<F>,
+    dialect: Dialect,
+    params: &mut Vec<Value>,
+) -> String {
+    let kind = f.kind();
+    let nullable = matches!(kind, FieldType::String | FieldType::Number | FieldType::Tag);
     match f.op {
         Op::Neq if matches!(f.operand, Operand::Day { .. }) => {
-            positive_cond(e, f.ty, f.op, &f.operand, dialect, params)
+            positive_cond(e, kind, f.op, &f.operand, dialect, params)
         }
         Op::Neq => {
             let v = bind_one(params, &f.operand);
@@ -304,18 +279,17 @@ fn scalar_cond(e: &str, f: &Filter, dialect: Dialect, params: &mut Vec<Value>) -
             Some(cond) => format!("{e} IS NULL OR NOT ({cond})"),
             None => "1 = 1".to_owned(),
         },
-        Op::NotSet if is_textual(f.ty) => format!("{e} IS NULL OR {e} = ''"),
+        Op::NotSet if is_textual(kind) => format!("{e} IS NULL OR {e} = ''"),
         Op::NotSet => format!("{e} IS NULL"),
-        op => positive_cond(e, f.ty, op, &f.operand, dialect, params),
+        op => positive_cond(e, kind, op, &f.operand, dialect, params),
     }
 }
 
-/// A filter on a multi-valued relation: positive operators ask for a matching related row, negative
-/// ones for none (`company_id[neq]=5` is "not linked to company 5", `tag[notset]` "has no tag").
-/// Whether the filter is negated, and the positive condition on the related rows' `expr`.
-fn related_parts(
+/// A filter on a multi-valued relation, in two parts: whether it is negated, and the positive
+/// condition on the related rows' `expr`.
+fn related_parts<F: ListField>(
     expr: &str,
-    f: &Filter,
+    f: &Filter<F>,
     dialect: Dialect,
     params: &mut Vec<Value>,
 ) -> (bool, String) {
@@ -327,10 +301,10 @@ fn related_parts(
         op => (false, op),
     };
     // Tags have no empty names; for them `set` is just "carries some tag".
-    let cond = if f.ty == FieldType::Tag && op == Op::Set {
+    let cond = if f.kind() == FieldType::Tag && op == Op::Set {
         format!("{expr} IS NOT NULL")
     } else {
-        positive_cond(expr, f.ty, op, &f.operand, dialect, params)
+        positive_cond(expr, f.kind(), op, &f.operand, dialect, params)
     };
     (negated, cond)
 }
@@ -338,96 +312,86 @@ fn related_parts(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::parse::{FilterField, Page, Sort, parse};
+    use crate::domain::company::CompanyListField;
+    use crate::domain::contact::ContactListField;
+    use crate::domain::shipping::ShippingListField;
+    use crate::query::{FieldSpec, Page, Sort, list_fields, parse};
 
-    const COMPANIES: &str = "SELECT 1 FROM contact_companies cc JOIN companies co ON co.id = cc.company_id WHERE cc.contact_id = c.id";
-    const TAGS: &str =
-        "SELECT 1 FROM taggables tg JOIN tags t ON t.id = tg.tag_id WHERE tg.record_id = c.id";
+    const COMPANIES: &str =
+        "SELECT lk.contact_id FROM contact_companies lk JOIN companies co ON co.id = lk.company_id";
+    const TAGS: &str = "SELECT tg.record_id FROM taggables tg JOIN tags t ON t.id = tg.tag_id";
 
-    const FILTERS: &[FilterField] = &[
-        FilterField {
-            name: "id",
-            aliases: &[],
-            ty: FieldType::Number,
-        },
-        FilterField {
-            name: "email",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "company_id",
-            aliases: &[],
-            ty: FieldType::Number,
-        },
-        FilterField {
-            name: "company.name",
-            aliases: &[],
-            ty: FieldType::String,
-        },
-        FilterField {
-            name: "tag",
-            aliases: &[],
-            ty: FieldType::Tag,
-        },
-        FilterField {
-            name: "has_portal_login",
-            aliases: &[],
-            ty: FieldType::Boolean,
-        },
-        FilterField {
-            name: "created_at",
-            aliases: &[],
-            ty: FieldType::Date,
-        },
-    ];
-    const SCHEMA: Schema = Schema {
-        filters: FILTERS,
-        sorts: &["id", "last_name", "created_at"],
-        default_per_page: 10,
-    };
-    const MAPPING: SqlMapping = SqlMapping {
-        fields: &[
-            ("id", SqlField::Scalar("c.id")),
-            ("email", SqlField::Scalar("c.email")),
-            ("last_name", SqlField::Scalar("c.last_name")),
-            ("created_at", SqlField::Scalar("c.created_at")),
-            (
-                "has_portal_login",
-                SqlField::Scalar("(c.password_hash IS NOT NULL)"),
-            ),
-            (
-                "company_id",
-                SqlField::Related {
-                    exists: COMPANIES,
-                    expr: "cc.company_id",
+    list_fields! {
+        /// A list with a field of every type and of both SQL shapes.
+        pub enum TestField {
+            Id,
+            Email,
+            CompanyId,
+            CompanyName,
+            Tag,
+            HasPortalLogin,
+            CreatedAt,
+            LastName,
+        }
+    }
+
+    impl ListField for TestField {
+        const ID: Self = TestField::Id;
+
+        fn all() -> &'static [Self] {
+            Self::ALL
+        }
+
+        fn spec(self) -> FieldSpec {
+            use FieldType::*;
+            match self {
+                TestField::Id => FieldSpec::new("id", Number).sortable(),
+                TestField::Email => FieldSpec::new("email", String),
+                TestField::CompanyId => FieldSpec::new("company_id", Number),
+                TestField::CompanyName => FieldSpec::new("company.name", String),
+                TestField::Tag => FieldSpec::new("tag", Tag),
+                TestField::HasPortalLogin => FieldSpec::new("has_portal_login", Boolean),
+                TestField::CreatedAt => FieldSpec::new("created_at", Date).sortable(),
+                TestField::LastName => FieldSpec::new("last_name", String).sortable(),
+            }
+        }
+    }
+
+    impl ListFieldSql for TestField {
+        fn sql(self) -> SqlField {
+            match self {
+                TestField::Id => SqlField::Scalar("c.id"),
+                TestField::Email => SqlField::Scalar("c.email"),
+                TestField::CompanyId => SqlField::Member {
+                    key: "c.id",
+                    select: COMPANIES,
+                    expr: "lk.company_id",
                 },
-            ),
-            (
-                "company.name",
-                SqlField::Related {
-                    exists: COMPANIES,
+                TestField::CompanyName => SqlField::Member {
+                    key: "c.id",
+                    select: COMPANIES,
                     expr: "co.name",
                 },
-            ),
-            (
-                "tag",
-                SqlField::Related {
-                    exists: TAGS,
+                TestField::Tag => SqlField::Member {
+                    key: "c.id",
+                    select: TAGS,
                     expr: "t.name",
                 },
-            ),
-        ],
-    };
+                TestField::HasPortalLogin => SqlField::Scalar("(c.password_hash IS NOT NULL)"),
+                TestField::CreatedAt => SqlField::Scalar("c.created_at"),
+                TestField::LastName => SqlField::Scalar("c.last_name"),
+            }
+        }
+    }
 
     fn run(dialect: Dialect, list: &[(&str, &str)]) -> (String, String, Vec<Value>) {
         let pairs: Vec<(String, String)> = list
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        let q = parse(&pairs, &SCHEMA).expect("should parse");
+        let q = parse::<TestField>(&pairs).expect("should parse");
         let mut params = Vec::new();
-        let (w, o) = render(&q, &MAPPING, dialect, &mut params);
+        let (w, o) = render(&q, dialect, &mut params);
         (w, o, params)
     }
 
@@ -643,39 +607,39 @@ mod tests {
     }
 
     #[test]
-    fn related_fields() {
-        let ex = |cond: &str| format!("(EXISTS ({COMPANIES} AND {cond}))");
-        let not_ex = |cond: &str| format!("(NOT EXISTS ({COMPANIES} AND {cond}))");
-        check("company_id", "5", &ex("cc.company_id = $1"), vec![i(5)]);
+    fn member_fields() {
+        let ex = |cond: &str| format!("(c.id IN ({COMPANIES} WHERE {cond}))");
+        let not_ex = |cond: &str| format!("(c.id NOT IN ({COMPANIES} WHERE {cond}))");
+        check("company_id", "5", &ex("lk.company_id = $1"), vec![i(5)]);
         check(
             "company_id[neq]",
             "5",
-            &not_ex("cc.company_id = $1"),
+            &not_ex("lk.company_id = $1"),
             vec![i(5)],
         );
-        check("company_id[gt]", "5", &ex("cc.company_id > $1"), vec![i(5)]);
+        check("company_id[gt]", "5", &ex("lk.company_id > $1"), vec![i(5)]);
         check(
             "company_id[in]",
             "5,6",
-            &ex("cc.company_id IN (SELECT value FROM json_each($1))"),
+            &ex("lk.company_id IN (SELECT value FROM json_each($1))"),
             vec![il(&[5, 6])],
         );
         check(
             "company_id[notin]",
             "5,6",
-            &not_ex("cc.company_id IN (SELECT value FROM json_each($1))"),
+            &not_ex("lk.company_id IN (SELECT value FROM json_each($1))"),
             vec![il(&[5, 6])],
         );
         check(
             "company_id[set]",
             "",
-            &ex("cc.company_id IS NOT NULL"),
+            &ex("lk.company_id IS NOT NULL"),
             vec![],
         );
         check(
             "company_id[notset]",
             "",
-            &not_ex("cc.company_id IS NOT NULL"),
+            &not_ex("lk.company_id IS NOT NULL"),
             vec![],
         );
         check(
@@ -706,8 +670,8 @@ mod tests {
 
     #[test]
     fn tags() {
-        let ex = |cond: &str| format!("(EXISTS ({TAGS} AND {cond}))");
-        let not_ex = |cond: &str| format!("(NOT EXISTS ({TAGS} AND {cond}))");
+        let ex = |cond: &str| format!("(c.id IN ({TAGS} WHERE {cond}))");
+        let not_ex = |cond: &str| format!("(c.id NOT IN ({TAGS} WHERE {cond}))");
         check("tag", "VIP", &ex("t.name = $1"), vec![t("VIP")]);
         check("tag[neq]", "VIP", &not_ex("t.name = $1"), vec![t("VIP")]);
         check(
@@ -728,22 +692,19 @@ mod tests {
 
     #[test]
     fn filters_are_anded_and_numbering_continues() {
-        let q = parse(
-            &[
-                ("created_at[gte]".to_owned(), "2024-01-01".to_owned()),
-                ("created_at[lte]".to_owned(), "2024-01-31".to_owned()),
-                ("tag".to_owned(), "x".to_owned()),
-            ],
-            &SCHEMA,
-        )
+        let q = parse::<TestField>(&[
+            ("created_at[gte]".to_owned(), "2024-01-01".to_owned()),
+            ("created_at[lte]".to_owned(), "2024-01-31".to_owned()),
+            ("tag".to_owned(), "x".to_owned()),
+        ])
         .expect("should parse");
         // The caller bound its tenant id first.
         let mut params = vec![i(9)];
-        let (w, o) = render(&q, &MAPPING, Dialect::Postgres, &mut params);
+        let (w, o) = render(&q, Dialect::Postgres, &mut params);
         assert_eq!(
             w,
             format!(
-                "(c.created_at >= $2) AND (c.created_at < $3) AND (EXISTS ({TAGS} AND t.name = $4))"
+                "(c.created_at >= $2) AND (c.created_at < $3) AND (c.id IN ({TAGS} WHERE t.name = $4))"
             )
         );
         assert_eq!(o, "c.id ASC NULLS FIRST");
@@ -762,107 +723,53 @@ mod tests {
             },
             filters: vec![
                 Filter {
-                    field: "id",
-                    ty: FieldType::Number,
+                    field: TestField::Id,
                     op: Op::In,
                     operand: Operand::Ints(vec![]),
                 },
                 Filter {
-                    field: "id",
-                    ty: FieldType::Number,
+                    field: TestField::Id,
                     op: Op::NotIn,
                     operand: Operand::Ints(vec![]),
                 },
             ],
             sort: vec![Sort {
-                field: "id",
+                field: TestField::Id,
                 descending: false,
             }],
         };
         let mut params = Vec::new();
-        let (w, _) = render(&q, &MAPPING, Dialect::Postgres, &mut params);
+        let (w, _) = render(&q, Dialect::Postgres, &mut params);
         assert_eq!(w, "(1 = 0) AND (1 = 1)");
         assert!(params.is_empty());
     }
 
     #[test]
-    fn mapping_coverage() {
-        assert!(MAPPING.missing(&SCHEMA).is_empty());
-        let partial = SqlMapping {
-            fields: &[
-                ("id", SqlField::Scalar("c.id")),
-                (
-                    "last_name",
-                    SqlField::Related {
-                        exists: TAGS,
-                        expr: "x",
-                    },
-                ),
-            ],
-        };
+    fn member_fields_are_driven_by_the_relation() {
+        let (w, _, p) = run(Dialect::Sqlite, &[("company_id[notin]", "5,6")]);
         assert_eq!(
-            partial.missing(&SCHEMA),
-            [
-                "email",
-                "company_id",
-                "company.name",
-                "tag",
-                "has_portal_login",
-                "created_at",
-                "last_name"
-            ]
+            w,
+            format!(
+                "(c.id NOT IN ({COMPANIES} WHERE lk.company_id IN (SELECT value FROM json_each($1))))"
+            )
         );
+        assert_eq!(p, vec![il(&[5, 6])]);
     }
 
     #[test]
-    fn member_fields_render_as_set_membership() {
-        const LINKS: SqlMapping = SqlMapping {
-            fields: &[
-                ("id", SqlField::Scalar("c.id")),
-                (
-                    "company_id",
-                    SqlField::Member {
-                        key: "c.id",
-                        select: "SELECT lk.contact_id FROM contact_companies lk",
-                        expr: "lk.company_id",
-                    },
-                ),
-            ],
-        };
-        let render_one = |name: &str, value: &str| {
-            let q = parse(&[(name.to_owned(), value.to_owned())], &SCHEMA).expect("should parse");
-            let mut params = Vec::new();
-            let (w, _) = render(&q, &LINKS, Dialect::Sqlite, &mut params);
-            (w, params)
-        };
+    fn every_list_sorts_only_on_scalars() {
+        assert_eq!(sortable_fields_are_scalar::<TestField>(), [] as [&str; 0]);
         assert_eq!(
-            render_one("company_id", "5"),
-            (
-                "(c.id IN (SELECT lk.contact_id FROM contact_companies lk WHERE lk.company_id = $1))".to_owned(),
-                vec![i(5)]
-            )
+            sortable_fields_are_scalar::<ContactListField>(),
+            [] as [&str; 0]
         );
         assert_eq!(
-            render_one("company_id[notin]", "5,6"),
-            (
-                "(c.id NOT IN (SELECT lk.contact_id FROM contact_companies lk WHERE lk.company_id IN (SELECT value FROM json_each($1))))"
-                    .to_owned(),
-                vec![il(&[5, 6])]
-            )
+            sortable_fields_are_scalar::<CompanyListField>(),
+            [] as [&str; 0]
         );
         assert_eq!(
-            render_one("company_id[notset]", "").0,
-            "(c.id NOT IN (SELECT lk.contact_id FROM contact_companies lk WHERE lk.company_id IS NOT NULL))"
+            sortable_fields_are_scalar::<ShippingListField>(),
+            [] as [&str; 0]
         );
-    }
-
-    #[test]
-    #[should_panic(expected = "no SQL mapping for field `email`")]
-    fn unmapped_field_panics() {
-        let q = parse(&[("email".to_owned(), "x".to_owned())], &SCHEMA).expect("should parse");
-        let empty = SqlMapping {
-            fields: &[("id", SqlField::Scalar("c.id"))],
-        };
-        render(&q, &empty, Dialect::Sqlite, &mut Vec::new());
     }
 }
