@@ -2,7 +2,6 @@
 
 use serde_json::{Map, Value};
 
-use crate::domain::ValidationErrors;
 use crate::domain::company::{
     self, ClientType, ClientTypeRef, Company, CompanyPatch, CompanyRecord,
 };
@@ -10,9 +9,9 @@ use crate::domain::contact::same_names;
 use crate::domain::custom_field;
 use crate::domain::input::Patch;
 use crate::domain::limits::{MAX_COMPANY_DEPTH, parent_too_deep};
+use crate::domain::{RecordKind, ValidationErrors};
 use crate::error::{AppError, AppResult};
 use crate::query::ListQuery;
-use crate::store::tags::Target;
 use crate::store::{self, Conn, Database, StoreError};
 
 async fn view(c: &mut dyn Conn, tenant_id: i64, id: i64) -> AppResult<Company> {
@@ -124,7 +123,7 @@ pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> 
                 .await
                 .map_err(parent_gone)?;
             if let Some(names) = patch.tags.as_ref().filter(|n| !n.is_empty()) {
-                store::tags::replace(c, tenant_id, Target::Companies, id, names).await?;
+                store::tags::replace(c, tenant_id, RecordKind::Company, id, names).await?;
             }
             if let Some(values) = &resolved.custom_values {
                 store::custom_fields::set_values(c, id, values).await?;
@@ -178,13 +177,13 @@ pub async fn update(
             }
             let mut changed = false;
             if let Some(names) = &patch.tags {
-                let stored: Vec<String> = store::tags::of(c, Target::Companies, id)
+                let stored: Vec<String> = store::tags::of(c, RecordKind::Company, id)
                     .await?
                     .into_iter()
                     .map(|t| t.name)
                     .collect();
                 if !same_names(names, &stored) {
-                    store::tags::replace(c, tenant_id, Target::Companies, id, names).await?;
+                    store::tags::replace(c, tenant_id, RecordKind::Company, id, names).await?;
                     changed = true;
                 }
             }

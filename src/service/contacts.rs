@@ -3,11 +3,11 @@
 use serde_json::{Map, Value};
 
 use super::hash_password;
-use crate::domain::ValidationErrors;
 use crate::domain::contact::{
     self, CompanyChange, Contact, ContactState, FlagsPatch, Links, LoginChange,
 };
 use crate::domain::input::Patch;
+use crate::domain::{RecordKind, ValidationErrors};
 use crate::error::{AppError, AppResult};
 use crate::query::ListQuery;
 use crate::store::contacts::StateParts;
@@ -175,15 +175,7 @@ pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> 
                     .await
                     .map_err(&gone)?;
                 if !new.tags.is_empty() {
-                    store::contacts::replace_tags(
-                        c,
-                        tenant_id,
-                        "contact_tags",
-                        "contact_id",
-                        id,
-                        &new.tags,
-                    )
-                    .await?;
+                    store::tags::replace(c, tenant_id, RecordKind::Contact, id, &new.tags).await?;
                 }
                 if let (Some(hash), Some(email)) = (&password_hash, &new.fields.email) {
                     store::contacts::upsert_login(c, tenant_id, id, email, hash)
@@ -305,8 +297,7 @@ async fn save(
         store::contacts::write_links(c, id, &after.links).await?;
     }
     if after.tags != before.tags {
-        store::contacts::replace_tags(c, tenant_id, "contact_tags", "contact_id", id, &after.tags)
-            .await?;
+        store::tags::replace(c, tenant_id, RecordKind::Contact, id, &after.tags).await?;
     }
     Ok(())
 }

@@ -3,33 +3,33 @@
 
 use serde_json::{Map, Value};
 
+use crate::domain::RecordKind;
 use crate::domain::Tag;
 use crate::domain::contact::same_names;
 use crate::domain::limits::{MAX_TAGS_PER_RECORD, too_many_tags_on_record};
 use crate::domain::tag::parse_names;
 use crate::error::{AppError, AppResult};
-use crate::store::tags::{self, Target};
-use crate::store::{Conn, Database};
+use crate::store::{Conn, Database, records, tags};
 
 async fn require(
     c: &mut dyn Conn,
-    target: Target,
+    kind: RecordKind,
     tenant_id: i64,
     id: i64,
     lock: bool,
 ) -> AppResult<()> {
-    if tags::exists(c, target, tenant_id, id, lock).await? {
+    if records::exists(c, kind, tenant_id, id, lock).await? {
         Ok(())
     } else {
         Err(AppError::NotFound)
     }
 }
 
-pub async fn list(db: &Database, tenant_id: i64, target: Target, id: i64) -> AppResult<Vec<Tag>> {
+pub async fn list(db: &Database, tenant_id: i64, kind: RecordKind, id: i64) -> AppResult<Vec<Tag>> {
     db.read(Box::new(move |c| {
         Box::pin(async move {
-            require(c, target, tenant_id, id, false).await?;
-            Ok(tags::of(c, target, id).await?)
+            require(c, kind, tenant_id, id, false).await?;
+            Ok(tags::of(c, kind, id).await?)
         })
     }))
     .await
@@ -39,7 +39,7 @@ pub async fn list(db: &Database, tenant_id: i64, target: Target, id: i64) -> App
 pub async fn add(
     db: &Database,
     tenant_id: i64,
-    target: Target,
+    kind: RecordKind,
     id: i64,
     body: Map<String, Value>,
 ) -> AppResult<Vec<Tag>> {
@@ -47,18 +47,18 @@ pub async fn add(
     db.write_retrying(Box::new(move |c| {
         let parsed = parsed.clone();
         Box::pin(async move {
-            require(c, target, tenant_id, id, true).await?;
+            require(c, kind, tenant_id, id, true).await?;
             if !parsed.errors.is_empty() {
                 return Err(AppError::Validation(parsed.errors));
             }
-            if tags::add(c, tenant_id, target, id, &parsed.value).await? {
+            if tags::add(c, tenant_id, kind, id, &parsed.value).await? {
                 // Over the bound, the error rolls the whole addition back.
-                if tags::count(c, target, id).await? > MAX_TAGS_PER_RECORD as u64 {
+                if tags::count(c, kind, id).await? > MAX_TAGS_PER_RECORD as u64 {
                     return Err(AppError::Validation(too_many_tags_on_record()));
                 }
-                tags::touch(c, target, id).await?;
+                records::touch(c, kind, id).await?;
             }
-            Ok(tags::of(c, target, id).await?)
+            Ok(tags::of(c, kind, id).await?)
         })
     }))
     .await
@@ -68,7 +68,7 @@ pub async fn add(
 pub async fn replace(
     db: &Database,
     tenant_id: i64,
-    target: Target,
+    kind: RecordKind,
     id: i64,
     body: Map<String, Value>,
 ) -> AppResult<Vec<Tag>> {
@@ -76,20 +76,20 @@ pub async fn replace(
     db.write_retrying(Box::new(move |c| {
         let parsed = parsed.clone();
         Box::pin(async move {
-            require(c, target, tenant_id, id, true).await?;
+            require(c, kind, tenant_id, id, true).await?;
             if !parsed.errors.is_empty() {
                 return Err(AppError::Validation(parsed.errors));
             }
-            let stored: Vec<String> = tags::of(c, target, id)
+            let stored: Vec<String> = tags::of(c, kind, id)
                 .await?
                 .into_iter()
                 .map(|t| t.name)
                 .collect();
             if !same_names(&parsed.value, &stored) {
-                tags::replace(c, tenant_id, target, id, &parsed.value).await?;
-                tags::touch(c, target, id).await?;
+                tags::replace(c, tenant_id, kind, id, &parsed.value).await?;
+                records::touch(c, kind, id).await?;
             }
-            Ok(tags::of(c, target, id).await?)
+            Ok(tags::of(c, kind, id).await?)
         })
     }))
     .await
@@ -99,18 +99,18 @@ pub async fn replace(
 pub async fn remove(
     db: &Database,
     tenant_id: i64,
-    target: Target,
+    kind: RecordKind,
     id: i64,
     name: String,
 ) -> AppResult<()> {
     db.write_retrying(Box::new(move |c| {
         let name = name.clone();
         Box::pin(async move {
-            require(c, target, tenant_id, id, true).await?;
-            if !tags::remove(c, tenant_id, target, id, name.trim()).await? {
+            require(c, kind, tenant_id, id, true).await?;
+            if !tags::remove(c, tenant_id, kind, id, name.trim()).await? {
                 return Err(AppError::NotFound);
             }
-            tags::touch(c, target, id).await?;
+            records::touch(c, kind, id).await?;
             Ok(())
         })
     }))

@@ -11,6 +11,7 @@ pub mod contacts;
 pub mod custom_fields;
 pub mod fair;
 pub mod postgres;
+pub mod records;
 pub mod shipping;
 pub mod sqlite;
 pub mod tags;
