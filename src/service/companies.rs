@@ -2,6 +2,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::domain::RecordKind;
+use crate::domain::ValidationErrors;
 use crate::domain::company::{
     self, ClientType, ClientTypeRef, Company, CompanyPatch, CompanyRecord,
 };
@@ -9,7 +11,6 @@ use crate::domain::contact::same_names;
 use crate::domain::custom_field;
 use crate::domain::input::Patch;
 use crate::domain::limits::{MAX_COMPANY_DEPTH, parent_too_deep};
-use crate::domain::{RecordKind, ValidationErrors};
 use crate::error::{AppError, AppResult};
 use crate::query::ListQuery;
 use crate::store::{self, Conn, Database, StoreError};

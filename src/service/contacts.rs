@@ -3,11 +3,12 @@
 use serde_json::{Map, Value};
 
 use super::hash_password;
+use crate::domain::RecordKind;
+use crate::domain::ValidationErrors;
 use crate::domain::contact::{
     self, CompanyChange, Contact, ContactState, FlagsPatch, Links, LoginChange,
 };
 use crate::domain::input::Patch;
-use crate::domain::{RecordKind, ValidationErrors};
 use crate::error::{AppError, AppResult};
 use crate::query::ListQuery;
 use crate::store::contacts::StateParts;

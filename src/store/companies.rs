@@ -341,7 +341,7 @@ pub async fn name_of(
         &[tenant_id.into(), id.into()],
     )
     .await?
-    .map(|r| r.text("name"))
+    .map(|r| r.text(0))
     .transpose()
 }
 
