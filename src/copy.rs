@@ -346,14 +346,14 @@ async fn copy_table(
         last = Some(
             key_positions
                 .iter()
-                .map(|&i| last_row.0.get(i).cloned().unwrap_or(Value::Null))
+                .map(|&i| last_row.values().get(i).cloned().unwrap_or(Value::Null))
                 .collect(),
         );
 
         let mut values: Vec<Value> = Vec::with_capacity(rows.len() * columns.len());
         for row in &rows {
             let mut held = Vec::new();
-            for (i, v) in row.0.iter().enumerate() {
+            for (i, v) in row.values().iter().enumerate() {
                 if deferred.contains(&i) && *v != Value::Null {
                     held.push((i, v.clone()));
                     values.push(Value::Null);
@@ -363,7 +363,10 @@ async fn copy_table(
             }
             if !held.is_empty() {
                 fixups.push((
-                    key_positions.iter().map(|&i| row.0[i].clone()).collect(),
+                    key_positions
+                        .iter()
+                        .map(|&i| row.values()[i].clone())
+                        .collect(),
                     held,
                 ));
             }

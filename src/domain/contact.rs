@@ -796,6 +796,68 @@ pub struct ContactCompany {
     pub receive_purchase_order_invoice_pdf: bool,
 }
 
+/// The stored parts a contact object is built from.
+#[derive(Debug, Clone)]
+pub struct ContactParts {
+    pub id: i64,
+    pub status: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub fields: ContactFields,
+    /// As stored (written from [`ContactFields::full_name`]).
+    pub full_name: String,
+    pub primary_company_id: i64,
+    pub has_portal_login: bool,
+    /// The linked companies in link order.
+    pub companies: Vec<ContactCompany>,
+    pub tags: Vec<Tag>,
+}
+
+impl Contact {
+    /// The §4.1 object: the primary company first in `companies`, and its link flattened into
+    /// the top-level `company`/`is_primary`/`receive_*` fields.
+    pub fn new(p: ContactParts) -> Self {
+        let mut companies = p.companies;
+        if let Some(pos) = companies.iter().position(|l| l.id == p.primary_company_id) {
+            let primary = companies.remove(pos);
+            companies.insert(0, primary);
+        }
+        let primary = companies
+            .first()
+            .filter(|l| l.id == p.primary_company_id)
+            .cloned();
+        let flag = |get: fn(&ContactCompany) -> bool| primary.as_ref().is_some_and(get);
+        let f = p.fields;
+        Contact {
+            id: p.id,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            status: p.status,
+            first_name: f.first_name,
+            last_name: f.last_name,
+            email: f.email,
+            phone: f.phone_1.clone(),
+            phone_1: f.phone_1,
+            phone_2: f.phone_2,
+            full_name: p.full_name,
+            receiving_bank_name: f.receiving_bank_name,
+            receiving_bank_address: f.receiving_bank_address,
+            company_id: primary.as_ref().map(|l| l.id),
+            company: primary.as_ref().map(|l| CompanyRef {
+                id: l.id,
+                name: l.name.clone(),
+            }),
+            is_primary: flag(|l| l.is_primary),
+            receive_quotation_pdf: flag(|l| l.receive_quotation_pdf),
+            receive_purchase_order_pdf: flag(|l| l.receive_purchase_order_pdf),
+            receive_purchase_order_invoice_pdf: flag(|l| l.receive_purchase_order_invoice_pdf),
+            has_portal_login: p.has_portal_login,
+            companies,
+            tags: p.tags,
+        }
+    }
+}
+
 /// The contact object of §4.1, in the reference's field order.
 #[derive(Debug, Clone, Serialize)]
 pub struct Contact {
@@ -1039,5 +1101,51 @@ mod tests {
         let plan = plan_update(&s, &p.patch, &mut errors);
         assert!(errors.is_empty());
         assert!(!plan.changes(&s));
+    }
+
+    #[test]
+    fn the_primary_company_comes_first_and_is_flattened() {
+        let link = |id: i64, is_primary: bool| ContactCompany {
+            id,
+            name: format!("Co {id}"),
+            is_primary,
+            receive_quotation_pdf: is_primary,
+            receive_purchase_order_pdf: false,
+            receive_purchase_order_invoice_pdf: false,
+        };
+        let parts = ContactParts {
+            id: 9,
+            status: "active".into(),
+            created_at: Timestamp(1),
+            updated_at: Timestamp(2),
+            fields: ContactFields {
+                first_name: "Ann".into(),
+                phone_1: Some("555".into()),
+                ..ContactFields::default()
+            },
+            full_name: "Ann".into(),
+            primary_company_id: 2,
+            has_portal_login: false,
+            companies: vec![link(1, false), link(2, true), link(3, false)],
+            tags: Vec::new(),
+        };
+        let c = Contact::new(parts.clone());
+        let order: Vec<i64> = c.companies.iter().map(|l| l.id).collect();
+        assert_eq!(order, [2, 1, 3]);
+        assert_eq!(c.company_id, Some(2));
+        assert_eq!(c.company.as_ref().map(|r| r.name.as_str()), Some("Co 2"));
+        assert!(c.is_primary && c.receive_quotation_pdf && !c.receive_purchase_order_pdf);
+        assert_eq!(
+            (c.phone.as_deref(), c.phone_1.as_deref()),
+            (Some("555"), Some("555"))
+        );
+
+        // A primary company that is not linked (any more) leaves the flattened fields empty.
+        let c = Contact::new(ContactParts {
+            primary_company_id: 7,
+            ..parts
+        });
+        assert_eq!(c.company_id, None);
+        assert!(c.company.is_none() && !c.is_primary);
     }
 }

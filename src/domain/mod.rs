@@ -9,12 +9,14 @@ pub mod custom_field;
 pub mod errors;
 pub mod input;
 pub mod limits;
+pub mod record;
 pub mod shipping;
 pub mod tag;
 
 use serde::{Serialize, Serializer};
 
 pub use errors::ValidationErrors;
+pub use record::RecordKind;
 
 /// A stored timestamp (Unix seconds), rendered as UTC RFC 3339 with whole seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

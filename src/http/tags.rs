@@ -12,9 +12,9 @@ use super::AppState;
 use super::data;
 use super::error::ApiResult;
 use super::extract::{JsonObject, Tenant, record_id};
+use crate::domain::RecordKind;
 use crate::domain::tag::parse_names;
 use crate::service::tags;
-use crate::store::tags::Target;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -30,41 +30,41 @@ pub fn routes() -> Router<AppState> {
         .route("/companies/{id}/tags/{name}", delete(remove_company))
 }
 
-async fn list(s: AppState, t: i64, target: Target, id: &str) -> ApiResult<Response> {
-    let all = tags::list(&s.db, t, target, record_id(id)?).await?;
+async fn list(s: AppState, t: i64, kind: RecordKind, id: &str) -> ApiResult<Response> {
+    let all = tags::list(&s.db, t, kind, record_id(id)?).await?;
     Ok(data(StatusCode::OK, all))
 }
 
 async fn add(
     s: AppState,
     t: i64,
-    target: Target,
+    kind: RecordKind,
     id: &str,
     body: serde_json::Map<String, serde_json::Value>,
 ) -> ApiResult<Response> {
-    let all = tags::add(&s.db, t, target, record_id(id)?, parse_names(&body, false)).await?;
+    let all = tags::add(&s.db, t, kind, record_id(id)?, parse_names(&body, false)).await?;
     Ok(data(StatusCode::OK, all))
 }
 
 async fn replace(
     s: AppState,
     t: i64,
-    target: Target,
+    kind: RecordKind,
     id: &str,
     body: serde_json::Map<String, serde_json::Value>,
 ) -> ApiResult<Response> {
-    let all = tags::replace(&s.db, t, target, record_id(id)?, parse_names(&body, true)).await?;
+    let all = tags::replace(&s.db, t, kind, record_id(id)?, parse_names(&body, true)).await?;
     Ok(axum::Json(json!({"message": "Tags replaced successfully", "tags": all})).into_response())
 }
 
 async fn remove(
     s: AppState,
     t: i64,
-    target: Target,
+    kind: RecordKind,
     id: &str,
     name: String,
 ) -> ApiResult<StatusCode> {
-    tags::remove(&s.db, t, target, record_id(id)?, name).await?;
+    tags::remove(&s.db, t, kind, record_id(id)?, name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -73,7 +73,7 @@ async fn list_contact(
     Tenant(t): Tenant,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    list(s, t, Target::Contacts, &id).await
+    list(s, t, RecordKind::Contact, &id).await
 }
 
 async fn list_company(
@@ -81,7 +81,7 @@ async fn list_company(
     Tenant(t): Tenant,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    list(s, t, Target::Companies, &id).await
+    list(s, t, RecordKind::Company, &id).await
 }
 
 async fn add_contact(
@@ -90,7 +90,7 @@ async fn add_contact(
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    add(s, t, Target::Contacts, &id, body).await
+    add(s, t, RecordKind::Contact, &id, body).await
 }
 
 async fn add_company(
@@ -99,7 +99,7 @@ async fn add_company(
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    add(s, t, Target::Companies, &id, body).await
+    add(s, t, RecordKind::Company, &id, body).await
 }
 
 async fn replace_contact(
@@ -108,7 +108,7 @@ async fn replace_contact(
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    replace(s, t, Target::Contacts, &id, body).await
+    replace(s, t, RecordKind::Contact, &id, body).await
 }
 
 async fn replace_company(
@@ -117,7 +117,7 @@ async fn replace_company(
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    replace(s, t, Target::Companies, &id, body).await
+    replace(s, t, RecordKind::Company, &id, body).await
 }
 
 async fn remove_contact(
@@ -125,7 +125,7 @@ async fn remove_contact(
     Tenant(t): Tenant,
     Path((id, name)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    remove(s, t, Target::Contacts, &id, name).await
+    remove(s, t, RecordKind::Contact, &id, name).await
 }
 
 async fn remove_company(
@@ -133,5 +133,5 @@ async fn remove_company(
     Tenant(t): Tenant,
     Path((id, name)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    remove(s, t, Target::Companies, &id, name).await
+    remove(s, t, RecordKind::Company, &id, name).await
 }

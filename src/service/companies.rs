@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::domain::RecordKind;
 use crate::domain::ValidationErrors;
 use crate::domain::company::CompanyListField;
 use crate::domain::company::{
@@ -14,7 +15,6 @@ use crate::domain::input::{Draft, Patch};
 use crate::domain::limits::MAX_COMPANY_DEPTH;
 use crate::error::{AppError, AppResult};
 use crate::query::ListQuery;
-use crate::store::tags::Target;
 use crate::store::{self, Conn, Database, StoreError};
 
 async fn view(c: &mut dyn Conn, tenant_id: i64, id: i64) -> AppResult<Company> {
@@ -97,7 +97,7 @@ pub async fn create(
                 .await
                 .map_err(parent_gone)?;
             if let Some(names) = new.tags.as_ref().filter(|n| !n.is_empty()) {
-                store::tags::replace(c, tenant_id, Target::Companies, id, names).await?;
+                store::tags::replace(c, tenant_id, RecordKind::Company, id, names).await?;
             }
             if let Some(values) = &new.custom_values {
                 store::custom_fields::set_values(c, id, values).await?;
@@ -145,13 +145,13 @@ pub async fn update(
             }
             let mut changed = false;
             if let Some(names) = &change.tags {
-                let stored: Vec<String> = store::tags::of(c, Target::Companies, id)
+                let stored: Vec<String> = store::tags::of(c, RecordKind::Company, id)
                     .await?
                     .into_iter()
                     .map(|t| t.name)
                     .collect();
                 if !same_names(names, &stored) {
-                    store::tags::replace(c, tenant_id, Target::Companies, id, names).await?;
+                    store::tags::replace(c, tenant_id, RecordKind::Company, id, names).await?;
                     changed = true;
                 }
             }

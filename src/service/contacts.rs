@@ -1,6 +1,7 @@
 //! Contact use cases (§4).
 
 use super::hash_password;
+use crate::domain::RecordKind;
 use crate::domain::ValidationErrors;
 use crate::domain::contact::ContactListField;
 use crate::domain::contact::{
@@ -146,15 +147,7 @@ pub async fn create(db: &Database, tenant_id: i64, draft: NewContactDraft) -> Ap
                     .await
                     .map_err(&gone)?;
                 if !new.tags.is_empty() {
-                    store::contacts::replace_tags(
-                        c,
-                        tenant_id,
-                        "contact_tags",
-                        "contact_id",
-                        id,
-                        &new.tags,
-                    )
-                    .await?;
+                    store::tags::replace(c, tenant_id, RecordKind::Contact, id, &new.tags).await?;
                 }
                 if let (Some(hash), Some((email, _))) = (&password_hash, &new.login) {
                     store::contacts::upsert_login(c, tenant_id, id, email.as_str(), hash)
@@ -272,8 +265,7 @@ async fn save(
         store::contacts::write_links(c, id, &after.links).await?;
     }
     if after.tags != before.tags {
-        store::contacts::replace_tags(c, tenant_id, "contact_tags", "contact_id", id, &after.tags)
-            .await?;
+        store::tags::replace(c, tenant_id, RecordKind::Contact, id, &after.tags).await?;
     }
     Ok(())
 }

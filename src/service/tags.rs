@@ -1,33 +1,33 @@
 //! Tags on a record (§5.5), for contacts and companies alike. A change moves the record's
 //! `updated_at`, since the record object shows its tags.
 
+use crate::domain::RecordKind;
 use crate::domain::Tag;
 use crate::domain::contact::same_names;
 use crate::domain::input::Draft;
 use crate::domain::limits::{MAX_TAGS_PER_RECORD, too_many_tags_on_record};
 use crate::error::{AppError, AppResult};
-use crate::store::tags::{self, Target};
-use crate::store::{Conn, Database};
+use crate::store::{Conn, Database, records, tags};
 
 async fn require(
     c: &mut dyn Conn,
-    target: Target,
+    kind: RecordKind,
     tenant_id: i64,
     id: i64,
     lock: bool,
 ) -> AppResult<()> {
-    if tags::exists(c, target, tenant_id, id, lock).await? {
+    if records::exists(c, kind, tenant_id, id, lock).await? {
         Ok(())
     } else {
         Err(AppError::NotFound)
     }
 }
 
-pub async fn list(db: &Database, tenant_id: i64, target: Target, id: i64) -> AppResult<Vec<Tag>> {
+pub async fn list(db: &Database, tenant_id: i64, kind: RecordKind, id: i64) -> AppResult<Vec<Tag>> {
     db.read(Box::new(move |c| {
         Box::pin(async move {
-            require(c, target, tenant_id, id, false).await?;
-            Ok(tags::of(c, target, id).await?)
+            require(c, kind, tenant_id, id, false).await?;
+            Ok(tags::of(c, kind, id).await?)
         })
     }))
     .await
@@ -37,23 +37,23 @@ pub async fn list(db: &Database, tenant_id: i64, target: Target, id: i64) -> App
 pub async fn add(
     db: &Database,
     tenant_id: i64,
-    target: Target,
+    kind: RecordKind,
     id: i64,
     draft: Draft<Vec<String>>,
 ) -> AppResult<Vec<Tag>> {
     db.write_retrying(Box::new(move |c| {
         let draft = draft.clone();
         Box::pin(async move {
-            require(c, target, tenant_id, id, true).await?;
+            require(c, kind, tenant_id, id, true).await?;
             let names = draft.finish()?;
-            if tags::add(c, tenant_id, target, id, &names).await? {
+            if tags::add(c, tenant_id, kind, id, &names).await? {
                 // Over the bound, the error rolls the whole addition back.
-                if tags::count(c, target, id).await? > MAX_TAGS_PER_RECORD as u64 {
+                if tags::count(c, kind, id).await? > MAX_TAGS_PER_RECORD as u64 {
                     return Err(AppError::Validation(too_many_tags_on_record()));
                 }
-                tags::touch(c, target, id).await?;
+                records::touch(c, kind, id).await?;
             }
-            Ok(tags::of(c, target, id).await?)
+            Ok(tags::of(c, kind, id).await?)
         })
     }))
     .await
@@ -63,25 +63,25 @@ pub async fn add(
 pub async fn replace(
     db: &Database,
     tenant_id: i64,
-    target: Target,
+    kind: RecordKind,
     id: i64,
     draft: Draft<Vec<String>>,
 ) -> AppResult<Vec<Tag>> {
     db.write_retrying(Box::new(move |c| {
         let draft = draft.clone();
         Box::pin(async move {
-            require(c, target, tenant_id, id, true).await?;
+            require(c, kind, tenant_id, id, true).await?;
             let names = draft.finish()?;
-            let stored: Vec<String> = tags::of(c, target, id)
+            let stored: Vec<String> = tags::of(c, kind, id)
                 .await?
                 .into_iter()
                 .map(|t| t.name)
                 .collect();
             if !same_names(&names, &stored) {
-                tags::replace(c, tenant_id, target, id, &names).await?;
-                tags::touch(c, target, id).await?;
+                tags::replace(c, tenant_id, kind, id, &names).await?;
+                records::touch(c, kind, id).await?;
             }
-            Ok(tags::of(c, target, id).await?)
+            Ok(tags::of(c, kind, id).await?)
         })
     }))
     .await
@@ -91,18 +91,18 @@ pub async fn replace(
 pub async fn remove(
     db: &Database,
     tenant_id: i64,
-    target: Target,
+    kind: RecordKind,
     id: i64,
     name: String,
 ) -> AppResult<()> {
     db.write_retrying(Box::new(move |c| {
         let name = name.clone();
         Box::pin(async move {
-            require(c, target, tenant_id, id, true).await?;
-            if !tags::remove(c, tenant_id, target, id, name.trim()).await? {
+            require(c, kind, tenant_id, id, true).await?;
+            if !tags::remove(c, tenant_id, kind, id, name.trim()).await? {
                 return Err(AppError::NotFound);
             }
-            tags::touch(c, target, id).await?;
+            records::touch(c, kind, id).await?;
             Ok(())
         })
     }))

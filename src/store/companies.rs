@@ -5,12 +5,12 @@ use std::collections::HashMap;
 
 use super::Dialect;
 use super::list::{ListFieldSql, SqlField};
-use super::tags::{self, Target};
-use super::{Conn, Row, StoreError, Value, custom_fields, shipping};
-use crate::domain::Timestamp;
+use super::records::{self, lock_clause};
+use super::{Conn, Row, StoreError, Value, custom_fields, shipping, tags};
 use crate::domain::company::CompanyListField;
 use crate::domain::company::{ClientType, Company, CompanyFields, CompanyParts, CompanyRecord};
 use crate::domain::input::name_key;
+use crate::domain::{RecordKind, Timestamp};
 use crate::query::ListQuery;
 
 /// Where each company list field lives; `co` is the companies row.
@@ -43,31 +43,31 @@ impl ListFieldSql for CompanyListField {
     }
 }
 
-/// The row columns of a [`CompanyRecord`], in the order [`record_from_row`] reads them from `offset`.
+/// The row columns of a [`CompanyRecord`], as [`record_from_row`] reads them (by name).
 const RECORD_COLUMNS: &str = "co.name, co.phone, co.address, co.address_line_2, co.city, co.state, co.postal_code, \
      co.country, co.fein, co.client_type_id, co.parent_company_id, co.notes, co.tax_exempt, co.tax_rate, \
      co.payment_term, co.due_date_days";
 
-fn record_from_row(r: &Row, o: usize) -> Result<CompanyRecord, StoreError> {
+fn record_from_row(r: &Row) -> Result<CompanyRecord, StoreError> {
     Ok(CompanyRecord {
         fields: CompanyFields {
-            name: r.text(o)?,
-            phone: r.text_opt(o + 1)?,
-            address: r.text_opt(o + 2)?,
-            address_line_2: r.text_opt(o + 3)?,
-            city: r.text_opt(o + 4)?,
-            state: r.text_opt(o + 5)?,
-            postal_code: r.text_opt(o + 6)?,
-            country: r.text_opt(o + 7)?,
-            fein: r.text_opt(o + 8)?,
+            name: r.text("name")?,
+            phone: r.text_opt("phone")?,
+            address: r.text_opt("address")?,
+            address_line_2: r.text_opt("address_line_2")?,
+            city: r.text_opt("city")?,
+            state: r.text_opt("state")?,
+            postal_code: r.text_opt("postal_code")?,
+            country: r.text_opt("country")?,
+            fein: r.text_opt("fein")?,
         },
-        client_type_id: r.int_opt(o + 9)?,
-        parent_company_id: r.int_opt(o + 10)?,
-        notes: r.text_opt(o + 11)?,
-        tax_exempt: r.bool(o + 12)?,
-        tax_rate: r.real_opt(o + 13)?,
-        payment_term: r.text_opt(o + 14)?,
-        due_date_days: r.int_opt(o + 15)?,
+        client_type_id: r.int_opt("client_type_id")?,
+        parent_company_id: r.int_opt("parent_company_id")?,
+        notes: r.text_opt("notes")?,
+        tax_exempt: r.bool("tax_exempt")?,
+        tax_rate: r.real_opt("tax_rate")?,
+        payment_term: r.text_opt("payment_term")?,
+        due_date_days: r.int_opt("due_date_days")?,
     })
 }
 
@@ -110,7 +110,7 @@ pub async fn insert(
         &params,
     )
     .await?
-    .int(0)
+    .int("id")
 }
 
 /// Rewrites the company row and moves `updated_at`.
@@ -129,7 +129,7 @@ pub async fn update_row(c: &mut dyn Conn, id: i64, r: &CompanyRecord) -> Result<
 }
 
 pub async fn touch(c: &mut dyn Conn, id: i64) -> Result<(), StoreError> {
-    tags::touch(c, Target::Companies, id).await
+    records::touch(c, RecordKind::Company, id).await
 }
 
 /// The company's row, read (and on PostgreSQL locked) inside the transaction.
@@ -138,17 +138,13 @@ pub async fn load(
     tenant_id: i64,
     id: i64,
 ) -> Result<Option<CompanyRecord>, StoreError> {
-    let lock = if c.dialect() == Dialect::Postgres {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
+    let lock = lock_clause(RecordKind::Company, c.dialect());
     let sql = format!(
         "SELECT {RECORD_COLUMNS} FROM companies co WHERE co.tenant_id = $1 AND co.id = $2{lock}"
     );
     c.query_opt(&sql, &[tenant_id.into(), id.into()])
         .await?
-        .map(|r| record_from_row(&r, 0))
+        .map(|r| record_from_row(&r))
         .transpose()
 }
 
@@ -163,24 +159,24 @@ pub async fn views(
     }
     let mut params: Vec<Value> = vec![tenant_id.into()];
     let sql = format!(
-        "SELECT co.id, co.status, co.created_at, co.updated_at, ct.name, {RECORD_COLUMNS} FROM companies co \
+        "SELECT co.id, co.status, co.created_at, co.updated_at, ct.name AS client_type, {RECORD_COLUMNS} FROM companies co \
          LEFT JOIN client_types ct ON ct.id = co.client_type_id WHERE co.tenant_id = $1 AND {}",
         c.dialect().id_in("co.id", ids, &mut params)
     );
     let rows = c.query(&sql, &params).await?;
-    let mut tags = tags::of_many(c, Target::Companies, ids).await?;
+    let mut tags = tags::of_many(c, RecordKind::Company, ids).await?;
     let mut custom = custom_fields::values_of(c, ids).await?;
     let mut addresses = shipping::of_companies(c, ids).await?;
     let mut by_id: HashMap<i64, Company> = HashMap::with_capacity(rows.len());
     for r in &rows {
-        let id = r.int(0)?;
+        let id = r.int("id")?;
         let parts = CompanyParts {
             id,
-            status: r.text(1)?,
-            created_at: Timestamp(r.int(2)?),
-            updated_at: Timestamp(r.int(3)?),
-            client_type: r.text_opt(4)?,
-            record: record_from_row(r, 5)?,
+            status: r.text("status")?,
+            created_at: Timestamp(r.int("created_at")?),
+            updated_at: Timestamp(r.int("updated_at")?),
+            client_type: r.text_opt("client_type")?,
+            record: record_from_row(r)?,
             tags: tags.remove(&id).unwrap_or_default(),
             custom_fields: custom.remove(&id).unwrap_or_default(),
             shipping_addresses: addresses.remove(&id).unwrap_or_default(),
@@ -209,7 +205,7 @@ pub async fn list(
         q,
     )
     .await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.int(0)).collect::<Result<_, _>>()?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.int("id")).collect::<Result<_, _>>()?;
     Ok((views(c, tenant_id, &ids).await?, total))
 }
 
@@ -230,7 +226,7 @@ pub async fn existing_ids(
     c.query(&sql, &params)
         .await?
         .iter()
-        .map(|r| r.int(0))
+        .map(|r| r.int("id"))
         .collect()
 }
 
@@ -256,7 +252,7 @@ pub async fn ancestors(
                 &[tenant_id.into(), current.into()],
             )
             .await?
-            .map(|r| r.int_opt(0))
+            .map(|r| r.int_opt("parent_company_id"))
             .transpose()?
             .flatten();
         match parent {
@@ -285,12 +281,12 @@ pub async fn lock_linked_contacts(
     if c.dialect() != Dialect::Postgres {
         return Ok(());
     }
-    c.query(
+    let lock = lock_clause(RecordKind::Contact, Dialect::Postgres);
+    let sql = format!(
         "SELECT c.id FROM contacts c WHERE c.tenant_id = $1 AND c.id IN \
-         (SELECT lk.contact_id FROM contact_companies lk WHERE lk.company_id = $2) ORDER BY c.id FOR UPDATE",
-        &[tenant_id.into(), id.into()],
-    )
-    .await?;
+         (SELECT lk.contact_id FROM contact_companies lk WHERE lk.company_id = $2) ORDER BY c.id{lock}"
+    );
+    c.query(&sql, &[tenant_id.into(), id.into()]).await?;
     Ok(())
 }
 
@@ -302,13 +298,13 @@ pub async fn sole_company_contacts(
 ) -> Result<u64, StoreError> {
     let n = c
         .query_one(
-            "SELECT COUNT(*) FROM contacts c WHERE c.tenant_id = $1 \
+            "SELECT COUNT(*) AS n FROM contacts c WHERE c.tenant_id = $1 \
              AND EXISTS (SELECT 1 FROM contact_companies lk WHERE lk.contact_id = c.id AND lk.company_id = $2) \
              AND NOT EXISTS (SELECT 1 FROM contact_companies lo WHERE lo.contact_id = c.id AND lo.company_id <> $2)",
             &[tenant_id.into(), id.into()],
         )
         .await?
-        .int(0)?;
+        .int("n")?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
@@ -391,7 +387,7 @@ pub async fn ensure_client_type(
         &[tenant_id.into(), key.into()],
     )
     .await?
-    .int(0)
+    .int("id")
 }
 
 /// The tenant's client types, by name.
@@ -404,8 +400,8 @@ pub async fn client_types(c: &mut dyn Conn, tenant_id: i64) -> Result<Vec<Client
     .iter()
     .map(|r| {
         Ok(ClientType {
-            id: r.int(0)?,
-            name: r.text(1)?,
+            id: r.int("id")?,
+            name: r.text("name")?,
         })
     })
     .collect()

@@ -3,13 +3,14 @@
 use std::collections::HashMap;
 
 use super::list::{ListFieldSql, SqlField};
-use super::{Conn, Row, StoreError, Value};
+use super::records::{self, lock_clause};
+use super::{Conn, Row, StoreError, Value, tags};
 use crate::domain::contact::ContactListField;
 use crate::domain::contact::{
-    CompanyRef, Contact, ContactCompany, ContactFields, ContactState, Link, LinkFlags, Links,
+    Contact, ContactCompany, ContactFields, ContactParts, ContactState, Link, LinkFlags, Links,
 };
 use crate::domain::input::name_key;
-use crate::domain::{Tag, Timestamp};
+use crate::domain::{RecordKind, Timestamp};
 use crate::query::ListQuery;
 
 /// Where each contact list field lives; `c` is the contacts row.
@@ -66,6 +67,29 @@ fn fields_params(f: &ContactFields) -> [Value; 8] {
     ]
 }
 
+/// The plain fields from a row that selects the contact's columns under their own names.
+fn fields_from_row(r: &Row) -> Result<ContactFields, StoreError> {
+    Ok(ContactFields {
+        first_name: r.text("first_name")?,
+        last_name: r.text_opt("last_name")?,
+        email: r.text_opt("email")?,
+        phone_1: r.text_opt("phone_1")?,
+        phone_2: r.text_opt("phone_2")?,
+        receiving_bank_name: r.text_opt("receiving_bank_name")?,
+        receiving_bank_address: r.text_opt("receiving_bank_address")?,
+    })
+}
+
+/// The flags of a row from `contact_companies`.
+fn flags_from_row(r: &Row) -> Result<LinkFlags, StoreError> {
+    Ok(LinkFlags {
+        is_primary: r.bool("is_primary")?,
+        receive_quotation_pdf: r.bool("receive_quotation_pdf")?,
+        receive_purchase_order_pdf: r.bool("receive_purchase_order_pdf")?,
+        receive_purchase_order_invoice_pdf: r.bool("receive_purchase_order_invoice_pdf")?,
+    })
+}
+
 /// Inserts the contact row; links, tags and login are written separately.
 pub async fn insert(
     c: &mut dyn Conn,
@@ -85,7 +109,7 @@ pub async fn insert(
         &params,
     )
     .await?
-    .int(0)
+    .int("id")
 }
 
 /// Writes the columns that differ between `before` and `after` and moves `updated_at`. Only
@@ -134,27 +158,20 @@ pub async fn update_row(
 }
 
 pub async fn touch(c: &mut dyn Conn, id: i64) -> Result<(), StoreError> {
-    c.execute(
-        "UPDATE contacts SET updated_at = $1 WHERE id = $2",
-        &[c.now().into(), id.into()],
-    )
-    .await?;
-    Ok(())
+    records::touch(c, RecordKind::Contact, id).await
 }
 
-/// Locks the contact row for the rest of the transaction (PostgreSQL; SQLite's writer is single).
+/// Reads the contact row and locks it for the rest of the transaction (see
+/// [`records::lock_clause`]).
 async fn lock_contact(
     c: &mut dyn Conn,
     tenant_id: i64,
     id: i64,
 ) -> Result<Option<Row>, StoreError> {
-    let lock = match c.dialect() {
-        super::Dialect::Postgres => " FOR UPDATE OF c",
-        super::Dialect::Sqlite => "",
-    };
+    let lock = lock_clause(RecordKind::Contact, c.dialect());
     let sql = format!(
         "SELECT c.first_name, c.last_name, c.email, c.phone_1, c.phone_2, c.receiving_bank_name, \
-         c.receiving_bank_address, c.primary_company_id, pl.email FROM contacts c \
+         c.receiving_bank_address, c.primary_company_id, pl.email AS login_email FROM contacts c \
          LEFT JOIN portal_logins pl ON pl.contact_id = c.id WHERE c.tenant_id = $1 AND c.id = $2{lock}"
     );
     c.query_opt(&sql, &[tenant_id.into(), id.into()]).await
@@ -179,17 +196,9 @@ pub async fn load_state(
     let Some(r) = lock_contact(c, tenant_id, id).await? else {
         return Ok(None);
     };
-    let fields = ContactFields {
-        first_name: r.text(0)?,
-        last_name: r.text_opt(1)?,
-        email: r.text_opt(2)?,
-        phone_1: r.text_opt(3)?,
-        phone_2: r.text_opt(4)?,
-        receiving_bank_name: r.text_opt(5)?,
-        receiving_bank_address: r.text_opt(6)?,
-    };
-    let primary_company_id = r.int(7)?;
-    let login_email = r.text_opt(8)?;
+    let fields = fields_from_row(&r)?;
+    let primary_company_id = r.int("primary_company_id")?;
+    let login_email = r.text_opt("login_email")?;
     if !parts.links {
         let tags = if parts.tags {
             tag_names(c, id).await?
@@ -217,13 +226,8 @@ pub async fn load_state(
         .iter()
         .map(|r| {
             Ok(Link {
-                company_id: r.int(0)?,
-                flags: LinkFlags {
-                    is_primary: r.bool(1)?,
-                    receive_quotation_pdf: r.bool(2)?,
-                    receive_purchase_order_pdf: r.bool(3)?,
-                    receive_purchase_order_invoice_pdf: r.bool(4)?,
-                },
+                company_id: r.int("company_id")?,
+                flags: flags_from_row(r)?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
@@ -244,7 +248,7 @@ pub async fn load_state(
 }
 
 async fn tag_names(c: &mut dyn Conn, id: i64) -> Result<Vec<String>, StoreError> {
-    Ok(tags_of(c, "contact_tags", "contact_id", id)
+    Ok(tags::of(c, RecordKind::Contact, id)
         .await?
         .into_iter()
         .map(|t| t.name)
@@ -307,93 +311,6 @@ pub async fn write_links(
     Ok(())
 }
 
-/// The tenant's tags with these names (matched case-insensitively), creating the missing ones.
-pub async fn ensure_tags(
-    c: &mut dyn Conn,
-    tenant_id: i64,
-    names: &[String],
-) -> Result<Vec<i64>, StoreError> {
-    let mut ids = Vec::with_capacity(names.len());
-    let now = c.now();
-    for name in names {
-        let key = name_key(name);
-        // ON CONFLICT keeps two racing creators of one tag from failing (PostgreSQL).
-        c.execute(
-            "INSERT INTO tags (tenant_id, name, name_key, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (tenant_id, name_key) DO NOTHING",
-            &[
-                tenant_id.into(),
-                name.as_str().into(),
-                key.as_str().into(),
-                now.into(),
-            ],
-        )
-        .await?;
-        let id = c
-            .query_one(
-                "SELECT id FROM tags WHERE tenant_id = $1 AND name_key = $2",
-                &[tenant_id.into(), key.into()],
-            )
-            .await?
-            .int(0)?;
-        ids.push(id);
-    }
-    Ok(ids)
-}
-
-/// Replaces the tags of a record. `table`/`key` name the link table (`contact_tags`/`contact_id`).
-pub async fn replace_tags(
-    c: &mut dyn Conn,
-    tenant_id: i64,
-    table: &'static str,
-    key: &'static str,
-    record_id: i64,
-    names: &[String],
-) -> Result<(), StoreError> {
-    let tag_ids = ensure_tags(c, tenant_id, names).await?;
-    c.execute(
-        &format!("DELETE FROM {table} WHERE {key} = $1"),
-        &[record_id.into()],
-    )
-    .await?;
-    for tag_id in tag_ids {
-        c.execute(
-            &format!("INSERT INTO {table} ({key}, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"),
-            &[record_id.into(), tag_id.into()],
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-fn tag_from_row(r: &Row, offset: usize) -> Result<Tag, StoreError> {
-    Ok(Tag {
-        id: r.int(offset)?,
-        name: r.text(offset + 1)?,
-        description: r.text_opt(offset + 2)?,
-        icon: r.text_opt(offset + 3)?,
-        color: r.text_opt(offset + 4)?,
-    })
-}
-
-/// The tags of one record, ordered by name.
-pub async fn tags_of(
-    c: &mut dyn Conn,
-    table: &'static str,
-    key: &'static str,
-    record_id: i64,
-) -> Result<Vec<Tag>, StoreError> {
-    let sql = format!(
-        "SELECT tg.id, tg.name, tg.description, tg.icon, tg.color FROM {table} l JOIN tags tg ON tg.id = l.tag_id \
-         WHERE l.{key} = $1 ORDER BY tg.name_key, tg.name, tg.id"
-    );
-    c.query(&sql, &[record_id.into()])
-        .await?
-        .iter()
-        .map(|r| tag_from_row(r, 0))
-        .collect()
-}
-
 /// The contact's email (`Some(None)`: it has none), or `None` when the tenant has no such contact.
 /// Reads without locking.
 pub async fn email_of(
@@ -406,7 +323,7 @@ pub async fn email_of(
         &[tenant_id.into(), id.into()],
     )
     .await?
-    .map(|r| r.text_opt(0))
+    .map(|r| r.text_opt("email"))
     .transpose()
 }
 
@@ -421,7 +338,7 @@ pub async fn login_owner(
         &[tenant_id.into(), name_key(email).into()],
     )
     .await?
-    .map(|r| r.int(0))
+    .map(|r| r.int("contact_id"))
     .transpose()
 }
 
@@ -505,7 +422,7 @@ pub async fn views(
             &format!(
                 "SELECT c.id, c.created_at, c.updated_at, c.status, c.first_name, c.last_name, c.email, c.phone_1, \
                  c.phone_2, c.full_name, c.receiving_bank_name, c.receiving_bank_address, c.primary_company_id, \
-                 EXISTS (SELECT 1 FROM portal_logins pl WHERE pl.contact_id = c.id) \
+                 EXISTS (SELECT 1 FROM portal_logins pl WHERE pl.contact_id = c.id) AS has_portal_login \
                  FROM contacts c WHERE c.tenant_id = $1 AND {member}"
             ),
             &params,
@@ -516,7 +433,7 @@ pub async fn views(
     let link_rows = c
         .query(
             &format!(
-                "SELECT lk.contact_id, lk.company_id, co.name, lk.is_primary, lk.receive_quotation_pdf, \
+                "SELECT lk.contact_id, lk.company_id, co.name AS company_name, lk.is_primary, lk.receive_quotation_pdf, \
                  lk.receive_purchase_order_pdf, lk.receive_purchase_order_invoice_pdf \
                  FROM contact_companies lk JOIN companies co ON co.id = lk.company_id \
                  WHERE {member} ORDER BY lk.contact_id, lk.position"
@@ -524,87 +441,40 @@ pub async fn views(
             &params,
         )
         .await?;
-    let mut params = Vec::with_capacity(1);
-    let member = c.dialect().id_in("l.contact_id", ids, &mut params);
-    let tag_rows = c
-        .query(
-            &format!(
-                "SELECT l.contact_id, tg.id, tg.name, tg.description, tg.icon, tg.color FROM contact_tags l \
-                 JOIN tags tg ON tg.id = l.tag_id WHERE {member} \
-                 ORDER BY l.contact_id, tg.name_key, tg.name, tg.id"
-            ),
-            &params,
-        )
-        .await?;
+    let mut tags = tags::of_many(c, RecordKind::Contact, ids).await?;
 
     let mut companies: HashMap<i64, Vec<ContactCompany>> = HashMap::new();
     for r in &link_rows {
+        let flags = flags_from_row(r)?;
         companies
-            .entry(r.int(0)?)
+            .entry(r.int("contact_id")?)
             .or_default()
             .push(ContactCompany {
-                id: r.int(1)?,
-                name: r.text(2)?,
-                is_primary: r.bool(3)?,
-                receive_quotation_pdf: r.bool(4)?,
-                receive_purchase_order_pdf: r.bool(5)?,
-                receive_purchase_order_invoice_pdf: r.bool(6)?,
+                id: r.int("company_id")?,
+                name: r.text("company_name")?,
+                is_primary: flags.is_primary,
+                receive_quotation_pdf: flags.receive_quotation_pdf,
+                receive_purchase_order_pdf: flags.receive_purchase_order_pdf,
+                receive_purchase_order_invoice_pdf: flags.receive_purchase_order_invoice_pdf,
             });
-    }
-    let mut tags: HashMap<i64, Vec<Tag>> = HashMap::new();
-    for r in &tag_rows {
-        tags.entry(r.int(0)?).or_default().push(tag_from_row(r, 1)?);
     }
 
     let mut by_id: HashMap<i64, Contact> = HashMap::with_capacity(rows.len());
     for r in &rows {
-        let id = r.int(0)?;
-        let primary_company_id = r.int(12)?;
-        let mut linked = companies.remove(&id).unwrap_or_default();
-        // Primary company first, then the others in link order.
-        if let Some(pos) = linked.iter().position(|l| l.id == primary_company_id) {
-            let primary = linked.remove(pos);
-            linked.insert(0, primary);
-        }
-        let primary = linked
-            .first()
-            .filter(|l| l.id == primary_company_id)
-            .cloned();
-        let phone = r.text_opt(7)?;
-        by_id.insert(
+        let id = r.int("id")?;
+        let parts = ContactParts {
             id,
-            Contact {
-                id,
-                created_at: Timestamp(r.int(1)?),
-                updated_at: Timestamp(r.int(2)?),
-                status: r.text(3)?,
-                first_name: r.text(4)?,
-                last_name: r.text_opt(5)?,
-                email: r.text_opt(6)?,
-                phone: phone.clone(),
-                phone_1: phone,
-                phone_2: r.text_opt(8)?,
-                full_name: r.text(9)?,
-                receiving_bank_name: r.text_opt(10)?,
-                receiving_bank_address: r.text_opt(11)?,
-                company_id: primary.as_ref().map(|p| p.id),
-                company: primary.as_ref().map(|p| CompanyRef {
-                    id: p.id,
-                    name: p.name.clone(),
-                }),
-                is_primary: primary.as_ref().is_some_and(|p| p.is_primary),
-                receive_quotation_pdf: primary.as_ref().is_some_and(|p| p.receive_quotation_pdf),
-                receive_purchase_order_pdf: primary
-                    .as_ref()
-                    .is_some_and(|p| p.receive_purchase_order_pdf),
-                receive_purchase_order_invoice_pdf: primary
-                    .as_ref()
-                    .is_some_and(|p| p.receive_purchase_order_invoice_pdf),
-                has_portal_login: r.bool(13)?,
-                companies: linked,
-                tags: tags.remove(&id).unwrap_or_default(),
-            },
-        );
+            status: r.text("status")?,
+            created_at: Timestamp(r.int("created_at")?),
+            updated_at: Timestamp(r.int("updated_at")?),
+            fields: fields_from_row(r)?,
+            full_name: r.text("full_name")?,
+            primary_company_id: r.int("primary_company_id")?,
+            has_portal_login: r.bool("has_portal_login")?,
+            companies: companies.remove(&id).unwrap_or_default(),
+            tags: tags.remove(&id).unwrap_or_default(),
+        };
+        by_id.insert(id, Contact::new(parts));
     }
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
@@ -633,6 +503,6 @@ pub async fn list(
         q,
     )
     .await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.int(0)).collect::<Result<_, _>>()?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.int("id")).collect::<Result<_, _>>()?;
     Ok((views(c, tenant_id, &ids).await?, total))
 }

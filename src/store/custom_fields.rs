@@ -15,28 +15,28 @@ use crate::domain::input::name_key;
 const SELECT: &str = "SELECT id, label, field_type, object_types, options, created_at, updated_at FROM custom_fields";
 
 fn from_row(r: &Row) -> Result<Definition, StoreError> {
-    let kind_name = r.text(2)?;
+    let kind_name = r.text("field_type")?;
     let kind = FieldKind::parse(&kind_name)
         .ok_or_else(|| StoreError::Decode(format!("field type {kind_name:?}")))?;
-    let object_types = match stored_value(&r.text(3)?) {
+    let object_types = match stored_value(&r.text("object_types")?) {
         Json::Array(items) => items
             .into_iter()
             .filter_map(|v| v.as_str().map(str::to_owned))
             .collect(),
         _ => Vec::new(),
     };
-    let options = match stored_value(&r.text(4)?) {
+    let options = match stored_value(&r.text("options")?) {
         Json::Object(m) => m,
         _ => Map::new(),
     };
     Ok(Definition {
-        id: r.int(0)?,
-        label: r.text(1)?,
+        id: r.int("id")?,
+        label: r.text("label")?,
         kind,
         object_types,
         options,
-        created_at: Timestamp(r.int(5)?),
-        updated_at: Timestamp(r.int(6)?),
+        created_at: Timestamp(r.int("created_at")?),
+        updated_at: Timestamp(r.int("updated_at")?),
     })
 }
 
@@ -80,7 +80,7 @@ pub async fn label_taken(
         )
         .await?;
     Ok(match row {
-        Some(r) => Some(r.int(0)?) != except,
+        Some(r) => Some(r.int("id")?) != except,
         None => false,
     })
 }
@@ -105,7 +105,7 @@ pub async fn insert(
         ],
     )
     .await?
-    .int(0)
+    .int("id")
 }
 
 pub async fn update(c: &mut dyn Conn, id: i64, f: &DefinitionFields) -> Result<(), StoreError> {
@@ -156,7 +156,7 @@ pub async fn values_of_field(c: &mut dyn Conn, field_id: i64) -> Result<Vec<Json
     )
     .await?
     .iter()
-    .map(|r| Ok(stored_value(&r.text(0)?)))
+    .map(|r| Ok(stored_value(&r.text("value")?)))
     .collect()
 }
 
@@ -176,9 +176,9 @@ pub async fn values_of(
         c.dialect().id_in("v.company_id", company_ids, &mut params)
     );
     for r in c.query(&sql, &params).await? {
-        out.entry(r.int(0)?)
+        out.entry(r.int("company_id")?)
             .or_default()
-            .insert(r.text(1)?, stored_value(&r.text(2)?));
+            .insert(r.text("label")?, stored_value(&r.text("value")?));
     }
     Ok(out)
 }
@@ -196,7 +196,7 @@ pub async fn set_values(
         )
         .await?
         .iter()
-        .map(|r| Ok((r.int(0)?, r.text(1)?)))
+        .map(|r| Ok((r.int("field_id")?, r.text("value")?)))
         .collect::<Result<_, StoreError>>()?;
     let mut changed = false;
     for (field_id, value) in values {

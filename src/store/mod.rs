@@ -13,6 +13,7 @@ pub mod dialect;
 pub mod fair;
 pub mod list;
 pub mod postgres;
+pub mod records;
 pub mod shipping;
 pub mod sqlite;
 pub mod tags;

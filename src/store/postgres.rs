@@ -33,6 +33,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 
 use super::fair::TenantGate;
+use super::value::Columns;
 use super::{Conn, DbOptions, Dialect, RetryWork, Row, StoreError, Value, Work};
 use crate::clock::Clock;
 
@@ -99,7 +100,14 @@ fn param(value: &Value) -> (&(dyn ToSql + Sync), Type) {
     }
 }
 
-fn decode(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
+/// The names of a result's columns, read once from its first row and shared by every row.
+fn column_names(rows: &[tokio_postgres::Row]) -> Arc<Columns> {
+    Columns::new(rows.first().map_or_else(Vec::new, |r| {
+        r.columns().iter().map(|c| c.name().to_owned()).collect()
+    }))
+}
+
+fn decode(row: &tokio_postgres::Row, columns: &Arc<Columns>) -> Result<Row, StoreError> {
     let mut values = Vec::with_capacity(row.len());
     for (i, column) in row.columns().iter().enumerate() {
         let d = |e: tokio_postgres::Error| StoreError::Decode(format!("column {i}: {e}"));
@@ -132,7 +140,7 @@ fn decode(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
         };
         values.push(value.unwrap_or(Value::Null));
     }
-    Ok(Row(values))
+    Ok(Row::new(columns.clone(), values))
 }
 
 /// One pooled connection, used inside a transaction opened by [`PgDb`].
@@ -275,7 +283,8 @@ impl Conn for PgConn {
         let refs: Vec<(&(dyn ToSql + Sync), Type)> = params.iter().map(param).collect();
         let outcome = Self::timed(self.round_trip, self.client()?.query_typed(sql, &refs)).await;
         let rows = self.settle(outcome)?;
-        rows.iter().map(decode).collect()
+        let columns = column_names(&rows);
+        rows.iter().map(|r| decode(r, &columns)).collect()
     }
 
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {

@@ -34,31 +34,31 @@ impl ListFieldSql for ShippingListField {
     }
 }
 
-const SELECT: &str = "SELECT sa.id, sa.company_id, co.name, sa.first_name, sa.last_name, sa.email, sa.phone, \
+const SELECT: &str = "SELECT sa.id, sa.company_id, co.name AS company_name, sa.first_name, sa.last_name, sa.email, sa.phone, \
      sa.address, sa.address_line_2, sa.city, sa.state, sa.postal_code, sa.country, sa.is_default, \
      sa.created_at, sa.updated_at FROM shipping_addresses sa JOIN companies co ON co.id = sa.company_id";
 
 fn from_row(r: &Row) -> Result<ShippingAddress, StoreError> {
     let fields = ShippingFields {
-        first_name: r.text_opt(3)?,
-        last_name: r.text_opt(4)?,
-        email: r.text_opt(5)?,
-        phone: r.text_opt(6)?,
-        address: r.text_opt(7)?,
-        address_line_2: r.text_opt(8)?,
-        city: r.text_opt(9)?,
-        state: r.text_opt(10)?,
-        postal_code: r.text_opt(11)?,
-        country: r.text_opt(12)?,
+        first_name: r.text_opt("first_name")?,
+        last_name: r.text_opt("last_name")?,
+        email: r.text_opt("email")?,
+        phone: r.text_opt("phone")?,
+        address: r.text_opt("address")?,
+        address_line_2: r.text_opt("address_line_2")?,
+        city: r.text_opt("city")?,
+        state: r.text_opt("state")?,
+        postal_code: r.text_opt("postal_code")?,
+        country: r.text_opt("country")?,
     };
     Ok(ShippingAddress::new(
-        r.int(0)?,
-        r.int(1)?,
-        r.text(2)?,
+        r.int("id")?,
+        r.int("company_id")?,
+        r.text("company_name")?,
         fields,
-        r.bool(13)?,
-        Timestamp(r.int(14)?),
-        Timestamp(r.int(15)?),
+        r.bool("is_default")?,
+        Timestamp(r.int("created_at")?),
+        Timestamp(r.int("updated_at")?),
     ))
 }
 
@@ -129,7 +129,7 @@ pub async fn insert(
         &params,
     )
     .await?
-    .int(0)
+    .int("id")
 }
 
 /// Rewrites an address's fields and moves its `updated_at`.
@@ -197,7 +197,7 @@ pub async fn ensure_default(
             &[company_id.into()],
         )
         .await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.int(0)).collect::<Result<_, _>>()?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.int("id")).collect::<Result<_, _>>()?;
     let chosen = ids.iter().find(|id| Some(**id) != except).or(ids.first());
     if let Some(id) = chosen {
         make_default(c, company_id, *id).await?;

@@ -22,6 +22,7 @@ use rusqlite::types::ValueRef;
 use tokio::sync::{mpsc, oneshot};
 
 use super::fair::FairQueue;
+use super::value::Columns;
 use super::{Conn, DbOptions, Dialect, Row, StoreError, Value, Work};
 use crate::clock::Clock;
 
@@ -167,14 +168,15 @@ impl SqliteConn {
             .conn
             .prepare_cached(&sqlite_sql(sql))
             .map_err(map_err)?;
-        let columns = stmt.column_count();
+        // Named once per statement; every row shares them.
+        let columns = Columns::new(stmt.column_names().map(str::to_owned).collect());
         let mut rows = stmt
             .query(rusqlite::params_from_iter(params.iter().map(to_sql)))
             .map_err(map_err)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(map_err)? {
-            let mut values = Vec::with_capacity(columns);
-            for i in 0..columns {
+            let mut values = Vec::with_capacity(columns.len());
+            for i in 0..columns.len() {
                 values.push(match row.get_ref(i).map_err(map_err)? {
                     ValueRef::Null => Value::Null,
                     ValueRef::Integer(v) => Value::Int(v),
@@ -184,7 +186,7 @@ impl SqliteConn {
                     }
                 });
             }
-            out.push(Row(values));
+            out.push(Row::new(columns.clone(), values));
         }
         Ok(out)
     }

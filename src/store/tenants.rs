@@ -23,9 +23,9 @@ pub struct TokenInfo {
 }
 
 pub async fn count_tenants(c: &mut dyn Conn) -> Result<i64, StoreError> {
-    c.query_one("SELECT COUNT(*) FROM tenants", &[])
+    c.query_one("SELECT COUNT(*) AS n FROM tenants", &[])
         .await?
-        .int(0)
+        .int("n")
 }
 
 /// The tenant with this slug, created if it does not exist yet.
@@ -34,14 +34,14 @@ pub async fn ensure_tenant(c: &mut dyn Conn, slug: &str) -> Result<i64, StoreErr
         .query_opt("SELECT id FROM tenants WHERE slug = $1", &[slug.into()])
         .await?
     {
-        return row.int(0);
+        return row.int("id");
     }
     c.query_one(
         "INSERT INTO tenants (slug, created_at) VALUES ($1, $2) RETURNING id",
         &[slug.into(), c.now().into()],
     )
     .await?
-    .int(0)
+    .int("id")
 }
 
 pub async fn insert_token(
@@ -63,7 +63,7 @@ pub async fn insert_token(
         ],
     )
     .await?
-    .int(0)
+    .int("id")
 }
 
 /// The live token with this hash: not revoked, not expired.
@@ -81,10 +81,10 @@ pub async fn find_token(
         .await?;
     row.map(|r| {
         Ok(TokenGrant {
-            token_id: r.int(0)?,
-            tenant_id: r.int(1)?,
-            tenant_slug: r.text(2)?,
-            token_hash: r.text(3)?,
+            token_id: r.int("id")?,
+            tenant_id: r.int("tenant_id")?,
+            tenant_slug: r.text("slug")?,
+            token_hash: r.text("token_hash")?,
         })
     })
     .transpose()
@@ -104,12 +104,12 @@ pub async fn list_tokens(
     rows.iter()
         .map(|r| {
             Ok(TokenInfo {
-                id: r.int(0)?,
-                tenant_slug: r.text(1)?,
-                name: r.text_opt(2)?,
-                prefix: r.text(3)?,
-                created_at: r.int(4)?,
-                revoked_at: r.int_opt(5)?,
+                id: r.int("id")?,
+                tenant_slug: r.text("slug")?,
+                name: r.text_opt("name")?,
+                prefix: r.text("prefix")?,
+                created_at: r.int("created_at")?,
+                revoked_at: r.int_opt("revoked_at")?,
             })
         })
         .collect()

@@ -5,6 +5,9 @@
 //! timestamps as integer Unix seconds on every backend, so four kinds of scalar are enough (plus
 //! lists, bound as one parameter).
 
+use std::fmt;
+use std::sync::Arc;
+
 use super::StoreError;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -55,61 +58,168 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
-/// One result row: its columns in SELECT order.
-#[derive(Debug, Clone, Default)]
-pub struct Row(pub Vec<Value>);
+/// The column names of one statement's result, shared by all its rows: decoding by name costs
+/// a short scan of this list, not a copy of the names per row.
+#[derive(Debug, Default)]
+pub struct Columns {
+    names: Vec<String>,
+    /// Names that occur more than once: reading one of them by name is an error, not a guess.
+    repeated: Vec<String>,
+}
 
-impl Row {
-    fn get(&self, i: usize) -> Result<&Value, StoreError> {
-        self.0
-            .get(i)
-            .ok_or_else(|| StoreError::Decode(format!("no column {i}")))
+impl Columns {
+    pub fn new(names: Vec<String>) -> Arc<Self> {
+        let mut repeated: Vec<String> = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            if names[..i].contains(name) && !repeated.contains(name) {
+                repeated.push(name.clone());
+            }
+        }
+        Arc::new(Self { names, repeated })
     }
 
-    pub fn int(&self, i: usize) -> Result<i64, StoreError> {
-        match self.get(i)? {
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// How a column is picked out of a row: by name (what repositories use, so a SELECT list can
+/// change without shifting every read), or by position (for a single unnamed result such as
+/// `SELECT 1`).
+pub trait ColumnIndex: Copy + fmt::Display {
+    fn position(self, columns: &Columns) -> Option<usize>;
+}
+
+impl ColumnIndex for &str {
+    fn position(self, columns: &Columns) -> Option<usize> {
+        if !columns.repeated.is_empty() && columns.repeated.iter().any(|r| r == self) {
+            return None;
+        }
+        columns.names.iter().position(|n| n == self)
+    }
+}
+
+impl ColumnIndex for usize {
+    fn position(self, columns: &Columns) -> Option<usize> {
+        (self < columns.names.len()).then_some(self)
+    }
+}
+
+/// One result row: its values in SELECT order, with the statement's column names.
+#[derive(Debug, Clone)]
+pub struct Row {
+    columns: Arc<Columns>,
+    values: Vec<Value>,
+}
+
+impl Row {
+    /// `values` must be in the order of `columns`.
+    pub fn new(columns: Arc<Columns>, values: Vec<Value>) -> Self {
+        Self { columns, values }
+    }
+
+    /// Every value, in SELECT order (for code that copies rows whole).
+    pub fn values(&self) -> &[Value] {
+        &self.values
+    }
+
+    fn get(&self, column: impl ColumnIndex) -> Result<&Value, StoreError> {
+        column
+            .position(&self.columns)
+            .and_then(|i| self.values.get(i))
+            .ok_or_else(|| StoreError::Decode(format!("no (single) column {column}")))
+    }
+
+    pub fn int(&self, column: impl ColumnIndex) -> Result<i64, StoreError> {
+        match self.get(column)? {
             Value::Int(v) => Ok(*v),
             other => Err(StoreError::Decode(format!(
-                "column {i}: expected integer, got {other:?}"
+                "column {column}: expected integer, got {other:?}"
             ))),
         }
     }
 
-    pub fn int_opt(&self, i: usize) -> Result<Option<i64>, StoreError> {
-        match self.get(i)? {
+    pub fn int_opt(&self, column: impl ColumnIndex) -> Result<Option<i64>, StoreError> {
+        match self.get(column)? {
             Value::Null => Ok(None),
-            _ => self.int(i).map(Some),
+            _ => self.int(column).map(Some),
         }
     }
 
-    pub fn bool(&self, i: usize) -> Result<bool, StoreError> {
-        Ok(self.int(i)? != 0)
+    pub fn bool(&self, column: impl ColumnIndex) -> Result<bool, StoreError> {
+        Ok(self.int(column)? != 0)
     }
 
-    pub fn real_opt(&self, i: usize) -> Result<Option<f64>, StoreError> {
-        match self.get(i)? {
+    pub fn real_opt(&self, column: impl ColumnIndex) -> Result<Option<f64>, StoreError> {
+        match self.get(column)? {
             Value::Null => Ok(None),
             Value::Real(v) => Ok(Some(*v)),
             Value::Int(v) => Ok(Some(*v as f64)),
             other => Err(StoreError::Decode(format!(
-                "column {i}: expected number, got {other:?}"
+                "column {column}: expected number, got {other:?}"
             ))),
         }
     }
 
-    pub fn text(&self, i: usize) -> Result<String, StoreError> {
-        match self.get(i)? {
+    pub fn text(&self, column: impl ColumnIndex) -> Result<String, StoreError> {
+        match self.get(column)? {
             Value::Text(v) => Ok(v.clone()),
             other => Err(StoreError::Decode(format!(
-                "column {i}: expected text, got {other:?}"
+                "column {column}: expected text, got {other:?}"
             ))),
         }
     }
 
-    pub fn text_opt(&self, i: usize) -> Result<Option<String>, StoreError> {
-        match self.get(i)? {
+    pub fn text_opt(&self, column: impl ColumnIndex) -> Result<Option<String>, StoreError> {
+        match self.get(column)? {
             Value::Null => Ok(None),
-            _ => self.text(i).map(Some),
+            _ => self.text(column).map(Some),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(names: &[&str], values: Vec<Value>) -> Row {
+        Row::new(
+            Columns::new(names.iter().map(|n| (*n).to_owned()).collect()),
+            values,
+        )
+    }
+
+    #[test]
+    fn columns_are_read_by_name_or_position() {
+        let r = row(
+            &["id", "email", "score"],
+            vec![Value::Int(7), Value::Null, Value::Real(1.5)],
+        );
+        assert_eq!(r.int("id").ok(), Some(7));
+        assert_eq!(r.int(0).ok(), Some(7));
+        assert_eq!(r.text_opt("email").ok(), Some(None));
+        assert_eq!(r.real_opt("score").ok(), Some(Some(1.5)));
+        assert!(r.int("missing").is_err());
+        assert!(r.int(3).is_err());
+        assert!(r.text("id").is_err());
+    }
+
+    #[test]
+    fn a_repeated_name_is_an_error_not_a_guess() {
+        let r = row(
+            &["name", "name", "id"],
+            vec![
+                Value::Text("a".into()),
+                Value::Text("b".into()),
+                Value::Int(1),
+            ],
+        );
+        assert!(r.text("name").is_err());
+        assert_eq!(r.text(1).ok().as_deref(), Some("b"));
+        assert_eq!(r.int("id").ok(), Some(1));
     }
 }
