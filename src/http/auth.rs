@@ -2,7 +2,8 @@
 //! checked here (and counted against its rate limit), and the grant goes into the request's
 //! extensions, where the `Tenant` extractor finds it.
 
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -74,4 +75,22 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
     }
     response
+}
+
+/// The tenant of the request, established by the bearer token (§1).
+#[derive(Debug, Clone, Copy)]
+pub struct Tenant(pub i64);
+
+/// Reads the grant the authentication middleware (`auth::authenticate`) left; a route without
+/// that middleware has none, and answers 401.
+impl<S: Send + Sync> FromRequestParts<S> for Tenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Grant>()
+            .map(|grant| Tenant(grant.tenant_id))
+            .ok_or(ApiError::Unauthenticated)
+    }
 }

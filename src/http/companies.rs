@@ -8,8 +8,9 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::AppState;
+use super::auth::Tenant;
 use super::error::ApiResult;
-use super::extract::{JsonObject, QueryPairs, Tenant, record_id};
+use super::extract::{JsonObject, QueryPairs, record_id};
 use super::{data, page};
 use crate::domain::company::CompanyListField;
 use crate::domain::contact::ContactListField;

@@ -7,8 +7,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 
+use super::auth::Tenant;
 use super::error::ApiResult;
-use super::extract::{JsonObject, QueryPairs, Tenant, record_id};
+use super::extract::{JsonObject, QueryPairs, record_id};
 use super::{AppState, data, page};
 use crate::domain::contact::{ContactListField, ContactPatchDraft, NewContactDraft, PasswordDraft};
 use crate::query;

@@ -9,9 +9,10 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::AppState;
+use super::auth::Tenant;
 use super::data;
 use super::error::ApiResult;
-use super::extract::{JsonObject, QueryPairs, Tenant, record_id};
+use super::extract::{JsonObject, QueryPairs, record_id};
 use crate::service::custom_fields;
 
 pub fn routes() -> Router<AppState> {

@@ -9,12 +9,7 @@ use axum::http::{HeaderMap, header};
 use serde_json::{Map, Value};
 
 use super::AppState;
-use super::auth::Grant;
 use super::error::ApiError;
-
-/// The tenant of the request, established by the bearer token (§1).
-#[derive(Debug, Clone, Copy)]
-pub struct Tenant(pub i64);
 
 /// The `<slug>` of a `Host: <slug>.api.<anything>` header, if it has that form.
 pub(super) fn host_slug(headers: &HeaderMap) -> Option<String> {
@@ -41,20 +36,6 @@ pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim())
         .filter(|t| !t.is_empty())
-}
-
-/// Reads the grant the authentication middleware (`auth::authenticate`) left; a route without
-/// that middleware has none, and answers 401.
-impl<S: Send + Sync> FromRequestParts<S> for Tenant {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Grant>()
-            .map(|grant| Tenant(grant.tenant_id))
-            .ok_or(ApiError::Unauthenticated)
-    }
 }
 
 /// axum's `Path`, answering in JSON: a parameter that does not decode is a 404 (see

@@ -9,9 +9,10 @@ use axum::routing::{delete, get};
 use serde_json::json;
 
 use super::AppState;
+use super::auth::Tenant;
 use super::data;
 use super::error::ApiResult;
-use super::extract::{JsonObject, Tenant, record_id};
+use super::extract::{JsonObject, record_id};
 use crate::domain::RecordKind;
 use crate::domain::tag::parse_names;
 use crate::service::tags;
