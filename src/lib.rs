@@ -11,6 +11,8 @@ pub mod copy;
 pub mod domain;
 pub mod error;
 pub mod http;
+#[cfg(test)]
+mod layering;
 pub mod query;
 pub mod service;
 pub mod store;
