@@ -107,10 +107,11 @@ pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> 
     let parsed = company::parse(&body, true);
     let patch = parsed.value;
     let errors = parsed.errors;
-    db.write_retrying(Box::new(move |c| {
-        let (patch, mut errors) = (patch.clone(), errors.clone());
-        Box::pin(async move {
-            let resolved = resolve(c, tenant_id, None, &patch, &mut errors).await?;
+    let id = db
+        .transact(async move |tx| -> AppResult<i64> {
+            // Each run starts from the body's own errors.
+            let mut errors = errors.clone();
+            let resolved = resolve(tx.conn(), tenant_id, None, &patch, &mut errors).await?;
             let record = company::plan(
                 &CompanyRecord::default(),
                 &patch,
@@ -120,33 +121,31 @@ pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> 
             if !errors.is_empty() {
                 return Err(AppError::Validation(errors));
             }
-            let id = store::companies::insert(c, tenant_id, &record)
+            let id = store::companies::insert(tx.conn(), tenant_id, &record)
                 .await
                 .map_err(parent_gone)?;
             if let Some(names) = patch.tags.as_ref().filter(|n| !n.is_empty()) {
-                store::tags::replace(c, tenant_id, Target::Companies, id, names).await?;
+                store::tags::replace(tx.conn(), tenant_id, Target::Companies, id, names).await?;
             }
             if let Some(values) = &resolved.custom_values {
-                store::custom_fields::set_values(c, id, values).await?;
+                store::custom_fields::set_values(tx.conn(), id, values).await?;
             }
             if let Some(list) = patch
                 .shipping_addresses
                 .as_ref()
                 .filter(|l| !l.addresses.is_empty())
             {
-                store::shipping::replace_all(c, tenant_id, id, list).await?;
+                store::shipping::replace_all(tx.conn(), tenant_id, id, list).await?;
             }
-            view(c, tenant_id, id).await
+            Ok(id)
         })
-    }))
-    .await
+        .await?;
+    get(db, tenant_id, id).await
 }
 
 pub async fn get(db: &Database, tenant_id: i64, id: i64) -> AppResult<Company> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move { view(c, tenant_id, id).await })
-    }))
-    .await
+    db.read(async move |tx| view(tx.conn(), tenant_id, id).await)
+        .await
 }
 
 /// `POST|PATCH|PUT /companies/{id}`: partial; `updated_at` moves only when something changed.
@@ -159,80 +158,77 @@ pub async fn update(
     let parsed = company::parse(&body, false);
     let patch = parsed.value;
     let errors = parsed.errors;
-    db.write_retrying(Box::new(move |c| {
-        let (patch, mut errors) = (patch.clone(), errors.clone());
-        Box::pin(async move {
-            let current = store::companies::load(c, tenant_id, id)
+    db.transact(async move |tx| -> AppResult<()> {
+        let mut errors = errors.clone();
+        let current = store::companies::load(tx.conn(), tenant_id, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let resolved = resolve(tx.conn(), tenant_id, Some(id), &patch, &mut errors).await?;
+        let record = company::plan(&current, &patch, resolved.client_type_id, &mut errors);
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        let row_changed = record != current;
+        if row_changed {
+            store::companies::update_row(tx.conn(), id, &record)
+                .await
+                .map_err(parent_gone)?;
+        }
+        let mut changed = false;
+        if let Some(names) = &patch.tags {
+            let stored: Vec<String> = store::tags::of(tx.conn(), Target::Companies, id)
                 .await?
-                .ok_or(AppError::NotFound)?;
-            let resolved = resolve(c, tenant_id, Some(id), &patch, &mut errors).await?;
-            let record = company::plan(&current, &patch, resolved.client_type_id, &mut errors);
-            if !errors.is_empty() {
-                return Err(AppError::Validation(errors));
+                .into_iter()
+                .map(|t| t.name)
+                .collect();
+            if !same_names(names, &stored) {
+                store::tags::replace(tx.conn(), tenant_id, Target::Companies, id, names).await?;
+                changed = true;
             }
-            let row_changed = record != current;
-            if row_changed {
-                store::companies::update_row(c, id, &record)
-                    .await
-                    .map_err(parent_gone)?;
+        }
+        if let Some(values) = &resolved.custom_values {
+            changed |= store::custom_fields::set_values(tx.conn(), id, values).await?;
+        }
+        if let Some(list) = &patch.shipping_addresses {
+            let stored = store::shipping::of_companies(tx.conn(), &[id])
+                .await?
+                .remove(&id)
+                .unwrap_or_default();
+            let same = stored.len() == list.addresses.len()
+                && stored
+                    .iter()
+                    .zip(&list.addresses)
+                    .all(|(a, f)| a.fields() == *f)
+                && stored.iter().position(|a| a.is_default) == Some(list.default_index);
+            let both_empty = stored.is_empty() && list.addresses.is_empty();
+            if !same && !both_empty {
+                store::shipping::replace_all(tx.conn(), tenant_id, id, list).await?;
+                changed = true;
             }
-            let mut changed = false;
-            if let Some(names) = &patch.tags {
-                let stored: Vec<String> = store::tags::of(c, Target::Companies, id)
-                    .await?
-                    .into_iter()
-                    .map(|t| t.name)
-                    .collect();
-                if !same_names(names, &stored) {
-                    store::tags::replace(c, tenant_id, Target::Companies, id, names).await?;
-                    changed = true;
-                }
-            }
-            if let Some(values) = &resolved.custom_values {
-                changed |= store::custom_fields::set_values(c, id, values).await?;
-            }
-            if let Some(list) = &patch.shipping_addresses {
-                let stored = store::shipping::of_companies(c, &[id])
-                    .await?
-                    .remove(&id)
-                    .unwrap_or_default();
-                let same = stored.len() == list.addresses.len()
-                    && stored
-                        .iter()
-                        .zip(&list.addresses)
-                        .all(|(a, f)| a.fields() == *f)
-                    && stored.iter().position(|a| a.is_default) == Some(list.default_index);
-                let both_empty = stored.is_empty() && list.addresses.is_empty();
-                if !same && !both_empty {
-                    store::shipping::replace_all(c, tenant_id, id, list).await?;
-                    changed = true;
-                }
-            }
-            if changed && !row_changed {
-                store::companies::touch(c, id).await?;
-            }
-            view(c, tenant_id, id).await
-        })
-    }))
-    .await
+        }
+        if changed && !row_changed {
+            store::companies::touch(tx.conn(), id).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    get(db, tenant_id, id).await
 }
 
 /// `DELETE /companies/{id}`: 409 while some contact has no other company.
 pub async fn delete(db: &Database, tenant_id: i64, id: i64) -> AppResult<()> {
-    db.write_retrying(Box::new(move |c| {
-        Box::pin(async move {
-            store::companies::lock_linked_contacts(c, tenant_id, id).await?;
-            store::companies::load(c, tenant_id, id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let stranded = store::companies::sole_company_contacts(c, tenant_id, id).await?;
-            if stranded > 0 {
-                return Err(AppError::Conflict(company::delete_conflict(stranded)));
-            }
-            store::companies::delete(c, tenant_id, id).await?;
-            Ok(())
-        })
-    }))
+    db.transact(async move |tx| {
+        store::companies::lock_linked_contacts(tx.conn(), tenant_id, id).await?;
+        store::companies::load(tx.conn(), tenant_id, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let stranded = store::companies::sole_company_contacts(tx.conn(), tenant_id, id).await?;
+        if stranded > 0 {
+            return Err(AppError::Conflict(company::delete_conflict(stranded)));
+        }
+        store::companies::delete(tx.conn(), tenant_id, id).await?;
+        Ok(())
+    })
     .await
 }
 
@@ -241,17 +237,13 @@ pub async fn list(
     tenant_id: i64,
     query: ListQuery,
 ) -> AppResult<(Vec<Company>, u64)> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move { Ok(store::companies::list(c, tenant_id, &query).await?) })
-    }))
-    .await
+    db.read(async move |tx| Ok(store::companies::list(tx.conn(), tenant_id, &query).await?))
+        .await
 }
 
 pub async fn client_types(db: &Database, tenant_id: i64) -> AppResult<Vec<ClientType>> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move { Ok(store::companies::client_types(c, tenant_id).await?) })
-    }))
-    .await
+    db.read(async move |tx| Ok(store::companies::client_types(tx.conn(), tenant_id).await?))
+        .await
 }
 
 async fn custom_values_of(c: &mut dyn Conn, id: i64) -> AppResult<Map<String, Value>> {
@@ -267,14 +259,12 @@ pub async fn custom_values(
     tenant_id: i64,
     id: i64,
 ) -> AppResult<Map<String, Value>> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move {
-            if !store::companies::exists(c, tenant_id, id).await? {
-                return Err(AppError::NotFound);
-            }
-            custom_values_of(c, id).await
-        })
-    }))
+    db.read(async move |tx| {
+        if !store::companies::exists(tx.conn(), tenant_id, id).await? {
+            return Err(AppError::NotFound);
+        }
+        custom_values_of(tx.conn(), id).await
+    })
     .await
 }
 
@@ -285,23 +275,21 @@ pub async fn set_custom_values(
     id: i64,
     body: Map<String, Value>,
 ) -> AppResult<Map<String, Value>> {
-    db.write_retrying(Box::new(move |c| {
-        let body = body.clone();
-        Box::pin(async move {
-            store::companies::load(c, tenant_id, id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let definitions = store::custom_fields::definitions(c, tenant_id).await?;
-            let mut errors = ValidationErrors::new();
-            let values = custom_field::resolve_values(&definitions, &body, "", &mut errors);
-            if !errors.is_empty() {
-                return Err(AppError::Validation(errors));
-            }
-            if store::custom_fields::set_values(c, id, &values).await? {
-                store::companies::touch(c, id).await?;
-            }
-            custom_values_of(c, id).await
-        })
-    }))
-    .await
+    db.transact(async move |tx| -> AppResult<()> {
+        store::companies::load(tx.conn(), tenant_id, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let definitions = store::custom_fields::definitions(tx.conn(), tenant_id).await?;
+        let mut errors = ValidationErrors::new();
+        let values = custom_field::resolve_values(&definitions, &body, "", &mut errors);
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        if store::custom_fields::set_values(tx.conn(), id, &values).await? {
+            store::companies::touch(tx.conn(), id).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    custom_values(db, tenant_id, id).await
 }

@@ -67,22 +67,20 @@ async fn worth_hashing(
     contact_id: Option<i64>,
     email: Option<String>,
 ) -> AppResult<bool> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move {
-            let stored = match contact_id {
-                Some(id) => store::contacts::email_of(c, tenant_id, id)
-                    .await?
-                    .ok_or(AppError::NotFound)?,
-                None => None,
-            };
-            let Some(email) = email.or(stored) else {
-                return Ok(false);
-            };
-            let mut errors = ValidationErrors::new();
-            check_login_email(c, tenant_id, contact_id, &email, &mut errors).await?;
-            Ok(errors.is_empty())
-        })
-    }))
+    db.read(async move |tx| {
+        let stored = match contact_id {
+            Some(id) => store::contacts::email_of(tx.conn(), tenant_id, id)
+                .await?
+                .ok_or(AppError::NotFound)?,
+            None => None,
+        };
+        let Some(email) = email.or(stored) else {
+            return Ok(false);
+        };
+        let mut errors = ValidationErrors::new();
+        check_login_email(tx.conn(), tenant_id, contact_id, &email, &mut errors).await?;
+        Ok(errors.is_empty())
+    })
     .await
 }
 
@@ -144,71 +142,63 @@ pub async fn create(db: &Database, tenant_id: i64, body: Map<String, Value>) -> 
     } else {
         None
     };
-    // Retryable: on PostgreSQL a transaction that loses a race is run again from the start.
     let id = db
-        .write_retrying(Box::new(move |c| {
-            let (new, mut errors, password_hash) =
-                (new.clone(), errors.clone(), password_hash.clone());
-            Box::pin(async move {
-                check_companies(c, tenant_id, new.companies.as_ref(), &mut errors).await?;
-                if let (Some(_), Some(email)) = (&new.password, &new.fields.email) {
-                    check_login_email(c, tenant_id, None, email, &mut errors).await?;
-                }
-                let Some(change) = new.companies.as_ref().filter(|_| errors.is_empty()) else {
-                    return Err(AppError::Validation(errors));
-                };
-                if new.password.is_some() && password_hash.is_none() {
-                    return Err(login_changed_meanwhile());
-                }
-                let links = Links::new(change, &new.flags).ok_or_else(|| {
-                    AppError::Validation(ValidationErrors::single(
-                        "company_id",
-                        "The company id field is required.",
-                    ))
-                })?;
-                let gone = company_gone(Some(change));
-                let id =
-                    store::contacts::insert(c, tenant_id, &new.fields, links.primary_company_id)
-                        .await
-                        .map_err(&gone)?;
-                store::contacts::write_links(c, id, &links)
+        .transact(async move |tx| -> AppResult<i64> {
+            // Each run starts from the body's own errors.
+            let mut errors = errors.clone();
+            check_companies(tx.conn(), tenant_id, new.companies.as_ref(), &mut errors).await?;
+            if let (Some(_), Some(email)) = (&new.password, &new.fields.email) {
+                check_login_email(tx.conn(), tenant_id, None, email, &mut errors).await?;
+            }
+            let Some(change) = new.companies.as_ref().filter(|_| errors.is_empty()) else {
+                return Err(AppError::Validation(errors));
+            };
+            if new.password.is_some() && password_hash.is_none() {
+                return Err(login_changed_meanwhile());
+            }
+            let links = Links::new(change, &new.flags).ok_or_else(|| {
+                AppError::Validation(ValidationErrors::single(
+                    "company_id",
+                    "The company id field is required.",
+                ))
+            })?;
+            let gone = company_gone(Some(change));
+            let id = store::contacts::insert(
+                tx.conn(),
+                tenant_id,
+                &new.fields,
+                links.primary_company_id,
+            )
+            .await
+            .map_err(&gone)?;
+            store::contacts::write_links(tx.conn(), id, &links)
+                .await
+                .map_err(&gone)?;
+            if !new.tags.is_empty() {
+                store::contacts::replace_tags(
+                    tx.conn(),
+                    tenant_id,
+                    "contact_tags",
+                    "contact_id",
+                    id,
+                    &new.tags,
+                )
+                .await?;
+            }
+            if let (Some(hash), Some(email)) = (&password_hash, &new.fields.email) {
+                store::contacts::upsert_login(tx.conn(), tenant_id, id, email, hash)
                     .await
-                    .map_err(&gone)?;
-                if !new.tags.is_empty() {
-                    store::contacts::replace_tags(
-                        c,
-                        tenant_id,
-                        "contact_tags",
-                        "contact_id",
-                        id,
-                        &new.tags,
-                    )
-                    .await?;
-                }
-                if let (Some(hash), Some(email)) = (&password_hash, &new.fields.email) {
-                    store::contacts::upsert_login(c, tenant_id, id, email, hash)
-                        .await
-                        .map_err(email_taken)?;
-                }
-                Ok(id)
-            })
-        }))
+                    .map_err(email_taken)?;
+            }
+            Ok(id)
+        })
         .await?;
-    committed_view(db, tenant_id, id).await
-}
-
-/// The contact as read right after a write committed. Reading outside the write transaction keeps
-/// the (single, serial) SQLite writer to the work only it can do; the answer shows the committed
-/// state, or a later one.
-async fn committed_view(db: &Database, tenant_id: i64, id: i64) -> AppResult<Contact> {
     get(db, tenant_id, id).await
 }
 
 pub async fn get(db: &Database, tenant_id: i64, id: i64) -> AppResult<Contact> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move { view(c, tenant_id, id).await })
-    }))
-    .await
+    db.read(async move |tx| view(tx.conn(), tenant_id, id).await)
+        .await
 }
 
 pub async fn update(
@@ -234,56 +224,53 @@ pub async fn update(
     } else {
         None
     };
-    db.write_retrying(Box::new(move |c| {
-        let (patch, mut errors, password_hash) =
-            (patch.clone(), errors.clone(), password_hash.clone());
-        Box::pin(async move {
-            let parts = StateParts {
-                links: patch.companies.is_some() || patch.flags != FlagsPatch::default(),
-                tags: patch.tags.is_some(),
-            };
-            let current = store::contacts::load_state(c, tenant_id, id, parts)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            check_companies(c, tenant_id, patch.companies.as_ref(), &mut errors).await?;
-            let plan = contact::plan_update(&current, &patch, &mut errors);
+    db.transact(async move |tx| -> AppResult<()> {
+        let mut errors = errors.clone();
+        let parts = StateParts {
+            links: patch.companies.is_some() || patch.flags != FlagsPatch::default(),
+            tags: patch.tags.is_some(),
+        };
+        let current = store::contacts::load_state(tx.conn(), tenant_id, id, parts)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        check_companies(tx.conn(), tenant_id, patch.companies.as_ref(), &mut errors).await?;
+        let plan = contact::plan_update(&current, &patch, &mut errors);
+        match &plan.login {
+            LoginChange::SetPassword { email, .. } | LoginChange::MoveEmail { email } => {
+                check_login_email(tx.conn(), tenant_id, Some(id), email, &mut errors).await?;
+            }
+            LoginChange::None => {}
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        if matches!(plan.login, LoginChange::SetPassword { .. }) && password_hash.is_none() {
+            return Err(login_changed_meanwhile());
+        }
+        if plan.changes(&current) {
+            save(tx.conn(), tenant_id, id, &current, &plan.state)
+                .await
+                .map_err(company_gone(patch.companies.as_ref()))?;
             match &plan.login {
-                LoginChange::SetPassword { email, .. } | LoginChange::MoveEmail { email } => {
-                    check_login_email(c, tenant_id, Some(id), email, &mut errors).await?;
-                }
-                LoginChange::None => {}
-            }
-            if !errors.is_empty() {
-                return Err(AppError::Validation(errors));
-            }
-            if matches!(plan.login, LoginChange::SetPassword { .. }) && password_hash.is_none() {
-                return Err(login_changed_meanwhile());
-            }
-            if plan.changes(&current) {
-                save(c, tenant_id, id, &current, &plan.state)
-                    .await
-                    .map_err(company_gone(patch.companies.as_ref()))?;
-                match &plan.login {
-                    LoginChange::SetPassword { email, .. } => {
-                        if let Some(hash) = &password_hash {
-                            store::contacts::upsert_login(c, tenant_id, id, email, hash)
-                                .await
-                                .map_err(email_taken)?;
-                        }
-                    }
-                    LoginChange::MoveEmail { email } => {
-                        store::contacts::move_login_email(c, id, email)
+                LoginChange::SetPassword { email, .. } => {
+                    if let Some(hash) = &password_hash {
+                        store::contacts::upsert_login(tx.conn(), tenant_id, id, email, hash)
                             .await
                             .map_err(email_taken)?;
                     }
-                    LoginChange::None => {}
                 }
+                LoginChange::MoveEmail { email } => {
+                    store::contacts::move_login_email(tx.conn(), id, email)
+                        .await
+                        .map_err(email_taken)?;
+                }
+                LoginChange::None => {}
             }
-            Ok(id)
-        })
-    }))
+        }
+        Ok(())
+    })
     .await?;
-    committed_view(db, tenant_id, id).await
+    get(db, tenant_id, id).await
 }
 
 /// Writes what differs between `before` and `after`, and moves `updated_at`.
@@ -312,15 +299,13 @@ async fn save(
 }
 
 pub async fn delete(db: &Database, tenant_id: i64, id: i64) -> AppResult<()> {
-    db.write_retrying(Box::new(move |c| {
-        Box::pin(async move {
-            if store::contacts::delete(c, tenant_id, id).await? {
-                Ok(())
-            } else {
-                Err(AppError::NotFound)
-            }
-        })
-    }))
+    db.transact(async move |tx| {
+        if store::contacts::delete(tx.conn(), tenant_id, id).await? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    })
     .await
 }
 
@@ -341,36 +326,34 @@ pub async fn set_password(
     } else {
         None
     };
-    db.write_retrying(Box::new(move |c| {
-        let (mut errors, password_hash) = (errors.clone(), password_hash.clone());
-        Box::pin(async move {
-            let current = store::contacts::load_state(c, tenant_id, id, StateParts::default())
-                .await?
-                .ok_or(AppError::NotFound)?;
-            match &current.fields.email {
-                None => errors.add(
-                    "email",
-                    "The contact must have an email to get a portal login.",
-                ),
-                Some(email) => {
-                    check_login_email(c, tenant_id, Some(id), email, &mut errors).await?
-                }
+    db.transact(async move |tx| -> AppResult<()> {
+        let mut errors = errors.clone();
+        let current = store::contacts::load_state(tx.conn(), tenant_id, id, StateParts::default())
+            .await?
+            .ok_or(AppError::NotFound)?;
+        match &current.fields.email {
+            None => errors.add(
+                "email",
+                "The contact must have an email to get a portal login.",
+            ),
+            Some(email) => {
+                check_login_email(tx.conn(), tenant_id, Some(id), email, &mut errors).await?
             }
-            if !errors.is_empty() {
-                return Err(AppError::Validation(errors));
-            }
-            let (Some(hash), Some(email)) = (&password_hash, &current.fields.email) else {
-                return Err(login_changed_meanwhile());
-            };
-            store::contacts::upsert_login(c, tenant_id, id, email, hash)
-                .await
-                .map_err(email_taken)?;
-            store::contacts::touch(c, id).await?;
-            Ok(id)
-        })
-    }))
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        let (Some(hash), Some(email)) = (&password_hash, &current.fields.email) else {
+            return Err(login_changed_meanwhile());
+        };
+        store::contacts::upsert_login(tx.conn(), tenant_id, id, email, hash)
+            .await
+            .map_err(email_taken)?;
+        store::contacts::touch(tx.conn(), id).await?;
+        Ok(())
+    })
     .await?;
-    committed_view(db, tenant_id, id).await
+    get(db, tenant_id, id).await
 }
 
 pub async fn list(
@@ -379,15 +362,13 @@ pub async fn list(
     company_id: Option<i64>,
     query: ListQuery,
 ) -> AppResult<(Vec<Contact>, u64)> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move {
-            if let Some(company_id) = company_id
-                && !store::companies::exists(c, tenant_id, company_id).await?
-            {
-                return Err(AppError::NotFound);
-            }
-            Ok(store::contacts::list(c, tenant_id, company_id, &query).await?)
-        })
-    }))
+    db.read(async move |tx| {
+        if let Some(company_id) = company_id
+            && !store::companies::exists(tx.conn(), tenant_id, company_id).await?
+        {
+            return Err(AppError::NotFound);
+        }
+        Ok(store::contacts::list(tx.conn(), tenant_id, company_id, &query).await?)
+    })
     .await
 }

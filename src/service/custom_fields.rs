@@ -31,32 +31,28 @@ pub async fn list(
     tenant_id: i64,
     object_type: Option<String>,
 ) -> AppResult<Vec<Definition>> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move {
-            let all = store::custom_fields::definitions(c, tenant_id).await?;
-            Ok(
-                match object_type
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                {
-                    Some(t) => all
-                        .into_iter()
-                        .filter(|d| d.object_types.iter().any(|o| o.eq_ignore_ascii_case(t)))
-                        .collect(),
-                    None => all,
-                },
-            )
-        })
-    }))
+    db.read(async move |tx| {
+        let all = store::custom_fields::definitions(tx.conn(), tenant_id).await?;
+        Ok(
+            match object_type
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+            {
+                Some(t) => all
+                    .into_iter()
+                    .filter(|d| d.object_types.iter().any(|o| o.eq_ignore_ascii_case(t)))
+                    .collect(),
+                None => all,
+            },
+        )
+    })
     .await
 }
 
 pub async fn get(db: &Database, tenant_id: i64, id: i64) -> AppResult<Definition> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move { view(c, tenant_id, id).await })
-    }))
-    .await
+    db.read(async move |tx| view(tx.conn(), tenant_id, id).await)
+        .await
 }
 
 pub async fn create(
@@ -65,26 +61,25 @@ pub async fn create(
     body: Map<String, Value>,
 ) -> AppResult<Definition> {
     let parsed = custom_field::parse_definition(&body, true);
-    db.write_retrying(Box::new(move |c| {
-        let parsed = parsed.clone();
-        Box::pin(async move {
-            let mut errors = parsed.errors;
+    let id = db
+        .transact(async move |tx| -> AppResult<i64> {
+            // Each run starts from the body's own errors.
+            let mut errors = parsed.errors.clone();
             let fields = custom_field::plan_definition(None, &parsed.value, &mut errors);
             if let Some(f) = &fields
-                && store::custom_fields::label_taken(c, tenant_id, &f.label, None).await?
+                && store::custom_fields::label_taken(tx.conn(), tenant_id, &f.label, None).await?
             {
                 errors.add("label", LABEL_TAKEN);
             }
             let Some(fields) = fields.filter(|_| errors.is_empty()) else {
                 return Err(AppError::Validation(errors));
             };
-            let id = store::custom_fields::insert(c, tenant_id, &fields)
+            store::custom_fields::insert(tx.conn(), tenant_id, &fields)
                 .await
-                .map_err(label_taken)?;
-            view(c, tenant_id, id).await
+                .map_err(label_taken)
         })
-    }))
-    .await
+        .await?;
+    get(db, tenant_id, id).await
 }
 
 /// How many stored values of a field would not fit `fields`.
@@ -126,11 +121,10 @@ pub async fn update(
     body: Map<String, Value>,
 ) -> AppResult<Definition> {
     let parsed = custom_field::parse_definition(&body, false);
-    db.write_retrying(Box::new(move |c| {
-        let parsed = parsed.clone();
-        Box::pin(async move {
+    db.transact(async move |tx| -> AppResult<()> {
+            let c = tx.conn();
             let current = view(c, tenant_id, id).await?;
-            let mut errors = parsed.errors;
+            let mut errors = parsed.errors.clone();
             let before = current.fields();
             let fields = custom_field::plan_definition(Some(&before), &parsed.value, &mut errors);
             if let Some(f) = &fields {
@@ -155,22 +149,20 @@ pub async fn update(
             if fields != before {
                 store::custom_fields::update(c, id, &fields).await.map_err(label_taken)?;
             }
-            view(c, tenant_id, id).await
-        })
-    }))
-    .await
+            Ok(())
+    })
+    .await?;
+    get(db, tenant_id, id).await
 }
 
 /// Deletes a definition and every value of it.
 pub async fn delete(db: &Database, tenant_id: i64, id: i64) -> AppResult<()> {
-    db.write_retrying(Box::new(move |c| {
-        Box::pin(async move {
-            if store::custom_fields::delete(c, tenant_id, id).await? {
-                Ok(())
-            } else {
-                Err(AppError::NotFound)
-            }
-        })
-    }))
+    db.transact(async move |tx| {
+        if store::custom_fields::delete(tx.conn(), tenant_id, id).await? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    })
     .await
 }

@@ -33,14 +33,12 @@ pub async fn list(
     company_id: i64,
     query: ListQuery,
 ) -> AppResult<(Vec<ShippingAddress>, u64)> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move {
-            if !store::companies::exists(c, tenant_id, company_id).await? {
-                return Err(AppError::NotFound);
-            }
-            Ok(store::shipping::list(c, tenant_id, company_id, &query).await?)
-        })
-    }))
+    db.read(async move |tx| {
+        if !store::companies::exists(tx.conn(), tenant_id, company_id).await? {
+            return Err(AppError::NotFound);
+        }
+        Ok(store::shipping::list(tx.conn(), tenant_id, company_id, &query).await?)
+    })
     .await
 }
 
@@ -50,10 +48,8 @@ pub async fn get(
     company_id: i64,
     id: i64,
 ) -> AppResult<ShippingAddress> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move { view(c, tenant_id, company_id, id).await })
-    }))
-    .await
+    db.read(async move |tx| view(tx.conn(), tenant_id, company_id, id).await)
+        .await
 }
 
 /// Adds an address; it becomes the default when flagged, or when the company had none.
@@ -64,12 +60,12 @@ pub async fn create(
     body: Map<String, Value>,
 ) -> AppResult<ShippingAddress> {
     let parsed = shipping::parse(&body, true);
-    db.write_retrying(Box::new(move |c| {
-        let parsed = parsed.clone();
-        Box::pin(async move {
+    let id = db
+        .transact(async move |tx| -> AppResult<i64> {
+            let c = tx.conn();
             lock_company(c, tenant_id, company_id).await?;
             if !parsed.errors.is_empty() {
-                return Err(AppError::Validation(parsed.errors));
+                return Err(AppError::Validation(parsed.errors.clone()));
             }
             let fields = parsed.value.apply(&Default::default());
             let id = store::shipping::insert(c, tenant_id, company_id, &fields).await?;
@@ -79,10 +75,10 @@ pub async fn create(
                 store::shipping::ensure_default(c, company_id, None).await?;
             }
             store::companies::touch(c, company_id).await?;
-            view(c, tenant_id, company_id, id).await
+            Ok(id)
         })
-    }))
-    .await
+        .await?;
+    get(db, tenant_id, company_id, id).await
 }
 
 /// Partial update. `is_default: true` makes it the default; `false` on the default hands the
@@ -95,53 +91,51 @@ pub async fn update(
     body: Map<String, Value>,
 ) -> AppResult<ShippingAddress> {
     let parsed = shipping::parse(&body, false);
-    db.write_retrying(Box::new(move |c| {
-        let parsed = parsed.clone();
-        Box::pin(async move {
-            lock_company(c, tenant_id, company_id).await?;
-            let current = view(c, tenant_id, company_id, id).await?;
-            if !parsed.errors.is_empty() {
-                return Err(AppError::Validation(parsed.errors));
-            }
-            let before = current.fields();
-            let after = parsed.value.apply(&before);
-            let mut changed = false;
-            if after != before {
-                store::shipping::update(c, id, &after).await?;
+    db.transact(async move |tx| -> AppResult<()> {
+        let c = tx.conn();
+        lock_company(c, tenant_id, company_id).await?;
+        let current = view(c, tenant_id, company_id, id).await?;
+        if !parsed.errors.is_empty() {
+            return Err(AppError::Validation(parsed.errors.clone()));
+        }
+        let before = current.fields();
+        let after = parsed.value.apply(&before);
+        let mut changed = false;
+        if after != before {
+            store::shipping::update(c, id, &after).await?;
+            changed = true;
+        }
+        match parsed.value.is_default {
+            Some(true) if !current.is_default => {
+                store::shipping::make_default(c, company_id, id).await?;
                 changed = true;
             }
-            match parsed.value.is_default {
-                Some(true) if !current.is_default => {
-                    store::shipping::make_default(c, company_id, id).await?;
-                    changed = true;
-                }
-                Some(false) if current.is_default => {
-                    store::shipping::unset_default(c, id).await?;
-                    store::shipping::ensure_default(c, company_id, Some(id)).await?;
-                    changed = true;
-                }
-                _ => {}
+            Some(false) if current.is_default => {
+                store::shipping::unset_default(c, id).await?;
+                store::shipping::ensure_default(c, company_id, Some(id)).await?;
+                changed = true;
             }
-            if changed {
-                store::companies::touch(c, company_id).await?;
-            }
-            view(c, tenant_id, company_id, id).await
-        })
-    }))
-    .await
+            _ => {}
+        }
+        if changed {
+            store::companies::touch(c, company_id).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    get(db, tenant_id, company_id, id).await
 }
 
 /// Deletes an address; deleting the default makes the oldest remaining address the default.
 pub async fn delete(db: &Database, tenant_id: i64, company_id: i64, id: i64) -> AppResult<()> {
-    db.write_retrying(Box::new(move |c| {
-        Box::pin(async move {
-            lock_company(c, tenant_id, company_id).await?;
-            view(c, tenant_id, company_id, id).await?;
-            store::shipping::delete(c, id).await?;
-            store::shipping::ensure_default(c, company_id, None).await?;
-            store::companies::touch(c, company_id).await?;
-            Ok(())
-        })
-    }))
+    db.transact(async move |tx| {
+        let c = tx.conn();
+        lock_company(c, tenant_id, company_id).await?;
+        view(c, tenant_id, company_id, id).await?;
+        store::shipping::delete(c, id).await?;
+        store::shipping::ensure_default(c, company_id, None).await?;
+        store::companies::touch(c, company_id).await?;
+        Ok(())
+    })
     .await
 }

@@ -26,12 +26,11 @@ async fn require(
 }
 
 pub async fn list(db: &Database, tenant_id: i64, target: Target, id: i64) -> AppResult<Vec<Tag>> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move {
-            require(c, target, tenant_id, id, false).await?;
-            Ok(tags::of(c, target, id).await?)
-        })
-    }))
+    db.read(async move |tx| {
+        let c = tx.conn();
+        require(c, target, tenant_id, id, false).await?;
+        Ok(tags::of(c, target, id).await?)
+    })
     .await
 }
 
@@ -44,24 +43,23 @@ pub async fn add(
     body: Map<String, Value>,
 ) -> AppResult<Vec<Tag>> {
     let parsed = parse_names(&body, false);
-    db.write_retrying(Box::new(move |c| {
-        let parsed = parsed.clone();
-        Box::pin(async move {
-            require(c, target, tenant_id, id, true).await?;
-            if !parsed.errors.is_empty() {
-                return Err(AppError::Validation(parsed.errors));
+    db.transact(async move |tx| -> AppResult<()> {
+        let c = tx.conn();
+        require(c, target, tenant_id, id, true).await?;
+        if !parsed.errors.is_empty() {
+            return Err(AppError::Validation(parsed.errors.clone()));
+        }
+        if tags::add(c, tenant_id, target, id, &parsed.value).await? {
+            // Over the bound, the error rolls the whole addition back.
+            if tags::count(c, target, id).await? > MAX_TAGS_PER_RECORD as u64 {
+                return Err(AppError::Validation(too_many_tags_on_record()));
             }
-            if tags::add(c, tenant_id, target, id, &parsed.value).await? {
-                // Over the bound, the error rolls the whole addition back.
-                if tags::count(c, target, id).await? > MAX_TAGS_PER_RECORD as u64 {
-                    return Err(AppError::Validation(too_many_tags_on_record()));
-                }
-                tags::touch(c, target, id).await?;
-            }
-            Ok(tags::of(c, target, id).await?)
-        })
-    }))
-    .await
+            tags::touch(c, target, id).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    list(db, tenant_id, target, id).await
 }
 
 /// `PUT /{type}/{id}/tags`: the record's tags become exactly these (`[]`/`null`: none).
@@ -73,26 +71,25 @@ pub async fn replace(
     body: Map<String, Value>,
 ) -> AppResult<Vec<Tag>> {
     let parsed = parse_names(&body, true);
-    db.write_retrying(Box::new(move |c| {
-        let parsed = parsed.clone();
-        Box::pin(async move {
-            require(c, target, tenant_id, id, true).await?;
-            if !parsed.errors.is_empty() {
-                return Err(AppError::Validation(parsed.errors));
-            }
-            let stored: Vec<String> = tags::of(c, target, id)
-                .await?
-                .into_iter()
-                .map(|t| t.name)
-                .collect();
-            if !same_names(&parsed.value, &stored) {
-                tags::replace(c, tenant_id, target, id, &parsed.value).await?;
-                tags::touch(c, target, id).await?;
-            }
-            Ok(tags::of(c, target, id).await?)
-        })
-    }))
-    .await
+    db.transact(async move |tx| -> AppResult<()> {
+        let c = tx.conn();
+        require(c, target, tenant_id, id, true).await?;
+        if !parsed.errors.is_empty() {
+            return Err(AppError::Validation(parsed.errors.clone()));
+        }
+        let stored: Vec<String> = tags::of(c, target, id)
+            .await?
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        if !same_names(&parsed.value, &stored) {
+            tags::replace(c, tenant_id, target, id, &parsed.value).await?;
+            tags::touch(c, target, id).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    list(db, tenant_id, target, id).await
 }
 
 /// `DELETE /{type}/{id}/tags/{name}`: 404 when the record does not carry the tag.
@@ -103,16 +100,14 @@ pub async fn remove(
     id: i64,
     name: String,
 ) -> AppResult<()> {
-    db.write_retrying(Box::new(move |c| {
-        let name = name.clone();
-        Box::pin(async move {
-            require(c, target, tenant_id, id, true).await?;
-            if !tags::remove(c, tenant_id, target, id, name.trim()).await? {
-                return Err(AppError::NotFound);
-            }
-            tags::touch(c, target, id).await?;
-            Ok(())
-        })
-    }))
+    db.transact(async move |tx| {
+        let c = tx.conn();
+        require(c, target, tenant_id, id, true).await?;
+        if !tags::remove(c, tenant_id, target, id, name.trim()).await? {
+            return Err(AppError::NotFound);
+        }
+        tags::touch(c, target, id).await?;
+        Ok(())
+    })
     .await
 }

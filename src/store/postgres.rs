@@ -15,8 +15,8 @@
 //! they read-modify-write (`SELECT ... FOR UPDATE` in the repositories). A write that loses a race
 //! in a way PostgreSQL reports — deadlock, serialization failure, a unique index taken by a
 //! transaction that committed meanwhile, or a referenced row that such a transaction deleted — is
-//! rolled back and run again from the start when it was submitted as retryable work
-//! ([`PgDb::run_retrying`]). Reads run at REPEATABLE READ, READ ONLY:
+//! rolled back and run again from the start ([`PgDb::write`]; every write is safe to run again, see
+//! `Database::transact`). Reads run at REPEATABLE READ, READ ONLY:
 //! one snapshot for the whole read, as on SQLite.
 //!
 //! Outages: a connection that fails is never handed out again; acquiring one waits at most
@@ -33,7 +33,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 
 use super::fair::TenantGate;
-use super::{Conn, DbOptions, Dialect, RetryWork, Row, StoreError, Value, Work};
+use super::{Conn, DbOptions, Dialect, Row, StoreError, Tx, Value};
 use crate::clock::Clock;
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -405,15 +405,15 @@ impl PgDb {
         conn.commit().await
     }
 
-    /// Runs `work` once in a transaction.
-    pub async fn run<T, E>(&self, work: Work<T, E>, read_only: bool) -> Result<T, E>
+    /// Runs `work` once in a read-only transaction.
+    pub async fn read<T, E>(&self, work: impl AsyncFnOnce(&mut Tx) -> Result<T, E>) -> Result<T, E>
     where
-        T: Send + 'static,
-        E: From<StoreError> + Send + 'static,
+        E: From<StoreError>,
     {
         let _pass = self.gate.enter().await;
-        let mut conn = self.begin(read_only).await?;
-        match work(&mut conn).await {
+        let mut conn = self.begin(true).await?;
+        let tx = Tx::of(&mut conn);
+        match work(tx).await {
             Ok(value) => {
                 conn.commit().await?;
                 Ok(value)
@@ -427,17 +427,20 @@ impl PgDb {
 
     /// Runs `work` in a write transaction, again from the start (a fresh transaction, so it sees
     /// what the winner committed) when it lost a race that PostgreSQL reported.
-    pub async fn run_retrying<T, E>(&self, work: RetryWork<T, E>) -> Result<T, E>
+    ///
+    /// The work's future runs on the caller's task (it is `Send` whenever what the closure
+    /// captures is), so nothing here is boxed.
+    pub async fn write<T, E>(&self, work: impl AsyncFn(&mut Tx) -> Result<T, E>) -> Result<T, E>
     where
-        T: Send + 'static,
-        E: From<StoreError> + Send + 'static,
+        E: From<StoreError>,
     {
         let _pass = self.gate.enter().await;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let mut conn = self.begin(false).await?;
-            let (result, lost) = match work(&mut conn).await {
+            let tx = Tx::of(&mut conn);
+            let (result, lost) = match work(tx).await {
                 Ok(value) => match conn.commit().await {
                     Ok(()) => return Ok(value),
                     Err(e) => (Err(E::from(e)), conn.lost_a_race()),

@@ -22,7 +22,7 @@ use rusqlite::types::ValueRef;
 use tokio::sync::{mpsc, oneshot};
 
 use super::fair::FairQueue;
-use super::{Conn, DbOptions, Dialect, Row, StoreError, Value, Work};
+use super::{Conn, DbOptions, Dialect, Row, StoreError, Tx, Value};
 use crate::clock::Clock;
 
 /// Most jobs one commit may carry; bounds the latency a single commit adds.
@@ -339,7 +339,12 @@ impl SqliteDb {
         })
     }
 
-    pub async fn read<T, E>(&self, work: Work<T, E>) -> Result<T, E>
+    /// Runs `work` on a reader thread, in a read transaction. The closure is sent to the thread
+    /// and its future driven there, so only the closure (not its future) must be `Send`.
+    pub async fn read<T, E>(
+        &self,
+        work: impl AsyncFnOnce(&mut Tx) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
@@ -352,7 +357,8 @@ impl SqliteDb {
                 Err(e) => Err(E::from(e)),
                 Ok(()) => {
                     let outcome = conn.within_budget(|conn| {
-                        futures::executor::block_on(AssertUnwindSafe(work(conn)).catch_unwind())
+                        let tx = Tx::of(conn);
+                        futures::executor::block_on(AssertUnwindSafe(work(tx)).catch_unwind())
                     });
                     // A read-only transaction has nothing to keep; ending it releases the WAL
                     // snapshot.
@@ -377,7 +383,13 @@ impl SqliteDb {
             .map_err(|_| E::from(StoreError::Unavailable("a reader dropped a job".into())))?
     }
 
-    pub async fn write<T, E>(&self, work: Work<T, E>) -> Result<T, E>
+    /// Runs `work` once on the writer thread, inside its own savepoint of the next group commit.
+    /// The single writer runs every write in turn, so a write never loses a race and is never
+    /// run again.
+    pub async fn write<T, E>(
+        &self,
+        work: impl AsyncFnOnce(&mut Tx) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
@@ -386,7 +398,8 @@ impl SqliteDb {
         let clock = self.clock.clone();
         let job: WriteJob = Box::new(move |conn: &mut SqliteConn| {
             conn.now = clock.now();
-            let outcome = futures::executor::block_on(AssertUnwindSafe(work(conn)).catch_unwind());
+            let tx = Tx::of(conn);
+            let outcome = futures::executor::block_on(AssertUnwindSafe(work(tx)).catch_unwind());
             let result = match outcome {
                 Ok(r) => r,
                 Err(_) => Err(E::from(StoreError::Unavailable("a write panicked".into()))),
@@ -540,11 +553,11 @@ mod tests {
             let (db, released, started_tx) =
                 (db.clone(), Arc::clone(&released), started_tx.clone());
             slow.push(tokio::spawn(super::super::fair::scope(1, async move {
-                db.read::<_, StoreError>(Box::new(move |_c| {
+                db.read::<_, StoreError>(async move |_tx| {
                     let _ = started_tx.send(());
                     let _ = released.lock().unwrap().recv();
-                    Box::pin(async { Ok(()) })
-                }))
+                    Ok(())
+                })
                 .await
             })));
         }
@@ -562,9 +575,7 @@ mod tests {
             std::time::Duration::from_secs(2),
             super::super::fair::scope(
                 2,
-                db.read::<_, StoreError>(Box::new(|c| {
-                    Box::pin(async move { c.query_one("SELECT 7", &[]).await?.int(0) })
-                })),
+                db.read::<_, StoreError>(async |tx| tx.query_one("SELECT 7", &[]).await?.int(0)),
             ),
         )
         .await;
@@ -590,24 +601,20 @@ mod tests {
         // Counting to a billion takes far longer than 50 ms.
         let started = Instant::now();
         let slow = db
-            .read::<_, StoreError>(Box::new(|c| {
-                Box::pin(async move {
-                    c.query(
-                        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000) \
-                         SELECT count(*) FROM n",
-                        &[],
-                    )
-                    .await
-                })
-            }))
+            .read::<_, StoreError>(async |tx| {
+                tx.query(
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000) \
+                     SELECT count(*) FROM n",
+                    &[],
+                )
+                .await
+            })
             .await;
         assert!(matches!(slow, Err(StoreError::Timeout)), "{slow:?}");
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
         // The same (only) reader answers the next read.
         let quick = db
-            .read::<_, StoreError>(Box::new(|c| {
-                Box::pin(async move { c.query_one("SELECT 42", &[]).await?.int(0) })
-            }))
+            .read::<_, StoreError>(async |tx| tx.query_one("SELECT 42", &[]).await?.int(0))
             .await;
         assert_eq!(quick.ok(), Some(42));
     }
