@@ -33,7 +33,7 @@ impl From<StoreError> for AppError {
             // The record the write hangs off (the company of an address, the record of a tag) was
             // deleted meanwhile. Where the vanished row is one the body named, the service maps
             // this itself, to a 422 on that field.
-            StoreError::ForeignKeyViolation => AppError::NotFound,
+            StoreError::ForeignKeyViolation { .. } => AppError::NotFound,
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -54,7 +54,7 @@ mod tests {
     #[test]
     fn store_errors_map_to_statuses() {
         assert!(matches!(
-            AppError::from(StoreError::ForeignKeyViolation),
+            AppError::from(StoreError::ForeignKeyViolation { constraint: None }),
             AppError::NotFound
         ));
         assert!(matches!(
@@ -62,7 +62,7 @@ mod tests {
             AppError::Unavailable(_)
         ));
         assert!(matches!(
-            AppError::from(StoreError::UniqueViolation),
+            AppError::from(StoreError::UniqueViolation { constraint: None }),
             AppError::Internal(_)
         ));
     }

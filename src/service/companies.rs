@@ -13,7 +13,7 @@ use crate::domain::limits::{MAX_COMPANY_DEPTH, parent_too_deep};
 use crate::error::{AppError, AppResult};
 use crate::query::ListQuery;
 use crate::store::tags::Target;
-use crate::store::{self, Conn, Database, StoreError};
+use crate::store::{self, Conn, Database, StoreError, constraints};
 
 async fn view(c: &mut dyn Conn, tenant_id: i64, id: i64) -> AppResult<Company> {
     store::companies::get(c, tenant_id, id)
@@ -90,12 +90,15 @@ async fn resolve(
     })
 }
 
-/// A parent company deleted by a racing request after [`resolve`] saw it surfaces as a foreign-key
-/// violation when the row is written: the same 422 the check gives. (On PostgreSQL the work is first
-/// run again and the check itself answers; this is the answer if that keeps failing.)
+/// A parent company deleted by a racing request after [`resolve`] saw it surfaces as a violation of
+/// the parent's foreign key when the row is written: the same 422 the check gives. (The store first
+/// runs the work again, and then the check itself answers; this is the answer if that keeps
+/// failing.)
 fn parent_gone(e: StoreError) -> AppError {
     match e {
-        StoreError::ForeignKeyViolation => AppError::Validation(ValidationErrors::single(
+        StoreError::ForeignKeyViolation {
+            constraint: Some(constraints::COMPANY_PARENT),
+        } => AppError::Validation(ValidationErrors::single(
             "parent_company_id",
             "The selected parent company id is invalid.",
         )),

@@ -11,7 +11,7 @@ use crate::domain::input::Patch;
 use crate::error::{AppError, AppResult};
 use crate::query::ListQuery;
 use crate::store::contacts::StateParts;
-use crate::store::{self, Conn, Database};
+use crate::store::{self, Conn, Database, constraints};
 
 /// Records a 422 for each requested company id that is not a company of the tenant.
 async fn check_companies(
@@ -100,10 +100,13 @@ async fn view(c: &mut dyn Conn, tenant_id: i64, id: i64) -> AppResult<Contact> {
         .ok_or(AppError::NotFound)
 }
 
-/// A login email taken by a racing request surfaces as a unique violation at write time.
+/// A login email taken by a racing request surfaces as a violation of its unique constraint at
+/// write time.
 fn email_taken(e: store::StoreError) -> AppError {
     match e {
-        store::StoreError::UniqueViolation => AppError::Validation(ValidationErrors::single(
+        store::StoreError::UniqueViolation {
+            constraint: Some(constraints::PORTAL_LOGIN_EMAIL),
+        } => AppError::Validation(ValidationErrors::single(
             "email",
             "The email has already been taken by another portal login.",
         )),
@@ -111,12 +114,16 @@ fn email_taken(e: store::StoreError) -> AppError {
     }
 }
 
-/// A company deleted by a racing request after [`check_companies`] saw it surfaces as a foreign-key
-/// violation at write time: the same 422 the check gives. (On PostgreSQL the work is first run again
-/// and the check itself answers, with the exact path; this is the answer if that keeps failing.)
+/// A company deleted by a racing request after [`check_companies`] saw it surfaces as a violation of
+/// a company foreign key at write time: the same 422 the check gives. (The store first runs the work
+/// again, and then the check itself answers, with the exact path; this is the answer if that keeps
+/// failing.)
 fn company_gone(change: Option<&CompanyChange>) -> impl Fn(store::StoreError) -> AppError + '_ {
     move |e| match e {
-        store::StoreError::ForeignKeyViolation => {
+        store::StoreError::ForeignKeyViolation {
+            constraint:
+                Some(constraints::CONTACT_PRIMARY_COMPANY | constraints::CONTACT_LINK_COMPANY),
+        } => {
             let field = match change {
                 Some(CompanyChange::Replace(_)) => "company_ids",
                 _ => "company_id",

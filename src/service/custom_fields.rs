@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use crate::domain::ValidationErrors;
 use crate::domain::custom_field::{self, Definition, DefinitionFields, FieldKind};
 use crate::error::{AppError, AppResult};
-use crate::store::{self, Conn, Database, StoreError};
+use crate::store::{self, Conn, Database, StoreError, constraints};
 
 const LABEL_TAKEN: &str = "The label has already been taken.";
 
@@ -18,9 +18,9 @@ async fn view(c: &mut dyn Conn, tenant_id: i64, id: i64) -> AppResult<Definition
 /// A label taken by a racing request surfaces as a unique violation at write time.
 fn label_taken(e: StoreError) -> AppError {
     match e {
-        StoreError::UniqueViolation => {
-            AppError::Validation(ValidationErrors::single("label", LABEL_TAKEN))
-        }
+        StoreError::UniqueViolation {
+            constraint: Some(constraints::CUSTOM_FIELD_LABEL),
+        } => AppError::Validation(ValidationErrors::single("label", LABEL_TAKEN)),
         other => other.into(),
     }
 }
@@ -96,7 +96,7 @@ async fn misfits(
     let values = store::custom_fields::values_of_field(c, current.id).await?;
     if fields.kind == FieldKind::Dropdown {
         // A stored dropdown value fits when it is one of the choices as spelled: one set lookup
-        // per value, not a scan of the choices (this runs on the writer, over every value).
+        // per value, not a scan of the choices (this runs inside the write transaction, over every value).
         let choices: std::collections::HashSet<&str> = probe.choices().into_iter().collect();
         return Ok(values
             .iter()

@@ -8,7 +8,7 @@ use super::{Conn, Row, StoreError, Value, custom_fields, shipping};
 use crate::domain::Timestamp;
 use crate::domain::company::{ClientType, Company, CompanyFields, CompanyParts, CompanyRecord};
 use crate::domain::input::name_key;
-use crate::query::{Dialect, FieldType, FilterField, ListQuery, Schema, SqlField, SqlMapping};
+use crate::query::{FieldType, FilterField, ListQuery, Schema, SqlField, SqlMapping};
 
 /// §5.4: what `GET /companies` may filter and sort on.
 pub const LIST_SCHEMA: Schema = Schema {
@@ -232,13 +232,9 @@ pub async fn load(
     tenant_id: i64,
     id: i64,
 ) -> Result<Option<CompanyRecord>, StoreError> {
-    let lock = if c.dialect() == Dialect::Postgres {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
     let sql = format!(
-        "SELECT {RECORD_COLUMNS} FROM companies co WHERE co.tenant_id = $1 AND co.id = $2{lock}"
+        "SELECT {RECORD_COLUMNS} FROM companies co WHERE co.tenant_id = $1 AND co.id = $2{}",
+        c.dialect().for_update(&[])
     );
     c.query_opt(&sql, &[tenant_id.into(), id.into()])
         .await?
@@ -392,15 +388,15 @@ pub async fn lock_linked_contacts(
     tenant_id: i64,
     id: i64,
 ) -> Result<(), StoreError> {
-    if c.dialect() != Dialect::Postgres {
+    if !c.dialect().locks_rows() {
         return Ok(());
     }
-    c.query(
+    let sql = format!(
         "SELECT c.id FROM contacts c WHERE c.tenant_id = $1 AND c.id IN \
-         (SELECT lk.contact_id FROM contact_companies lk WHERE lk.company_id = $2) ORDER BY c.id FOR UPDATE",
-        &[tenant_id.into(), id.into()],
-    )
-    .await?;
+         (SELECT lk.contact_id FROM contact_companies lk WHERE lk.company_id = $2) ORDER BY c.id{}",
+        c.dialect().for_update(&[])
+    );
+    c.query(&sql, &[tenant_id.into(), id.into()]).await?;
     Ok(())
 }
 

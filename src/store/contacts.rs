@@ -8,7 +8,7 @@ use crate::domain::contact::{
 };
 use crate::domain::input::name_key;
 use crate::domain::{Tag, Timestamp};
-use crate::query::{self, FieldType, FilterField, ListQuery, Schema, SqlField, SqlMapping};
+use crate::query::{FieldType, FilterField, ListQuery, Schema, SqlField, SqlMapping};
 
 /// §4.7: what `GET /contacts` (and a company's contacts) may filter and sort on.
 pub const LIST_SCHEMA: Schema = Schema {
@@ -248,10 +248,7 @@ async fn lock_contact(
     tenant_id: i64,
     id: i64,
 ) -> Result<Option<Row>, StoreError> {
-    let lock = match c.dialect() {
-        query::Dialect::Postgres => " FOR UPDATE OF c",
-        query::Dialect::Sqlite => "",
-    };
+    let lock = c.dialect().for_update(&["c"]);
     let sql = format!(
         "SELECT c.first_name, c.last_name, c.email, c.phone_1, c.phone_2, c.receiving_bank_name, \
          c.receiving_bank_address, c.primary_company_id, pl.email FROM contacts c \
@@ -365,15 +362,15 @@ pub async fn write_links(
     .await?;
     for (position, link) in links.links.iter().enumerate() {
         if link.flags.is_primary {
-            if c.dialect() == query::Dialect::Postgres {
+            if c.dialect().locks_rows() {
                 // Concurrent "make me the primary contact" requests for one company queue here
                 // instead of colliding on the one-primary index (NO KEY: links being inserted
                 // elsewhere, which only share-lock the company's key, are not held up).
-                c.execute(
-                    "SELECT id FROM companies WHERE id = $1 FOR NO KEY UPDATE",
-                    &[link.company_id.into()],
-                )
-                .await?;
+                let sql = format!(
+                    "SELECT id FROM companies WHERE id = $1{}",
+                    c.dialect().for_no_key_update(&[])
+                );
+                c.execute(&sql, &[link.company_id.into()]).await?;
             }
             // Other contacts that lose the flag have changed too.
             c.execute(

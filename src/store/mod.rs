@@ -7,9 +7,11 @@
 //! `sqlite.rs`); PostgreSQL by tokio-postgres with a deadpool pool.
 
 pub mod companies;
+pub mod constraints;
 pub mod contacts;
 pub mod custom_fields;
 pub mod fair;
+mod idioms;
 pub mod postgres;
 pub mod shipping;
 pub mod sqlite;
@@ -31,12 +33,15 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("postgres: {0}")]
     Postgres(#[from] tokio_postgres::Error),
-    #[error("unique constraint violated")]
-    UniqueViolation,
+    /// A unique constraint, named as in the PostgreSQL schema (see [`constraints`]; `None`: one
+    /// the store does not know).
+    #[error("unique constraint {constraint:?} violated")]
+    UniqueViolation { constraint: Option<&'static str> },
     /// A row refers to one that does not exist (any more): typically a record deleted by a
-    /// concurrent transaction between the work's existence check and its write.
-    #[error("foreign key constraint violated")]
-    ForeignKeyViolation,
+    /// concurrent transaction between the work's existence check and its write. The constraint
+    /// is named on PostgreSQL; SQLite does not say which (see [`constraints`]).
+    #[error("foreign key constraint {constraint:?} violated")]
+    ForeignKeyViolation { constraint: Option<&'static str> },
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     /// The work ran past its time budget (`statement_timeout_ms`) and was cancelled.

@@ -32,6 +32,7 @@ use rand::Rng;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 
+use super::constraints;
 use super::fair::TenantGate;
 use super::{Conn, DbOptions, Dialect, Row, StoreError, Tx, Value};
 use crate::clock::Clock;
@@ -69,9 +70,13 @@ fn is_unavailable_state(code: &SqlState) -> bool {
 
 fn map_err(e: tokio_postgres::Error) -> StoreError {
     match e.as_db_error() {
-        Some(db) if db.code() == &SqlState::UNIQUE_VIOLATION => StoreError::UniqueViolation,
+        Some(db) if db.code() == &SqlState::UNIQUE_VIOLATION => StoreError::UniqueViolation {
+            constraint: db.constraint().and_then(constraints::known),
+        },
         Some(db) if db.code() == &SqlState::FOREIGN_KEY_VIOLATION => {
-            StoreError::ForeignKeyViolation
+            StoreError::ForeignKeyViolation {
+                constraint: db.constraint().and_then(constraints::known),
+            }
         }
         // The statement timeout: the connection is fine, the work was too slow.
         Some(db) if db.code() == &SqlState::QUERY_CANCELED => StoreError::Timeout,

@@ -21,6 +21,7 @@ use futures::FutureExt;
 use rusqlite::types::ValueRef;
 use tokio::sync::{mpsc, oneshot};
 
+use super::constraints;
 use super::fair::FairQueue;
 use super::{Conn, DbOptions, Dialect, Row, StoreError, Tx, Value};
 use crate::clock::Clock;
@@ -63,18 +64,20 @@ fn now_ms() -> u64 {
 }
 
 fn map_err(e: rusqlite::Error) -> StoreError {
-    if let rusqlite::Error::SqliteFailure(f, _) = &e {
+    if let rusqlite::Error::SqliteFailure(f, message) = &e {
         // The progress handler stopped a statement past its deadline.
         if f.code == rusqlite::ErrorCode::OperationInterrupted {
             return StoreError::Timeout;
         }
         // SQLITE_CONSTRAINT_UNIQUE and SQLITE_CONSTRAINT_PRIMARYKEY
         if f.extended_code == 2067 || f.extended_code == 1555 {
-            return StoreError::UniqueViolation;
+            return StoreError::UniqueViolation {
+                constraint: message.as_deref().and_then(constraints::sqlite_unique),
+            };
         }
-        // SQLITE_CONSTRAINT_FOREIGNKEY
+        // SQLITE_CONSTRAINT_FOREIGNKEY: SQLite does not say which one.
         if f.extended_code == 787 {
-            return StoreError::ForeignKeyViolation;
+            return StoreError::ForeignKeyViolation { constraint: None };
         }
     }
     StoreError::Sqlite(e)
@@ -636,7 +639,7 @@ mod tests {
             "DELETE FROM parent WHERE id = 1",
         ] {
             assert!(
-                matches!(fails(sql), StoreError::ForeignKeyViolation),
+                matches!(fails(sql), StoreError::ForeignKeyViolation { .. }),
                 "{sql}"
             );
         }
@@ -644,7 +647,10 @@ mod tests {
             "INSERT INTO parent (id, k) VALUES (2, 'a')",
             "INSERT INTO parent (id, k) VALUES (1, 'b')",
         ] {
-            assert!(matches!(fails(sql), StoreError::UniqueViolation), "{sql}");
+            assert!(
+                matches!(fails(sql), StoreError::UniqueViolation { .. }),
+                "{sql}"
+            );
         }
         assert!(matches!(
             fails("INSERT INTO child (parent_id) VALUES (NULL)"),

@@ -8,7 +8,6 @@ use super::contacts::{ensure_tags, replace_tags, tags_of};
 use super::{Conn, StoreError};
 use crate::domain::Tag;
 use crate::domain::input::name_key;
-use crate::query::Dialect;
 
 /// A kind of record that carries tags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,10 +48,10 @@ pub async fn exists(
     id: i64,
     lock: bool,
 ) -> Result<bool, StoreError> {
-    let lock = if lock && c.dialect() == Dialect::Postgres {
-        " FOR UPDATE"
+    let lock = if lock {
+        c.dialect().for_update(&[])
     } else {
-        ""
+        String::new()
     };
     let sql = format!(
         "SELECT id FROM {} WHERE tenant_id = $1 AND id = $2{lock}",
