@@ -47,8 +47,12 @@ pub enum StoreError {
     /// The work ran past its time budget (`statement_timeout_ms`) and was cancelled.
     #[error("cancelled: over its time budget")]
     Timeout,
-    #[error("migration failed: {0}")]
-    Migration(String),
+    #[error("migration to version {version} failed: {source}")]
+    Migration {
+        version: i64,
+        #[source]
+        source: Box<StoreError>,
+    },
     #[error("unexpected data: {0}")]
     Decode(String),
 }

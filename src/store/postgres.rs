@@ -398,9 +398,10 @@ impl PgDb {
             if applied.contains(version) {
                 continue;
             }
-            conn.batch(sql)
-                .await
-                .map_err(|e| StoreError::Migration(format!("version {version}: {e}")))?;
+            conn.batch(sql).await.map_err(|e| StoreError::Migration {
+                version: *version,
+                source: Box::new(e),
+            })?;
             conn.execute(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
                 &[Value::Int(*version), Value::Int(self.clock.now())],

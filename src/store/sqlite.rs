@@ -227,7 +227,10 @@ impl SqliteConn {
                 Ok(_) => self.batch("COMMIT")?,
                 Err(e) => {
                     let _ = self.batch("ROLLBACK");
-                    return Err(StoreError::Migration(format!("version {version}: {e}")));
+                    return Err(StoreError::Migration {
+                        version: *version,
+                        source: Box::new(e),
+                    });
                 }
             }
         }
