@@ -28,7 +28,11 @@ pub enum AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Unavailable(m) => AppError::Unavailable(m),
+            // The detail is logged (never sent): the reason and what caused it.
+            StoreError::Unavailable { reason, source } => AppError::Unavailable(match source {
+                Some(cause) => format!("{reason}: {cause}"),
+                None => reason,
+            }),
             StoreError::Timeout => AppError::TimedOut,
             // The record the write hangs off (the company of an address, the record of a tag) was
             // deleted meanwhile. Where the vanished row is one the body named, the service maps
@@ -58,7 +62,7 @@ mod tests {
             AppError::NotFound
         ));
         assert!(matches!(
-            AppError::from(StoreError::Unavailable("down".into())),
+            AppError::from(StoreError::unavailable("down")),
             AppError::Unavailable(_)
         ));
         assert!(matches!(

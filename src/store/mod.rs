@@ -1,7 +1,10 @@
 //! Storage: one interface over SQLite and PostgreSQL.
 //!
-//! Everything above this module sees a [`Database`] that runs closures inside a transaction on a
-//! [`Conn`]. SQL is written once (with `$1` placeholders) in the repository modules and executed
+//! Everything above this module sees a [`Database`] that runs async closures inside a transaction
+//! ([`Database::transact`], [`Database::read`]) on a [`Tx`]: a [`Conn`] with the transaction's
+//! time. This module and its backends are the only code that knows how each backend runs
+//! transactions (SQLite: one serial writer; PostgreSQL: concurrent writers, retried when they lose
+//! a race). SQL is written once (with `$1` placeholders) in the repository modules and executed
 //! through `Conn`, so both backends run the same statements; where the dialects differ the code asks
 //! `Conn::dialect()`. SQLite is served by rusqlite with a group-committing writer thread (see
 //! `sqlite.rs`); PostgreSQL by tokio-postgres with a deadpool pool.
@@ -42,8 +45,14 @@ pub enum StoreError {
     /// is named on PostgreSQL; SQLite does not say which (see [`constraints`]).
     #[error("foreign key constraint {constraint:?} violated")]
     ForeignKeyViolation { constraint: Option<&'static str> },
-    #[error("the database is unavailable: {0}")]
-    Unavailable(String),
+    /// The database cannot be reached, stopped answering, or the store's own machinery (a thread,
+    /// a queue) is gone; `source` is the failure behind it, when there is one.
+    #[error("the database is unavailable: {reason}")]
+    Unavailable {
+        reason: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// The work ran past its time budget (`statement_timeout_ms`) and was cancelled.
     #[error("cancelled: over its time budget")]
     Timeout,
@@ -55,6 +64,27 @@ pub enum StoreError {
     },
     #[error("unexpected data: {0}")]
     Decode(String),
+}
+
+impl StoreError {
+    /// [`StoreError::Unavailable`] without an underlying error.
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        StoreError::Unavailable {
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
+    /// [`StoreError::Unavailable`] because of `source`.
+    pub fn unavailable_because(
+        reason: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StoreError::Unavailable {
+            reason: reason.into(),
+            source: Some(Box::new(source)),
+        }
+    }
 }
 
 /// A connection inside an open transaction. Every repository function takes `&mut dyn Conn`.

@@ -81,11 +81,12 @@ fn map_err(e: tokio_postgres::Error) -> StoreError {
         // The statement timeout: the connection is fine, the work was too slow.
         Some(db) if db.code() == &SqlState::QUERY_CANCELED => StoreError::Timeout,
         Some(db) if is_unavailable_state(db.code()) => {
-            StoreError::Unavailable(db.message().to_owned())
+            let reason = db.message().to_owned();
+            StoreError::unavailable_because(reason, e)
         }
         Some(_) => StoreError::Postgres(e),
         // No server error: the connection broke, timed out or closed.
-        None => StoreError::Unavailable(e.to_string()),
+        None => StoreError::unavailable_because("the connection failed", e),
     }
 }
 
@@ -174,7 +175,7 @@ impl PgConn {
     fn client(&self) -> Result<&Object, StoreError> {
         self.client
             .as_ref()
-            .ok_or_else(|| StoreError::Unavailable("the connection was discarded".into()))
+            .ok_or_else(|| StoreError::unavailable("the connection was discarded"))
     }
 
     /// Records the outcome of one round trip: the failure kind for retries, and whether the
@@ -188,15 +189,15 @@ impl PgConn {
             Ok(Err(e)) => {
                 self.last_error = e.code().cloned();
                 let mapped = map_err(e);
-                if matches!(mapped, StoreError::Unavailable(_)) {
+                if matches!(mapped, StoreError::Unavailable { .. }) {
                     self.broken = true;
                 }
                 Err(mapped)
             }
             Err(_) => {
                 self.broken = true;
-                Err(StoreError::Unavailable(
-                    "the database did not answer in time".into(),
+                Err(StoreError::unavailable(
+                    "the database did not answer in time",
                 ))
             }
         }
@@ -325,7 +326,7 @@ impl PgDb {
             .wait_timeout(Some(CONNECT_TIMEOUT))
             .recycle_timeout(Some(CONNECT_TIMEOUT))
             .build()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            .map_err(|e| StoreError::unavailable_because("cannot build the connection pool", e))?;
         let db = Self {
             pool,
             statement_timeout_ms: options.statement_timeout_ms,
@@ -347,8 +348,8 @@ impl PgDb {
             self.pool.get(),
         )
         .await
-        .map_err(|_| StoreError::Unavailable("timed out waiting for a database connection".into()))?
-        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        .map_err(|_| StoreError::unavailable("timed out waiting for a database connection"))?
+        .map_err(|e| StoreError::unavailable_because("no connection from the pool", e))?;
         Ok(PgConn::new(client, self.round_trip()))
     }
 
@@ -373,7 +374,7 @@ impl PgDb {
             match conn.batch(&sql).await {
                 Ok(()) => return Ok(conn),
                 // Only a connection found closed: retrying after a timeout would double the wait.
-                Err(StoreError::Unavailable(_)) if conn.is_closed() && attempts < 3 => continue,
+                Err(StoreError::Unavailable { .. }) if conn.is_closed() && attempts < 3 => continue,
                 Err(e) => return Err(e),
             }
         }

@@ -260,7 +260,8 @@ impl Conn for SqliteConn {
 /// A job for the writer: runs inside its savepoint and reports whether it succeeded, plus how to
 /// deliver its result once the commit's fate is known.
 type WriteJob = Box<dyn FnOnce(&mut SqliteConn) -> (bool, Delivery) + Send>;
-type Delivery = Box<dyn FnOnce(Option<String>) + Send>;
+/// Delivers a job's result, given the batch's commit error (shared by every job of the batch).
+type Delivery = Box<dyn FnOnce(Option<Arc<StoreError>>) + Send>;
 /// A job for a reader thread: runs inside a read transaction and sends its own answer.
 type ReadJob = Box<dyn FnOnce(&mut SqliteConn) + Send>;
 
@@ -370,9 +371,7 @@ impl SqliteDb {
                     // snapshot.
                     let ended = conn.control("ROLLBACK");
                     match (outcome, ended) {
-                        (Err(_), _) => {
-                            Err(E::from(StoreError::Unavailable("a read panicked".into())))
-                        }
+                        (Err(_), _) => Err(E::from(StoreError::unavailable("a read panicked"))),
                         (Ok(r), Ok(())) => r,
                         (Ok(_), Err(e)) => Err(E::from(e)),
                     }
@@ -383,10 +382,10 @@ impl SqliteDb {
         // Queued as the current request's tenant (see `fair`).
         self.readers
             .push(job)
-            .map_err(|_| StoreError::Unavailable("the readers have stopped".into()))?;
+            .map_err(|_| StoreError::unavailable("the readers have stopped"))?;
         answer
             .await
-            .map_err(|_| E::from(StoreError::Unavailable("a reader dropped a job".into())))?
+            .map_err(|_| E::from(StoreError::unavailable("a reader dropped a job")))?
     }
 
     /// Runs `work` once on the writer thread, inside its own savepoint of the next group commit.
@@ -408,14 +407,14 @@ impl SqliteDb {
             let outcome = futures::executor::block_on(AssertUnwindSafe(work(tx)).catch_unwind());
             let result = match outcome {
                 Ok(r) => r,
-                Err(_) => Err(E::from(StoreError::Unavailable("a write panicked".into()))),
+                Err(_) => Err(E::from(StoreError::unavailable("a write panicked"))),
             };
             let ok = result.is_ok();
             let deliver: Delivery = Box::new(move |commit_error| {
                 let result = match (result, commit_error) {
-                    (Ok(_), Some(e)) => Err(E::from(StoreError::Unavailable(format!(
-                        "commit failed: {e}"
-                    )))),
+                    (Ok(_), Some(e)) => {
+                        Err(E::from(StoreError::unavailable_because("commit failed", e)))
+                    }
                     (r, _) => r,
                 };
                 // The caller may have gone away (client disconnected); the write stands anyway.
@@ -426,10 +425,10 @@ impl SqliteDb {
         self.writer
             .send(job)
             .await
-            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+            .map_err(|_| StoreError::unavailable("the writer has stopped"))?;
         answer
             .await
-            .map_err(|_| E::from(StoreError::Unavailable("the writer dropped a job".into())))?
+            .map_err(|_| E::from(StoreError::unavailable("the writer dropped a job")))?
     }
 }
 
@@ -438,7 +437,7 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<(), StoreError
         .name(name.into())
         .spawn(f)
         .map(|_| ())
-        .map_err(|e| StoreError::Unavailable(format!("cannot start thread {name}: {e}")))
+        .map_err(|e| StoreError::unavailable_because(format!("cannot start thread {name}"), e))
 }
 
 /// A reader thread: owns one read-only connection and serves jobs until every `SqliteDb` is gone.
@@ -525,7 +524,7 @@ fn writer_loop(
         let commit_error = conn.control("COMMIT").err().map(|e| {
             tracing::error!(error = %e, "commit failed");
             let _ = conn.batch("ROLLBACK");
-            e.to_string()
+            Arc::new(e)
         });
         for deliver in deliveries.drain(..) {
             deliver(commit_error.clone());
