@@ -624,6 +624,51 @@ mod tests {
         assert_eq!(quick.ok(), Some(42));
     }
 
+    /// SQLite's own messages, on the real schema, name the constraints the use cases expect.
+    #[test]
+    fn unique_violations_on_the_schema_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = SqliteConn::open(&dir.path().join("named.db"), false).unwrap();
+        conn.migrate(&Clock::System).unwrap();
+        conn.batch(
+            "INSERT INTO tenants (id, slug, created_at) VALUES (1, 't', 0); \
+             INSERT INTO custom_fields (tenant_id, label, label_key, field_type, options, object_types, created_at, updated_at) \
+             VALUES (1, 'A', 'a', 'string', '[]', '[]', 0, 0);",
+        )
+        .unwrap();
+        let violation = conn
+            .run_execute(
+                "INSERT INTO custom_fields (tenant_id, label, label_key, field_type, options, object_types, created_at, updated_at) \
+                 VALUES (1, 'a', 'a', 'string', '[]', '[]', 0, 0)",
+                &[],
+            )
+            .unwrap_err();
+        assert!(
+            matches!(
+                violation,
+                StoreError::UniqueViolation {
+                    constraint: Some(constraints::CUSTOM_FIELD_LABEL)
+                }
+            ),
+            "{violation:?}"
+        );
+        let violation = conn
+            .run_execute(
+                "INSERT INTO tenants (id, slug, created_at) VALUES (1, 'u', 0)",
+                &[],
+            )
+            .unwrap_err();
+        assert!(
+            matches!(
+                violation,
+                StoreError::UniqueViolation {
+                    constraint: Some("tenants_pkey")
+                }
+            ),
+            "{violation:?}"
+        );
+    }
+
     #[test]
     fn constraint_failures_map_to_their_kinds() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
