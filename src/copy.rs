@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::store::{Conn, Database, Dialect, StoreError, Value};
+use crate::store::{Database, Dialect, StoreError, Value};
 
 /// A table that is copied: its name and its primary key columns.
 struct Table {
@@ -140,15 +140,6 @@ impl CopyReport {
     }
 }
 
-async fn read<T: Send + 'static>(
-    db: &Database,
-    f: impl for<'c> FnOnce(&'c mut dyn Conn) -> futures::future::BoxFuture<'c, Result<T, StoreError>>
-    + Send
-    + 'static,
-) -> Result<T, StoreError> {
-    db.read::<T, StoreError>(Box::new(f)).await
-}
-
 async fn table_names(db: &Database) -> Result<Vec<String>, StoreError> {
     let sql = match db.dialect() {
         Dialect::Sqlite => {
@@ -159,8 +150,12 @@ async fn table_names(db: &Database) -> Result<Vec<String>, StoreError> {
              WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
         }
     };
-    read(db, move |c| {
-        Box::pin(async move { c.query(sql, &[]).await?.iter().map(|r| r.text(0)).collect() })
+    db.read::<_, StoreError>(async move |tx| {
+        tx.query(sql, &[])
+            .await?
+            .iter()
+            .map(|r| r.text(0))
+            .collect()
     })
     .await
 }
@@ -177,27 +172,24 @@ async fn column_names(db: &Database, table: &'static str) -> Result<Vec<String>,
             vec![Value::from(table)],
         ),
     };
-    read(db, move |c| {
-        Box::pin(async move {
-            c.query(sql, &params)
-                .await?
-                .iter()
-                .map(|r| r.text(0))
-                .collect()
-        })
+    db.read::<_, StoreError>(async move |tx| {
+        tx.query(sql, &params)
+            .await?
+            .iter()
+            .map(|r| r.text(0))
+            .collect()
     })
     .await
 }
 
 async fn count(db: &Database, table: &'static str) -> Result<u64, StoreError> {
-    let n = read(db, move |c| {
-        Box::pin(async move {
-            c.query_one(&format!("SELECT COUNT(*) FROM {table}"), &[])
+    let n = db
+        .read::<_, StoreError>(async move |tx| {
+            tx.query_one(&format!("SELECT COUNT(*) FROM {table}"), &[])
                 .await?
                 .int(0)
         })
-    })
-    .await?;
+        .await?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
@@ -279,18 +271,16 @@ pub async fn copy(
 
 /// Deletes every row of the target, children first.
 async fn clear(to: &Database) -> Result<(), StoreError> {
-    to.write::<_, StoreError>(Box::new(|c| {
-        Box::pin(async move {
-            for t in TABLES.iter().rev() {
-                if t.name == "companies" {
-                    c.execute("UPDATE companies SET parent_company_id = NULL", &[])
-                        .await?;
-                }
-                c.execute(&format!("DELETE FROM {}", t.name), &[]).await?;
+    to.transact::<_, StoreError>(async |tx| {
+        for t in TABLES.iter().rev() {
+            if t.name == "companies" {
+                tx.execute("UPDATE companies SET parent_company_id = NULL", &[])
+                    .await?;
             }
-            Ok(())
-        })
-    }))
+            tx.execute(&format!("DELETE FROM {}", t.name), &[]).await?;
+        }
+        Ok(())
+    })
     .await
 }
 
@@ -338,10 +328,9 @@ async fn copy_table(
             "SELECT {column_list} FROM {} WHERE {condition} ORDER BY {order} LIMIT {batch_size}",
             table.name
         );
-        let rows = read(from, move |c| {
-            Box::pin(async move { c.query(&sql, &params).await })
-        })
-        .await?;
+        let rows = from
+            .read::<_, StoreError>(async move |tx| tx.query(&sql, &params).await)
+            .await?;
         let Some(last_row) = rows.last() else { break };
         last = Some(
             key_positions
@@ -381,12 +370,10 @@ async fn copy_table(
             table.name,
             tuples.join(", ")
         );
-        to.write::<_, StoreError>(Box::new(move |c| {
-            Box::pin(async move {
-                c.execute(&insert, &values).await?;
-                Ok(())
-            })
-        }))
+        to.transact::<_, StoreError>(async move |tx| {
+            tx.execute(&insert, &values).await?;
+            Ok(())
+        })
         .await?;
         copied += n as u64;
         bar.inc(n as u64);
@@ -399,29 +386,27 @@ async fn copy_table(
         let chunk: Vec<_> = chunk.to_vec();
         let key = table.key;
         let names: Vec<String> = columns.clone();
-        to.write::<_, StoreError>(Box::new(move |c| {
-            Box::pin(async move {
-                for (key_values, held) in &chunk {
-                    for (i, v) in held {
-                        let mut params = vec![v.clone()];
-                        params.extend(key_values.iter().cloned());
-                        let condition: Vec<String> = key
-                            .iter()
-                            .enumerate()
-                            .map(|(j, k)| format!("{k} = ${}", j + 2))
-                            .collect();
-                        let sql = format!(
-                            "UPDATE {} SET {} = $1 WHERE {}",
-                            table.name,
-                            names[*i],
-                            condition.join(" AND ")
-                        );
-                        c.execute(&sql, &params).await?;
-                    }
+        to.transact::<_, StoreError>(async move |tx| {
+            for (key_values, held) in &chunk {
+                for (i, v) in held {
+                    let mut params = vec![v.clone()];
+                    params.extend(key_values.iter().cloned());
+                    let condition: Vec<String> = key
+                        .iter()
+                        .enumerate()
+                        .map(|(j, k)| format!("{k} = ${}", j + 2))
+                        .collect();
+                    let sql = format!(
+                        "UPDATE {} SET {} = $1 WHERE {}",
+                        table.name,
+                        names[*i],
+                        condition.join(" AND ")
+                    );
+                    tx.execute(&sql, &params).await?;
                 }
-                Ok(())
-            })
-        }))
+            }
+            Ok(())
+        })
         .await?;
     }
     Ok(copied)
@@ -433,22 +418,20 @@ async fn reset_sequences(to: &Database) -> Result<(), StoreError> {
     if to.dialect() != Dialect::Postgres {
         return Ok(());
     }
-    to.write::<_, StoreError>(Box::new(|c| {
-        Box::pin(async move {
-            for t in TABLES.iter().filter(|t| t.key == ["id"]) {
-                let name = t.name;
-                c.query(
-                    &format!(
-                        "SELECT setval(pg_get_serial_sequence('{name}', 'id'), COALESCE(MAX(id), 0) + 1, false)::bigint \
-                         FROM {name}"
-                    ),
-                    &[],
-                )
-                .await?;
-            }
-            Ok(())
-        })
-    }))
+    to.transact::<_, StoreError>(async |tx| {
+        for t in TABLES.iter().filter(|t| t.key == ["id"]) {
+            let name = t.name;
+            tx.query(
+                &format!(
+                    "SELECT setval(pg_get_serial_sequence('{name}', 'id'), COALESCE(MAX(id), 0) + 1, false)::bigint \
+                     FROM {name}"
+                ),
+                &[],
+            )
+            .await?;
+        }
+        Ok(())
+    })
     .await
 }
 

@@ -28,12 +28,16 @@ pub enum AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Unavailable(m) => AppError::Unavailable(m),
+            // The detail is logged (never sent): the reason and what caused it.
+            StoreError::Unavailable { reason, source } => AppError::Unavailable(match source {
+                Some(cause) => format!("{reason}: {cause}"),
+                None => reason,
+            }),
             StoreError::Timeout => AppError::TimedOut,
             // The record the write hangs off (the company of an address, the record of a tag) was
             // deleted meanwhile. Where the vanished row is one the body named, the service maps
             // this itself, to a 422 on that field.
-            StoreError::ForeignKeyViolation => AppError::NotFound,
+            StoreError::ForeignKeyViolation { .. } => AppError::NotFound,
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -54,15 +58,15 @@ mod tests {
     #[test]
     fn store_errors_map_to_statuses() {
         assert!(matches!(
-            AppError::from(StoreError::ForeignKeyViolation),
+            AppError::from(StoreError::ForeignKeyViolation { constraint: None }),
             AppError::NotFound
         ));
         assert!(matches!(
-            AppError::from(StoreError::Unavailable("down".into())),
+            AppError::from(StoreError::unavailable("down")),
             AppError::Unavailable(_)
         ));
         assert!(matches!(
-            AppError::from(StoreError::UniqueViolation),
+            AppError::from(StoreError::UniqueViolation { constraint: None }),
             AppError::Internal(_)
         ));
     }

@@ -18,20 +18,18 @@ mod server;
 use std::path::Path;
 use std::time::Duration;
 
-use rolodex::store::{Conn, Database, DbOptions, StoreError};
+use rolodex::store::{Database, DbOptions, StoreError};
 
 async fn seeded(path: &Path, contacts: u64) -> anyhow::Result<(String, seed::Layout)> {
     let url = format!("sqlite://{}", path.display());
     let db = Database::open(&url, &DbOptions::default()).await?;
     let (_, token) = rolodex::service::tokens::create(&db, "crash", None).await?;
     let tenant = db
-        .read::<_, StoreError>(Box::new(|c: &mut dyn Conn| {
-            Box::pin(async move {
-                c.query_one("SELECT id FROM tenants WHERE slug = 'crash'", &[])
-                    .await?
-                    .int(0)
-            })
-        }))
+        .read::<_, StoreError>(async |tx| {
+            tx.query_one("SELECT id FROM tenants WHERE slug = 'crash'", &[])
+                .await?
+                .int(0)
+        })
         .await?;
     let layout = seed::seed(&db, tenant, contacts, rolodex::store::now_seconds()).await?;
     Ok((token, layout))

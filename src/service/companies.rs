@@ -15,7 +15,7 @@ use crate::domain::input::{Draft, Patch};
 use crate::domain::limits::MAX_COMPANY_DEPTH;
 use crate::error::{AppError, AppResult};
 use crate::query::ListQuery;
-use crate::store::{self, Conn, Database, StoreError};
+use crate::store::{self, Conn, Database, StoreError, constraints};
 
 async fn view(c: &mut dyn Conn, tenant_id: i64, id: i64) -> AppResult<Company> {
     store::companies::get(c, tenant_id, id)
@@ -70,12 +70,15 @@ async fn check(
     Ok(checks)
 }
 
-/// A parent company deleted by a racing request after [`check`] saw it surfaces as a foreign-key
-/// violation when the row is written: the same 422 the check gives. (On PostgreSQL the work is first
-/// run again and the check itself answers; this is the answer if that keeps failing.)
+/// A parent company deleted by a racing request after [`check`] saw it surfaces as a violation of
+/// the parent's foreign key when the row is written: the same 422 the check gives. (The store first
+/// runs the work again, and then the check itself answers; this is the answer if that keeps
+/// failing.)
 fn parent_gone(e: StoreError) -> AppError {
     match e {
-        StoreError::ForeignKeyViolation => AppError::Validation(ValidationErrors::single(
+        StoreError::ForeignKeyViolation {
+            constraint: Some(constraints::COMPANY_PARENT),
+        } => AppError::Validation(ValidationErrors::single(
             "parent_company_id",
             company::PARENT_MISSING,
         )),
@@ -88,38 +91,35 @@ pub async fn create(
     tenant_id: i64,
     draft: Draft<CompanyPatch>,
 ) -> AppResult<Company> {
-    db.write_retrying(Box::new(move |c| {
-        let draft = draft.clone();
-        Box::pin(async move {
-            let checks = check(c, tenant_id, None, draft.peek()).await?;
-            let new = company::finish(draft, &CompanyRecord::default(), &checks)?;
-            let id = store::companies::insert(c, tenant_id, &new.record)
+    let id = db
+        .transact(async move |tx| -> AppResult<i64> {
+            let checks = check(tx.conn(), tenant_id, None, draft.peek()).await?;
+            let new = company::finish(draft.clone(), &CompanyRecord::default(), &checks)?;
+            let id = store::companies::insert(tx.conn(), tenant_id, &new.record)
                 .await
                 .map_err(parent_gone)?;
             if let Some(names) = new.tags.as_ref().filter(|n| !n.is_empty()) {
-                store::tags::replace(c, tenant_id, RecordKind::Company, id, names).await?;
+                store::tags::replace(tx.conn(), tenant_id, RecordKind::Company, id, names).await?;
             }
             if let Some(values) = &new.custom_values {
-                store::custom_fields::set_values(c, id, values).await?;
+                store::custom_fields::set_values(tx.conn(), id, values).await?;
             }
             if let Some(list) = new
                 .shipping_addresses
                 .as_ref()
                 .filter(|l| !l.addresses.is_empty())
             {
-                store::shipping::replace_all(c, tenant_id, id, list).await?;
+                store::shipping::replace_all(tx.conn(), tenant_id, id, list).await?;
             }
-            view(c, tenant_id, id).await
+            Ok(id)
         })
-    }))
-    .await
+        .await?;
+    get(db, tenant_id, id).await
 }
 
 pub async fn get(db: &Database, tenant_id: i64, id: i64) -> AppResult<Company> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move { view(c, tenant_id, id).await })
-    }))
-    .await
+    db.read(async move |tx| view(tx.conn(), tenant_id, id).await)
+        .await
 }
 
 /// `POST|PATCH|PUT /companies/{id}`: partial; `updated_at` moves only when something changed.
@@ -129,77 +129,73 @@ pub async fn update(
     id: i64,
     draft: Draft<CompanyPatch>,
 ) -> AppResult<Company> {
-    db.write_retrying(Box::new(move |c| {
-        let draft = draft.clone();
-        Box::pin(async move {
-            let current = store::companies::load(c, tenant_id, id)
+    db.transact(async move |tx| -> AppResult<()> {
+        let current = store::companies::load(tx.conn(), tenant_id, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let checks = check(tx.conn(), tenant_id, Some(id), draft.peek()).await?;
+        let change = company::finish(draft.clone(), &current, &checks)?;
+        let row_changed = change.record != current;
+        if row_changed {
+            store::companies::update_row(tx.conn(), id, &change.record)
+                .await
+                .map_err(parent_gone)?;
+        }
+        let mut changed = false;
+        if let Some(names) = &change.tags {
+            let stored: Vec<String> = store::tags::of(tx.conn(), RecordKind::Company, id)
                 .await?
-                .ok_or(AppError::NotFound)?;
-            let checks = check(c, tenant_id, Some(id), draft.peek()).await?;
-            let change = company::finish(draft, &current, &checks)?;
-            let row_changed = change.record != current;
-            if row_changed {
-                store::companies::update_row(c, id, &change.record)
-                    .await
-                    .map_err(parent_gone)?;
+                .into_iter()
+                .map(|t| t.name)
+                .collect();
+            if !same_names(names, &stored) {
+                store::tags::replace(tx.conn(), tenant_id, RecordKind::Company, id, names).await?;
+                changed = true;
             }
-            let mut changed = false;
-            if let Some(names) = &change.tags {
-                let stored: Vec<String> = store::tags::of(c, RecordKind::Company, id)
-                    .await?
-                    .into_iter()
-                    .map(|t| t.name)
-                    .collect();
-                if !same_names(names, &stored) {
-                    store::tags::replace(c, tenant_id, RecordKind::Company, id, names).await?;
-                    changed = true;
-                }
+        }
+        if let Some(values) = &change.custom_values {
+            changed |= store::custom_fields::set_values(tx.conn(), id, values).await?;
+        }
+        if let Some(list) = &change.shipping_addresses {
+            let stored = store::shipping::of_companies(tx.conn(), &[id])
+                .await?
+                .remove(&id)
+                .unwrap_or_default();
+            let same = stored.len() == list.addresses.len()
+                && stored
+                    .iter()
+                    .zip(&list.addresses)
+                    .all(|(a, f)| a.fields() == *f)
+                && stored.iter().position(|a| a.is_default) == Some(list.default_index);
+            let both_empty = stored.is_empty() && list.addresses.is_empty();
+            if !same && !both_empty {
+                store::shipping::replace_all(tx.conn(), tenant_id, id, list).await?;
+                changed = true;
             }
-            if let Some(values) = &change.custom_values {
-                changed |= store::custom_fields::set_values(c, id, values).await?;
-            }
-            if let Some(list) = &change.shipping_addresses {
-                let stored = store::shipping::of_companies(c, &[id])
-                    .await?
-                    .remove(&id)
-                    .unwrap_or_default();
-                let same = stored.len() == list.addresses.len()
-                    && stored
-                        .iter()
-                        .zip(&list.addresses)
-                        .all(|(a, f)| a.fields() == *f)
-                    && stored.iter().position(|a| a.is_default) == Some(list.default_index);
-                let both_empty = stored.is_empty() && list.addresses.is_empty();
-                if !same && !both_empty {
-                    store::shipping::replace_all(c, tenant_id, id, list).await?;
-                    changed = true;
-                }
-            }
-            if changed && !row_changed {
-                store::companies::touch(c, id).await?;
-            }
-            view(c, tenant_id, id).await
-        })
-    }))
-    .await
+        }
+        if changed && !row_changed {
+            store::companies::touch(tx.conn(), id).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    get(db, tenant_id, id).await
 }
 
 /// `DELETE /companies/{id}`: 409 while some contact has no other company.
 pub async fn delete(db: &Database, tenant_id: i64, id: i64) -> AppResult<()> {
-    db.write_retrying(Box::new(move |c| {
-        Box::pin(async move {
-            store::companies::lock_linked_contacts(c, tenant_id, id).await?;
-            store::companies::load(c, tenant_id, id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let stranded = store::companies::sole_company_contacts(c, tenant_id, id).await?;
-            if stranded > 0 {
-                return Err(AppError::Conflict(company::delete_conflict(stranded)));
-            }
-            store::companies::delete(c, tenant_id, id).await?;
-            Ok(())
-        })
-    }))
+    db.transact(async move |tx| {
+        store::companies::lock_linked_contacts(tx.conn(), tenant_id, id).await?;
+        store::companies::load(tx.conn(), tenant_id, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let stranded = store::companies::sole_company_contacts(tx.conn(), tenant_id, id).await?;
+        if stranded > 0 {
+            return Err(AppError::Conflict(company::delete_conflict(stranded)));
+        }
+        store::companies::delete(tx.conn(), tenant_id, id).await?;
+        Ok(())
+    })
     .await
 }
 
@@ -208,17 +204,13 @@ pub async fn list(
     tenant_id: i64,
     query: ListQuery<CompanyListField>,
 ) -> AppResult<(Vec<Company>, u64)> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move { Ok(store::companies::list(c, tenant_id, &query).await?) })
-    }))
-    .await
+    db.read(async move |tx| Ok(store::companies::list(tx.conn(), tenant_id, &query).await?))
+        .await
 }
 
 pub async fn client_types(db: &Database, tenant_id: i64) -> AppResult<Vec<ClientType>> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move { Ok(store::companies::client_types(c, tenant_id).await?) })
-    }))
-    .await
+    db.read(async move |tx| Ok(store::companies::client_types(tx.conn(), tenant_id).await?))
+        .await
 }
 
 async fn custom_values_of(c: &mut dyn Conn, id: i64) -> AppResult<Map<String, Value>> {
@@ -234,14 +226,12 @@ pub async fn custom_values(
     tenant_id: i64,
     id: i64,
 ) -> AppResult<Map<String, Value>> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move {
-            if !store::companies::exists(c, tenant_id, id).await? {
-                return Err(AppError::NotFound);
-            }
-            custom_values_of(c, id).await
-        })
-    }))
+    db.read(async move |tx| {
+        if !store::companies::exists(tx.conn(), tenant_id, id).await? {
+            return Err(AppError::NotFound);
+        }
+        custom_values_of(tx.conn(), id).await
+    })
     .await
 }
 
@@ -252,23 +242,21 @@ pub async fn set_custom_values(
     id: i64,
     values: CustomValues,
 ) -> AppResult<Map<String, Value>> {
-    db.write_retrying(Box::new(move |c| {
-        let values = values.clone();
-        Box::pin(async move {
-            store::companies::load(c, tenant_id, id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let definitions = store::custom_fields::definitions(c, tenant_id).await?;
-            let mut errors = ValidationErrors::new();
-            let values = values.resolve(&definitions, "", &mut errors);
-            if !errors.is_empty() {
-                return Err(AppError::Validation(errors));
-            }
-            if store::custom_fields::set_values(c, id, &values).await? {
-                store::companies::touch(c, id).await?;
-            }
-            custom_values_of(c, id).await
-        })
-    }))
-    .await
+    db.transact(async move |tx| -> AppResult<()> {
+        store::companies::load(tx.conn(), tenant_id, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let definitions = store::custom_fields::definitions(tx.conn(), tenant_id).await?;
+        let mut errors = ValidationErrors::new();
+        let values = values.resolve(&definitions, "", &mut errors);
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        if store::custom_fields::set_values(tx.conn(), id, &values).await? {
+            store::companies::touch(tx.conn(), id).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    custom_values(db, tenant_id, id).await
 }

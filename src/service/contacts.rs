@@ -12,7 +12,7 @@ use crate::domain::input::Patch;
 use crate::error::{AppError, AppResult};
 use crate::query::ListQuery;
 use crate::store::contacts::StateParts;
-use crate::store::{self, Conn, Database};
+use crate::store::{self, Conn, Database, constraints};
 
 /// The requested company ids that are not companies of the tenant.
 async fn missing_companies(c: &mut dyn Conn, tenant_id: i64, ids: &[i64]) -> AppResult<Vec<i64>> {
@@ -49,20 +49,18 @@ async fn worth_hashing(
     contact_id: Option<i64>,
     email: Option<String>,
 ) -> AppResult<bool> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move {
-            let stored = match contact_id {
-                Some(id) => store::contacts::email_of(c, tenant_id, id)
-                    .await?
-                    .ok_or(AppError::NotFound)?,
-                None => None,
-            };
-            let Some(email) = email.or(stored) else {
-                return Ok(false);
-            };
-            Ok(!login_email_taken(c, tenant_id, contact_id, &email).await?)
-        })
-    }))
+    db.read(async move |tx| {
+        let stored = match contact_id {
+            Some(id) => store::contacts::email_of(tx.conn(), tenant_id, id)
+                .await?
+                .ok_or(AppError::NotFound)?,
+            None => None,
+        };
+        let Some(email) = email.or(stored) else {
+            return Ok(false);
+        };
+        Ok(!login_email_taken(tx.conn(), tenant_id, contact_id, &email).await?)
+    })
     .await
 }
 
@@ -83,21 +81,23 @@ async fn view(c: &mut dyn Conn, tenant_id: i64, id: i64) -> AppResult<Contact> {
 /// A login email taken by a racing request surfaces as a unique violation at write time.
 fn email_taken(e: store::StoreError) -> AppError {
     match e {
-        store::StoreError::UniqueViolation => {
-            AppError::Validation(ValidationErrors::single("email", LOGIN_EMAIL_TAKEN))
-        }
+        store::StoreError::UniqueViolation {
+            constraint: Some(constraints::PORTAL_LOGIN_EMAIL),
+        } => AppError::Validation(ValidationErrors::single("email", LOGIN_EMAIL_TAKEN)),
         other => other.into(),
     }
 }
 
-/// A company deleted by a racing request after the check saw it surfaces as a foreign-key
-/// violation at write time: the same 422 the check gives. (On PostgreSQL the work is first run again
-/// and the check itself answers, with the exact path; this is the answer if that keeps failing.)
+/// A company deleted by a racing request after the check saw it surfaces as a violation of a
+/// company foreign key at write time: the same 422 the check gives. (The store first runs the work
+/// again, and then the check itself answers, with the exact path; this is the answer if that keeps
+/// failing.)
 fn company_gone(change: Option<&CompanyChange>) -> impl Fn(store::StoreError) -> AppError + '_ {
     move |e| match e {
-        store::StoreError::ForeignKeyViolation => {
-            AppError::Validation(contact::companies_gone(change))
-        }
+        store::StoreError::ForeignKeyViolation {
+            constraint:
+                Some(constraints::CONTACT_PRIMARY_COMPANY | constraints::CONTACT_LINK_COMPANY),
+        } => AppError::Validation(contact::companies_gone(change)),
         other => other.into(),
     }
 }
@@ -115,64 +115,53 @@ pub async fn create(db: &Database, tenant_id: i64, draft: NewContactDraft) -> Ap
         }
         _ => None,
     };
-    // Retryable: on PostgreSQL a transaction that loses a race is run again from the start.
     let id = db
-        .write_retrying(Box::new(move |c| {
-            let (draft, password_hash) = (draft.clone(), password_hash.clone());
-            Box::pin(async move {
-                let checks = ContactChecks {
-                    missing_companies: missing_companies(c, tenant_id, &draft.company_ids())
-                        .await?,
-                    login_email_taken: match draft.login_email() {
-                        Some(email) => {
-                            login_email_taken(c, tenant_id, None, email.as_str()).await?
-                        }
-                        None => false,
-                    },
-                };
-                let new = draft.finish(&checks)?;
-                if new.login.is_some() && password_hash.is_none() {
-                    return Err(login_changed_meanwhile());
-                }
-                let gone = company_gone(Some(&new.companies));
-                let id = store::contacts::insert(
-                    c,
-                    tenant_id,
-                    &new.fields,
-                    new.links.primary_company_id,
-                )
+        .transact(async move |tx| -> AppResult<i64> {
+            let checks = ContactChecks {
+                missing_companies: missing_companies(tx.conn(), tenant_id, &draft.company_ids())
+                    .await?,
+                login_email_taken: match draft.login_email() {
+                    Some(email) => {
+                        login_email_taken(tx.conn(), tenant_id, None, email.as_str()).await?
+                    }
+                    None => false,
+                },
+            };
+            // Each run starts from the body as read.
+            let new = draft.clone().finish(&checks)?;
+            if new.login.is_some() && password_hash.is_none() {
+                return Err(login_changed_meanwhile());
+            }
+            let gone = company_gone(Some(&new.companies));
+            let id = store::contacts::insert(
+                tx.conn(),
+                tenant_id,
+                &new.fields,
+                new.links.primary_company_id,
+            )
+            .await
+            .map_err(&gone)?;
+            store::contacts::write_links(tx.conn(), id, &new.links)
                 .await
                 .map_err(&gone)?;
-                store::contacts::write_links(c, id, &new.links)
+            if !new.tags.is_empty() {
+                store::tags::replace(tx.conn(), tenant_id, RecordKind::Contact, id, &new.tags)
+                    .await?;
+            }
+            if let (Some(hash), Some((email, _))) = (&password_hash, &new.login) {
+                store::contacts::upsert_login(tx.conn(), tenant_id, id, email.as_str(), hash)
                     .await
-                    .map_err(&gone)?;
-                if !new.tags.is_empty() {
-                    store::tags::replace(c, tenant_id, RecordKind::Contact, id, &new.tags).await?;
-                }
-                if let (Some(hash), Some((email, _))) = (&password_hash, &new.login) {
-                    store::contacts::upsert_login(c, tenant_id, id, email.as_str(), hash)
-                        .await
-                        .map_err(email_taken)?;
-                }
-                Ok(id)
-            })
-        }))
+                    .map_err(email_taken)?;
+            }
+            Ok(id)
+        })
         .await?;
-    committed_view(db, tenant_id, id).await
-}
-
-/// The contact as read right after a write committed. Reading outside the write transaction keeps
-/// the (single, serial) SQLite writer to the work only it can do; the answer shows the committed
-/// state, or a later one.
-async fn committed_view(db: &Database, tenant_id: i64, id: i64) -> AppResult<Contact> {
     get(db, tenant_id, id).await
 }
 
 pub async fn get(db: &Database, tenant_id: i64, id: i64) -> AppResult<Contact> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move { view(c, tenant_id, id).await })
-    }))
-    .await
+    db.read(async move |tx| view(tx.conn(), tenant_id, id).await)
+        .await
 }
 
 pub async fn update(
@@ -197,53 +186,50 @@ pub async fn update(
             }
         }
     };
-    db.write_retrying(Box::new(move |c| {
-        let (draft, password_hash) = (draft.clone(), password_hash.clone());
-        Box::pin(async move {
-            let patch = draft.patch();
-            let parts = StateParts {
-                links: patch.companies.is_some() || patch.flags != FlagsPatch::default(),
-                tags: patch.tags.is_some(),
-            };
-            let current = store::contacts::load_state(c, tenant_id, id, parts)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let missing = missing_companies(c, tenant_id, &draft.company_ids()).await?;
-            let companies = patch.companies.clone();
-            let planned = draft.plan(&current, &missing);
-            let taken = match planned.login_email() {
-                Some(email) => login_email_taken(c, tenant_id, Some(id), email).await?,
-                None => false,
-            };
-            let plan = planned.finish(taken)?;
-            if matches!(plan.login, LoginChange::SetPassword { .. }) && password_hash.is_none() {
-                return Err(login_changed_meanwhile());
-            }
-            if plan.changes(&current) {
-                save(c, tenant_id, id, &current, &plan.state)
-                    .await
-                    .map_err(company_gone(companies.as_ref()))?;
-                match &plan.login {
-                    LoginChange::SetPassword { email, .. } => {
-                        if let Some(hash) = &password_hash {
-                            store::contacts::upsert_login(c, tenant_id, id, email, hash)
-                                .await
-                                .map_err(email_taken)?;
-                        }
-                    }
-                    LoginChange::MoveEmail { email } => {
-                        store::contacts::move_login_email(c, id, email)
+    db.transact(async move |tx| {
+        let patch = draft.patch();
+        let parts = StateParts {
+            links: patch.companies.is_some() || patch.flags != FlagsPatch::default(),
+            tags: patch.tags.is_some(),
+        };
+        let current = store::contacts::load_state(tx.conn(), tenant_id, id, parts)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let missing = missing_companies(tx.conn(), tenant_id, &draft.company_ids()).await?;
+        let companies = patch.companies.clone();
+        let planned = draft.clone().plan(&current, &missing);
+        let taken = match planned.login_email() {
+            Some(email) => login_email_taken(tx.conn(), tenant_id, Some(id), email).await?,
+            None => false,
+        };
+        let plan = planned.finish(taken)?;
+        if matches!(plan.login, LoginChange::SetPassword { .. }) && password_hash.is_none() {
+            return Err(login_changed_meanwhile());
+        }
+        if plan.changes(&current) {
+            save(tx.conn(), tenant_id, id, &current, &plan.state)
+                .await
+                .map_err(company_gone(companies.as_ref()))?;
+            match &plan.login {
+                LoginChange::SetPassword { email, .. } => {
+                    if let Some(hash) = &password_hash {
+                        store::contacts::upsert_login(tx.conn(), tenant_id, id, email, hash)
                             .await
                             .map_err(email_taken)?;
                     }
-                    LoginChange::None => {}
                 }
+                LoginChange::MoveEmail { email } => {
+                    store::contacts::move_login_email(tx.conn(), id, email)
+                        .await
+                        .map_err(email_taken)?;
+                }
+                LoginChange::None => {}
             }
-            Ok(id)
-        })
-    }))
+        }
+        Ok(id)
+    })
     .await?;
-    committed_view(db, tenant_id, id).await
+    get(db, tenant_id, id).await
 }
 
 /// Writes what differs between `before` and `after`, and moves `updated_at`.
@@ -271,15 +257,13 @@ async fn save(
 }
 
 pub async fn delete(db: &Database, tenant_id: i64, id: i64) -> AppResult<()> {
-    db.write_retrying(Box::new(move |c| {
-        Box::pin(async move {
-            if store::contacts::delete(c, tenant_id, id).await? {
-                Ok(())
-            } else {
-                Err(AppError::NotFound)
-            }
-        })
-    }))
+    db.transact(async move |tx| {
+        if store::contacts::delete(tx.conn(), tenant_id, id).await? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    })
     .await
 }
 
@@ -296,30 +280,27 @@ pub async fn set_password(
         }
         _ => None,
     };
-    db.write_retrying(Box::new(move |c| {
-        let (draft, password_hash) = (draft.clone(), password_hash.clone());
-        Box::pin(async move {
-            let current = store::contacts::load_state(c, tenant_id, id, StateParts::default())
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let email = current.fields.email.as_deref();
-            let taken = match email {
-                Some(email) => login_email_taken(c, tenant_id, Some(id), email).await?,
-                None => false,
-            };
-            let (email, _password) = draft.finish(email, taken)?;
-            let Some(hash) = &password_hash else {
-                return Err(login_changed_meanwhile());
-            };
-            store::contacts::upsert_login(c, tenant_id, id, &email, hash)
-                .await
-                .map_err(email_taken)?;
-            store::contacts::touch(c, id).await?;
-            Ok(id)
-        })
-    }))
+    db.transact(async move |tx| {
+        let current = store::contacts::load_state(tx.conn(), tenant_id, id, StateParts::default())
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let email = current.fields.email.as_deref();
+        let taken = match email {
+            Some(email) => login_email_taken(tx.conn(), tenant_id, Some(id), email).await?,
+            None => false,
+        };
+        let (email, _password) = draft.clone().finish(email, taken)?;
+        let Some(hash) = &password_hash else {
+            return Err(login_changed_meanwhile());
+        };
+        store::contacts::upsert_login(tx.conn(), tenant_id, id, &email, hash)
+            .await
+            .map_err(email_taken)?;
+        store::contacts::touch(tx.conn(), id).await?;
+        Ok(id)
+    })
     .await?;
-    committed_view(db, tenant_id, id).await
+    get(db, tenant_id, id).await
 }
 
 pub async fn list(
@@ -328,15 +309,13 @@ pub async fn list(
     company_id: Option<i64>,
     query: ListQuery<ContactListField>,
 ) -> AppResult<(Vec<Contact>, u64)> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move {
-            if let Some(company_id) = company_id
-                && !store::companies::exists(c, tenant_id, company_id).await?
-            {
-                return Err(AppError::NotFound);
-            }
-            Ok(store::contacts::list(c, tenant_id, company_id, &query).await?)
-        })
-    }))
+    db.read(async move |tx| {
+        if let Some(company_id) = company_id
+            && !store::companies::exists(tx.conn(), tenant_id, company_id).await?
+        {
+            return Err(AppError::NotFound);
+        }
+        Ok(store::contacts::list(tx.conn(), tenant_id, company_id, &query).await?)
+    })
     .await
 }

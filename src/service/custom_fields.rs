@@ -7,7 +7,7 @@ use crate::domain::custom_field::{
 };
 use crate::domain::input::Draft;
 use crate::error::{AppError, AppResult};
-use crate::store::{self, Conn, Database, StoreError};
+use crate::store::{self, Conn, Database, StoreError, constraints};
 
 async fn view(c: &mut dyn Conn, tenant_id: i64, id: i64) -> AppResult<Definition> {
     store::custom_fields::get(c, tenant_id, id)
@@ -18,9 +18,9 @@ async fn view(c: &mut dyn Conn, tenant_id: i64, id: i64) -> AppResult<Definition
 /// A label taken by a racing request surfaces as a unique violation at write time.
 fn label_taken_meanwhile(e: StoreError) -> AppError {
     match e {
-        StoreError::UniqueViolation => {
-            AppError::Validation(ValidationErrors::single("label", LABEL_TAKEN))
-        }
+        StoreError::UniqueViolation {
+            constraint: Some(constraints::CUSTOM_FIELD_LABEL),
+        } => AppError::Validation(ValidationErrors::single("label", LABEL_TAKEN)),
         other => other.into(),
     }
 }
@@ -31,32 +31,28 @@ pub async fn list(
     tenant_id: i64,
     object_type: Option<String>,
 ) -> AppResult<Vec<Definition>> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move {
-            let all = store::custom_fields::definitions(c, tenant_id).await?;
-            Ok(
-                match object_type
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                {
-                    Some(t) => all
-                        .into_iter()
-                        .filter(|d| d.object_types.iter().any(|o| o.eq_ignore_ascii_case(t)))
-                        .collect(),
-                    None => all,
-                },
-            )
-        })
-    }))
+    db.read(async move |tx| {
+        let all = store::custom_fields::definitions(tx.conn(), tenant_id).await?;
+        Ok(
+            match object_type
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+            {
+                Some(t) => all
+                    .into_iter()
+                    .filter(|d| d.object_types.iter().any(|o| o.eq_ignore_ascii_case(t)))
+                    .collect(),
+                None => all,
+            },
+        )
+    })
     .await
 }
 
 pub async fn get(db: &Database, tenant_id: i64, id: i64) -> AppResult<Definition> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move { view(c, tenant_id, id).await })
-    }))
-    .await
+    db.read(async move |tx| view(tx.conn(), tenant_id, id).await)
+        .await
 }
 
 pub async fn create(
@@ -64,12 +60,15 @@ pub async fn create(
     tenant_id: i64,
     draft: Draft<DefinitionPatch>,
 ) -> AppResult<Definition> {
-    db.write_retrying(Box::new(move |c| {
-        let draft = draft.clone();
-        Box::pin(async move {
-            let planned = draft.then(|patch, errors| plan_definition(None, &patch, errors));
+    let id = db
+        .transact(async move |tx| -> AppResult<i64> {
+            let planned = draft
+                .clone()
+                .then(|patch, errors| plan_definition(None, &patch, errors));
             let label_taken = match planned.peek() {
-                Some(f) => store::custom_fields::label_taken(c, tenant_id, &f.label, None).await?,
+                Some(f) => {
+                    store::custom_fields::label_taken(tx.conn(), tenant_id, &f.label, None).await?
+                }
                 None => false,
             };
             let checks = DefinitionChecks {
@@ -77,13 +76,13 @@ pub async fn create(
                 misfits: 0,
             };
             let fields = finish_definition(planned, None, checks)?;
-            let id = store::custom_fields::insert(c, tenant_id, &fields)
+            let id = store::custom_fields::insert(tx.conn(), tenant_id, &fields)
                 .await
                 .map_err(label_taken_meanwhile)?;
-            view(c, tenant_id, id).await
+            Ok(id)
         })
-    }))
-    .await
+        .await?;
+    get(db, tenant_id, id).await
 }
 
 /// How many stored values of a field would not fit `fields`.
@@ -124,46 +123,43 @@ pub async fn update(
     id: i64,
     draft: Draft<DefinitionPatch>,
 ) -> AppResult<Definition> {
-    db.write_retrying(Box::new(move |c| {
-        let draft = draft.clone();
-        Box::pin(async move {
-            let current = view(c, tenant_id, id).await?;
-            let before = current.fields();
-            let planned =
-                draft.then(|patch, errors| plan_definition(Some(&before), &patch, errors));
-            let mut checks = DefinitionChecks::default();
-            if let Some(f) = planned.peek() {
-                checks.label_taken =
-                    store::custom_fields::label_taken(c, tenant_id, &f.label, Some(id)).await?;
-                if planned.is_well_formed()
-                    && !checks.label_taken
-                    && (f.kind != before.kind || f.options != before.options)
-                {
-                    checks.misfits = misfits(c, &current, f).await?;
-                }
+    db.transact(async move |tx| -> AppResult<()> {
+        let current = view(tx.conn(), tenant_id, id).await?;
+        let before = current.fields();
+        let planned = draft
+            .clone()
+            .then(|patch, errors| plan_definition(Some(&before), &patch, errors));
+        let mut checks = DefinitionChecks::default();
+        if let Some(f) = planned.peek() {
+            checks.label_taken =
+                store::custom_fields::label_taken(tx.conn(), tenant_id, &f.label, Some(id)).await?;
+            if planned.is_well_formed()
+                && !checks.label_taken
+                && (f.kind != before.kind || f.options != before.options)
+            {
+                checks.misfits = misfits(tx.conn(), &current, f).await?;
             }
-            let fields = finish_definition(planned, Some(&before), checks)?;
-            if fields != before {
-                store::custom_fields::update(c, id, &fields)
-                    .await
-                    .map_err(label_taken_meanwhile)?;
-            }
-            view(c, tenant_id, id).await
-        })
-    }))
-    .await
+        }
+        let fields = finish_definition(planned, Some(&before), checks)?;
+        if fields != before {
+            store::custom_fields::update(tx.conn(), id, &fields)
+                .await
+                .map_err(label_taken_meanwhile)?;
+        }
+        Ok(())
+    })
+    .await?;
+    get(db, tenant_id, id).await
 }
 
 /// Deletes a definition and every value of it.
 pub async fn delete(db: &Database, tenant_id: i64, id: i64) -> AppResult<()> {
-    db.write_retrying(Box::new(move |c| {
-        Box::pin(async move {
-            if store::custom_fields::delete(c, tenant_id, id).await? {
-                Ok(())
-            } else {
-                Err(AppError::NotFound)
-            }
-        })
-    }))
+    db.transact(async move |tx| {
+        if store::custom_fields::delete(tx.conn(), tenant_id, id).await? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    })
     .await
 }

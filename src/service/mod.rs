@@ -12,8 +12,8 @@ pub mod tokens;
 use crate::error::AppResult;
 
 /// Hashes a password on one of the hashing threads: argon2id is slow and memory-hard by design
-/// and must not stall the async workers (nor, on SQLite, the writer that commits everyone's
-/// writes). Hashes run on at most half the cores; the rest wait their turn.
+/// and must not stall the async workers (nor hold a write transaction open: it is hashed before
+/// the transaction begins). Hashes run on at most half the cores; the rest wait their turn.
 pub async fn hash_password(password: Option<String>) -> AppResult<Option<String>> {
     let Some(password) = password else {
         return Ok(None);

@@ -32,14 +32,12 @@ pub async fn list(
     company_id: i64,
     query: ListQuery<ShippingListField>,
 ) -> AppResult<(Vec<ShippingAddress>, u64)> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move {
-            if !store::companies::exists(c, tenant_id, company_id).await? {
-                return Err(AppError::NotFound);
-            }
-            Ok(store::shipping::list(c, tenant_id, company_id, &query).await?)
-        })
-    }))
+    db.read(async move |tx| {
+        if !store::companies::exists(tx.conn(), tenant_id, company_id).await? {
+            return Err(AppError::NotFound);
+        }
+        Ok(store::shipping::list(tx.conn(), tenant_id, company_id, &query).await?)
+    })
     .await
 }
 
@@ -49,10 +47,8 @@ pub async fn get(
     company_id: i64,
     id: i64,
 ) -> AppResult<ShippingAddress> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move { view(c, tenant_id, company_id, id).await })
-    }))
-    .await
+    db.read(async move |tx| view(tx.conn(), tenant_id, company_id, id).await)
+        .await
 }
 
 /// Adds an address; it becomes the default when flagged, or when the company had none.
@@ -62,23 +58,22 @@ pub async fn create(
     company_id: i64,
     draft: Draft<ShippingPatch>,
 ) -> AppResult<ShippingAddress> {
-    db.write_retrying(Box::new(move |c| {
-        let draft = draft.clone();
-        Box::pin(async move {
-            lock_company(c, tenant_id, company_id).await?;
-            let patch = draft.finish()?;
+    let id = db
+        .transact(async move |tx| -> AppResult<i64> {
+            lock_company(tx.conn(), tenant_id, company_id).await?;
+            let patch = draft.clone().finish()?;
             let fields = patch.apply(&Default::default());
-            let id = store::shipping::insert(c, tenant_id, company_id, &fields).await?;
+            let id = store::shipping::insert(tx.conn(), tenant_id, company_id, &fields).await?;
             if patch.is_default == Some(true) {
-                store::shipping::make_default(c, company_id, id).await?;
+                store::shipping::make_default(tx.conn(), company_id, id).await?;
             } else {
-                store::shipping::ensure_default(c, company_id, None).await?;
+                store::shipping::ensure_default(tx.conn(), company_id, None).await?;
             }
-            store::companies::touch(c, company_id).await?;
-            view(c, tenant_id, company_id, id).await
+            store::companies::touch(tx.conn(), company_id).await?;
+            Ok(id)
         })
-    }))
-    .await
+        .await?;
+    get(db, tenant_id, company_id, id).await
 }
 
 /// Partial update. `is_default: true` makes it the default; `false` on the default hands the
@@ -90,51 +85,47 @@ pub async fn update(
     id: i64,
     draft: Draft<ShippingPatch>,
 ) -> AppResult<ShippingAddress> {
-    db.write_retrying(Box::new(move |c| {
-        let draft = draft.clone();
-        Box::pin(async move {
-            lock_company(c, tenant_id, company_id).await?;
-            let current = view(c, tenant_id, company_id, id).await?;
-            let patch = draft.finish()?;
-            let before = current.fields();
-            let after = patch.apply(&before);
-            let mut changed = false;
-            if after != before {
-                store::shipping::update(c, id, &after).await?;
+    db.transact(async move |tx| -> AppResult<()> {
+        lock_company(tx.conn(), tenant_id, company_id).await?;
+        let current = view(tx.conn(), tenant_id, company_id, id).await?;
+        let patch = draft.clone().finish()?;
+        let before = current.fields();
+        let after = patch.apply(&before);
+        let mut changed = false;
+        if after != before {
+            store::shipping::update(tx.conn(), id, &after).await?;
+            changed = true;
+        }
+        match patch.is_default {
+            Some(true) if !current.is_default => {
+                store::shipping::make_default(tx.conn(), company_id, id).await?;
                 changed = true;
             }
-            match patch.is_default {
-                Some(true) if !current.is_default => {
-                    store::shipping::make_default(c, company_id, id).await?;
-                    changed = true;
-                }
-                Some(false) if current.is_default => {
-                    store::shipping::unset_default(c, id).await?;
-                    store::shipping::ensure_default(c, company_id, Some(id)).await?;
-                    changed = true;
-                }
-                _ => {}
+            Some(false) if current.is_default => {
+                store::shipping::unset_default(tx.conn(), id).await?;
+                store::shipping::ensure_default(tx.conn(), company_id, Some(id)).await?;
+                changed = true;
             }
-            if changed {
-                store::companies::touch(c, company_id).await?;
-            }
-            view(c, tenant_id, company_id, id).await
-        })
-    }))
-    .await
+            _ => {}
+        }
+        if changed {
+            store::companies::touch(tx.conn(), company_id).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    get(db, tenant_id, company_id, id).await
 }
 
 /// Deletes an address; deleting the default makes the oldest remaining address the default.
 pub async fn delete(db: &Database, tenant_id: i64, company_id: i64, id: i64) -> AppResult<()> {
-    db.write_retrying(Box::new(move |c| {
-        Box::pin(async move {
-            lock_company(c, tenant_id, company_id).await?;
-            view(c, tenant_id, company_id, id).await?;
-            store::shipping::delete(c, id).await?;
-            store::shipping::ensure_default(c, company_id, None).await?;
-            store::companies::touch(c, company_id).await?;
-            Ok(())
-        })
-    }))
+    db.transact(async move |tx| {
+        lock_company(tx.conn(), tenant_id, company_id).await?;
+        view(tx.conn(), tenant_id, company_id, id).await?;
+        store::shipping::delete(tx.conn(), id).await?;
+        store::shipping::ensure_default(tx.conn(), company_id, None).await?;
+        store::companies::touch(tx.conn(), company_id).await?;
+        Ok(())
+    })
     .await
 }

@@ -24,12 +24,10 @@ async fn require(
 }
 
 pub async fn list(db: &Database, tenant_id: i64, kind: RecordKind, id: i64) -> AppResult<Vec<Tag>> {
-    db.read(Box::new(move |c| {
-        Box::pin(async move {
-            require(c, kind, tenant_id, id, false).await?;
-            Ok(tags::of(c, kind, id).await?)
-        })
-    }))
+    db.read(async move |tx| {
+        require(tx.conn(), kind, tenant_id, id, false).await?;
+        Ok(tags::of(tx.conn(), kind, id).await?)
+    })
     .await
 }
 
@@ -41,22 +39,20 @@ pub async fn add(
     id: i64,
     draft: Draft<Vec<String>>,
 ) -> AppResult<Vec<Tag>> {
-    db.write_retrying(Box::new(move |c| {
-        let draft = draft.clone();
-        Box::pin(async move {
-            require(c, kind, tenant_id, id, true).await?;
-            let names = draft.finish()?;
-            if tags::add(c, tenant_id, kind, id, &names).await? {
-                // Over the bound, the error rolls the whole addition back.
-                if tags::count(c, kind, id).await? > MAX_TAGS_PER_RECORD as u64 {
-                    return Err(AppError::Validation(too_many_tags_on_record()));
-                }
-                records::touch(c, kind, id).await?;
+    db.transact(async move |tx| -> AppResult<()> {
+        require(tx.conn(), kind, tenant_id, id, true).await?;
+        let names = draft.clone().finish()?;
+        if tags::add(tx.conn(), tenant_id, kind, id, &names).await? {
+            // Over the bound, the error rolls the whole addition back.
+            if tags::count(tx.conn(), kind, id).await? > MAX_TAGS_PER_RECORD as u64 {
+                return Err(AppError::Validation(too_many_tags_on_record()));
             }
-            Ok(tags::of(c, kind, id).await?)
-        })
-    }))
-    .await
+            records::touch(tx.conn(), kind, id).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    list(db, tenant_id, kind, id).await
 }
 
 /// `PUT /{type}/{id}/tags`: the record's tags become exactly these (`[]`/`null`: none).
@@ -67,24 +63,22 @@ pub async fn replace(
     id: i64,
     draft: Draft<Vec<String>>,
 ) -> AppResult<Vec<Tag>> {
-    db.write_retrying(Box::new(move |c| {
-        let draft = draft.clone();
-        Box::pin(async move {
-            require(c, kind, tenant_id, id, true).await?;
-            let names = draft.finish()?;
-            let stored: Vec<String> = tags::of(c, kind, id)
-                .await?
-                .into_iter()
-                .map(|t| t.name)
-                .collect();
-            if !same_names(&names, &stored) {
-                tags::replace(c, tenant_id, kind, id, &names).await?;
-                records::touch(c, kind, id).await?;
-            }
-            Ok(tags::of(c, kind, id).await?)
-        })
-    }))
-    .await
+    db.transact(async move |tx| -> AppResult<()> {
+        require(tx.conn(), kind, tenant_id, id, true).await?;
+        let names = draft.clone().finish()?;
+        let stored: Vec<String> = tags::of(tx.conn(), kind, id)
+            .await?
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        if !same_names(&names, &stored) {
+            tags::replace(tx.conn(), tenant_id, kind, id, &names).await?;
+            records::touch(tx.conn(), kind, id).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    list(db, tenant_id, kind, id).await
 }
 
 /// `DELETE /{type}/{id}/tags/{name}`: 404 when the record does not carry the tag.
@@ -95,16 +89,13 @@ pub async fn remove(
     id: i64,
     name: String,
 ) -> AppResult<()> {
-    db.write_retrying(Box::new(move |c| {
-        let name = name.clone();
-        Box::pin(async move {
-            require(c, kind, tenant_id, id, true).await?;
-            if !tags::remove(c, tenant_id, kind, id, name.trim()).await? {
-                return Err(AppError::NotFound);
-            }
-            records::touch(c, kind, id).await?;
-            Ok(())
-        })
-    }))
+    db.transact(async move |tx| {
+        require(tx.conn(), kind, tenant_id, id, true).await?;
+        if !tags::remove(tx.conn(), tenant_id, kind, id, name.trim()).await? {
+            return Err(AppError::NotFound);
+        }
+        records::touch(tx.conn(), kind, id).await?;
+        Ok(())
+    })
     .await
 }

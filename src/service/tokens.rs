@@ -20,40 +20,34 @@ pub async fn create(
     let hash = auth::hash_token(&token);
     let prefix = auth::token_display_prefix(&token);
     let slug = tenant.to_owned();
+    // Two processes creating the first token of one new tenant race on its slug: the loser runs
+    // again and finds the tenant.
     let id = db
-        // Retryable: two processes creating the first token of one new tenant race on its slug.
-        .write_retrying::<_, StoreError>(Box::new(move |c| {
-            let (slug, name, hash, prefix) =
-                (slug.clone(), name.clone(), hash.clone(), prefix.clone());
-            Box::pin(async move {
-                let tenant_id = tenants::ensure_tenant(c, &slug).await?;
-                tenants::insert_token(c, tenant_id, name.as_deref(), &hash, &prefix).await
-            })
-        }))
+        .transact::<_, StoreError>(async move |tx| {
+            let c = tx.conn();
+            let tenant_id = tenants::ensure_tenant(c, &slug).await?;
+            tenants::insert_token(c, tenant_id, name.as_deref(), &hash, &prefix).await
+        })
         .await?;
     Ok((id, token))
 }
 
 pub async fn list(db: &Database, tenant: Option<String>) -> Result<Vec<TokenInfo>, StoreError> {
-    db.read::<_, StoreError>(Box::new(move |c| {
-        Box::pin(async move { tenants::list_tokens(c, tenant.as_deref()).await })
-    }))
+    db.read::<_, StoreError>(async move |tx| {
+        tenants::list_tokens(tx.conn(), tenant.as_deref()).await
+    })
     .await
 }
 
 pub async fn revoke(db: &Database, id: i64) -> Result<bool, StoreError> {
-    db.write_retrying::<_, StoreError>(Box::new(move |c| {
-        Box::pin(async move { tenants::revoke_token(c, id).await })
-    }))
-    .await
+    db.transact::<_, StoreError>(async move |tx| tenants::revoke_token(tx.conn(), id).await)
+        .await
 }
 
 /// On a database without tenants, creates tenant `demo` and returns a token for it.
 pub async fn ensure_demo(db: &Database) -> Result<Option<String>, StoreError> {
     let count = db
-        .read::<_, StoreError>(Box::new(|c| {
-            Box::pin(async move { tenants::count_tenants(c).await })
-        }))
+        .read::<_, StoreError>(async |tx| tenants::count_tenants(tx.conn()).await)
         .await?;
     if count > 0 {
         return Ok(None);
@@ -88,9 +82,7 @@ impl TokenChecker {
         }
         let lookup = hash.clone();
         let grant = db
-            .read::<_, AppError>(Box::new(move |c| {
-                Box::pin(async move { Ok(tenants::find_token(c, &lookup).await?) })
-            }))
+            .read::<_, AppError>(async move |tx| Ok(tenants::find_token(tx.conn(), &lookup).await?))
             .await?
             // The lookup was by hash; compare again without a timing side channel.
             .filter(|g| auth::hashes_match(&g.token_hash, &hash));

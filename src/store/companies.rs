@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use super::Dialect;
 use super::list::{ListFieldSql, SqlField};
 use super::records::{self, lock_clause};
 use super::{Conn, Row, StoreError, Value, custom_fields, shipping, tags};
@@ -278,10 +277,10 @@ pub async fn lock_linked_contacts(
     tenant_id: i64,
     id: i64,
 ) -> Result<(), StoreError> {
-    if c.dialect() != Dialect::Postgres {
+    if !c.dialect().locks_rows() {
         return Ok(());
     }
-    let lock = lock_clause(RecordKind::Contact, Dialect::Postgres);
+    let lock = lock_clause(RecordKind::Contact, c.dialect());
     let sql = format!(
         "SELECT c.id FROM contacts c WHERE c.tenant_id = $1 AND c.id IN \
          (SELECT lk.contact_id FROM contact_companies lk WHERE lk.company_id = $2) ORDER BY c.id{lock}"

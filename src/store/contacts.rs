@@ -269,15 +269,15 @@ pub async fn write_links(
     .await?;
     for (position, link) in links.links.iter().enumerate() {
         if link.flags.is_primary {
-            if c.dialect() == super::Dialect::Postgres {
+            if c.dialect().locks_rows() {
                 // Concurrent "make me the primary contact" requests for one company queue here
                 // instead of colliding on the one-primary index (NO KEY: links being inserted
                 // elsewhere, which only share-lock the company's key, are not held up).
-                c.execute(
-                    "SELECT id FROM companies WHERE id = $1 FOR NO KEY UPDATE",
-                    &[link.company_id.into()],
-                )
-                .await?;
+                let sql = format!(
+                    "SELECT id FROM companies WHERE id = $1{}",
+                    c.dialect().for_no_key_update(&[])
+                );
+                c.execute(&sql, &[link.company_id.into()]).await?;
             }
             // Other contacts that lose the flag have changed too.
             c.execute(

@@ -1,16 +1,21 @@
 //! Storage: one interface over SQLite and PostgreSQL.
 //!
-//! Everything above this module sees a [`Database`] that runs closures inside a transaction on a
-//! [`Conn`]. SQL is written once (with `$1` placeholders) in the repository modules and executed
+//! Everything above this module sees a [`Database`] that runs async closures inside a transaction
+//! ([`Database::transact`], [`Database::read`]) on a [`Tx`]: a [`Conn`] with the transaction's
+//! time. This module and its backends are the only code that knows how each backend runs
+//! transactions (SQLite: one serial writer; PostgreSQL: concurrent writers, retried when they lose
+//! a race). SQL is written once (with `$1` placeholders) in the repository modules and executed
 //! through `Conn`, so both backends run the same statements; where the dialects differ the code asks
 //! `Conn::dialect()`. SQLite is served by rusqlite with a group-committing writer thread (see
 //! `sqlite.rs`); PostgreSQL by tokio-postgres with a deadpool pool.
 
 pub mod companies;
+pub mod constraints;
 pub mod contacts;
 pub mod custom_fields;
 pub mod dialect;
 pub mod fair;
+mod idioms;
 pub mod list;
 pub mod postgres;
 pub mod records;
@@ -19,8 +24,6 @@ pub mod sqlite;
 pub mod tags;
 pub mod tenants;
 pub mod value;
-
-use futures::future::BoxFuture;
 
 use crate::clock::Clock;
 
@@ -36,21 +39,55 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("postgres: {0}")]
     Postgres(#[from] tokio_postgres::Error),
-    #[error("unique constraint violated")]
-    UniqueViolation,
+    /// A unique constraint, named as in the PostgreSQL schema (see [`constraints`]; `None`: one
+    /// the store does not know).
+    #[error("unique constraint {constraint:?} violated")]
+    UniqueViolation { constraint: Option<&'static str> },
     /// A row refers to one that does not exist (any more): typically a record deleted by a
-    /// concurrent transaction between the work's existence check and its write.
-    #[error("foreign key constraint violated")]
-    ForeignKeyViolation,
-    #[error("the database is unavailable: {0}")]
-    Unavailable(String),
+    /// concurrent transaction between the work's existence check and its write. The constraint
+    /// is named on PostgreSQL; SQLite does not say which (see [`constraints`]).
+    #[error("foreign key constraint {constraint:?} violated")]
+    ForeignKeyViolation { constraint: Option<&'static str> },
+    /// The database cannot be reached, stopped answering, or the store's own machinery (a thread,
+    /// a queue) is gone; `source` is the failure behind it, when there is one.
+    #[error("the database is unavailable: {reason}")]
+    Unavailable {
+        reason: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// The work ran past its time budget (`statement_timeout_ms`) and was cancelled.
     #[error("cancelled: over its time budget")]
     Timeout,
-    #[error("migration failed: {0}")]
-    Migration(String),
+    #[error("migration to version {version} failed: {source}")]
+    Migration {
+        version: i64,
+        #[source]
+        source: Box<StoreError>,
+    },
     #[error("unexpected data: {0}")]
     Decode(String),
+}
+
+impl StoreError {
+    /// [`StoreError::Unavailable`] without an underlying error.
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        StoreError::Unavailable {
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
+    /// [`StoreError::Unavailable`] because of `source`.
+    pub fn unavailable_because(
+        reason: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StoreError::Unavailable {
+            reason: reason.into(),
+            source: Some(Box::new(source)),
+        }
+    }
 }
 
 /// A connection inside an open transaction. Every repository function takes `&mut dyn Conn`.
@@ -64,6 +101,46 @@ pub trait Conn: Send {
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError>;
     /// Runs a statement and returns the number of rows changed.
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError>;
+}
+
+/// An open transaction, as the work run by [`Database::transact`] and [`Database::read`] sees it:
+/// the backend's connection, whose [`Conn::now`] is the transaction's time.
+///
+/// Why a type of its own rather than `&mut dyn Conn`: the work is an async closure, and on
+/// PostgreSQL its future runs on the request's task, which must be `Send`. With `&mut dyn Conn` as
+/// the argument (two lifetimes: the borrow and the object's) the compiler cannot prove that
+/// (rust-lang/rust#110338: "implementation of `AsyncFnOnce` is not general enough"); with `&mut
+/// Tx`, a type without lifetime parameters, it can. Method calls reach the connection through
+/// `Deref`; a repository function taking `&mut dyn Conn` is handed `tx.conn()`.
+#[repr(transparent)]
+pub struct Tx(dyn Conn);
+
+impl Tx {
+    /// The transaction open on `conn`.
+    fn of<'a>(conn: &'a mut (dyn Conn + 'static)) -> &'a mut Tx {
+        // SAFETY: `Tx` is `repr(transparent)` over `dyn Conn + 'static`: the same layout and the
+        // same pointer metadata (the vtable). The borrow's lifetime is kept, nothing outlives it.
+        unsafe { &mut *(conn as *mut (dyn Conn + 'static) as *mut Tx) }
+    }
+
+    /// The connection, for the repository functions.
+    pub fn conn(&mut self) -> &mut dyn Conn {
+        &mut self.0
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = dyn Conn;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl dyn Conn + '_ {
@@ -81,17 +158,6 @@ impl dyn Conn + '_ {
             .ok_or_else(|| StoreError::Decode("statement returned no row".into()))
     }
 }
-
-/// A unit of work run inside one transaction; the transaction commits when it returns `Ok`.
-pub type Work<T, E> =
-    Box<dyn for<'c> FnOnce(&'c mut dyn Conn) -> BoxFuture<'c, Result<T, E>> + Send>;
-
-/// Work that may be run more than once: on PostgreSQL, a write transaction that loses a race with
-/// another process (deadlock, a unique index taken by a concurrent commit, a referenced row deleted
-/// by a concurrent commit) is rolled back and run again from the start. Clone what the closure
-/// captures into each run's future.
-pub type RetryWork<T, E> =
-    Box<dyn for<'c> Fn(&'c mut dyn Conn) -> BoxFuture<'c, Result<T, E>> + Send + Sync>;
 
 /// The configured database: the backend is chosen from the URL scheme.
 #[derive(Clone)]
@@ -144,51 +210,55 @@ impl Database {
         }
     }
 
-    /// Runs `work` in a read-only transaction (a consistent snapshot).
-    pub async fn read<T, E>(&self, work: Work<T, E>) -> Result<T, E>
-    where
-        T: Send + 'static,
-        E: From<StoreError> + Send + 'static,
-    {
-        match self {
-            Database::Sqlite(db) => db.read(work).await,
-            Database::Postgres(db) => db.run(work, true).await,
-        }
-    }
-
-    /// Runs `work` in a write transaction; `Ok` means committed and durable.
-    pub async fn write<T, E>(&self, work: Work<T, E>) -> Result<T, E>
+    /// Runs `work` in a write transaction: it commits when `work` returns `Ok` (and `Ok` then
+    /// means committed and durable) and rolls back when it returns `Err`.
+    ///
+    /// `work` must be safe to run more than once, from the start, each time in a fresh
+    /// transaction: on PostgreSQL a transaction that lost a race with another process (deadlock,
+    /// a unique index taken or a referenced row deleted by a concurrent commit) is run again, and
+    /// then sees what the winner committed. So `work` reads what it decides on inside the
+    /// transaction, and starts every run from what it captured, unchanged. (On SQLite a single
+    /// writer runs every write transaction in turn, so there are no races and `work` runs once.)
+    ///
+    /// The rule for answers: `work` writes and returns what identifies the result (an id); the
+    /// use case reads the answer afterwards with [`Database::read`]. That keeps reads off
+    /// SQLite's single writer.
+    pub async fn transact<T, E>(
+        &self,
+        work: impl AsyncFn(&mut Tx) -> Result<T, E> + Send + Sync + 'static,
+    ) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
         match self {
             Database::Sqlite(db) => db.write(work).await,
-            Database::Postgres(db) => db.run(work, false).await,
+            Database::Postgres(db) => db.write(work).await,
         }
     }
 
-    /// Like [`Database::write`], but on PostgreSQL the work is run again (in a new transaction)
-    /// when it lost a race with a concurrent transaction; on SQLite writes never race.
-    pub async fn write_retrying<T, E>(&self, work: RetryWork<T, E>) -> Result<T, E>
+    /// Runs `work` in a read-only transaction: one consistent snapshot for all its statements.
+    /// Reads never race, so `work` runs once.
+    pub async fn read<T, E>(
+        &self,
+        work: impl AsyncFnOnce(&mut Tx) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
         match self {
-            Database::Sqlite(db) => db.write(Box::new(move |c| work(c))).await,
-            Database::Postgres(db) => db.run_retrying(work).await,
+            Database::Sqlite(db) => db.read(work).await,
+            Database::Postgres(db) => db.read(work).await,
         }
     }
 
     /// A cheap round trip, for `/health`.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.read::<_, StoreError>(Box::new(|c| {
-            Box::pin(async move {
-                c.query("SELECT 1", &[]).await?;
-                Ok(())
-            })
-        }))
+        self.read::<_, StoreError>(async |tx| {
+            tx.query("SELECT 1", &[]).await?;
+            Ok(())
+        })
         .await
     }
 }

@@ -15,8 +15,8 @@
 //! they read-modify-write (`SELECT ... FOR UPDATE` in the repositories). A write that loses a race
 //! in a way PostgreSQL reports — deadlock, serialization failure, a unique index taken by a
 //! transaction that committed meanwhile, or a referenced row that such a transaction deleted — is
-//! rolled back and run again from the start when it was submitted as retryable work
-//! ([`PgDb::run_retrying`]). Reads run at REPEATABLE READ, READ ONLY:
+//! rolled back and run again from the start ([`PgDb::write`]; every write is safe to run again, see
+//! `Database::transact`). Reads run at REPEATABLE READ, READ ONLY:
 //! one snapshot for the whole read, as on SQLite.
 //!
 //! Outages: a connection that fails is never handed out again; acquiring one waits at most
@@ -32,9 +32,10 @@ use rand::RngExt;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 
+use super::constraints;
 use super::fair::TenantGate;
 use super::value::Columns;
-use super::{Conn, DbOptions, Dialect, RetryWork, Row, StoreError, Value, Work};
+use super::{Conn, DbOptions, Dialect, Row, StoreError, Tx, Value};
 use crate::clock::Clock;
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -70,18 +71,23 @@ fn is_unavailable_state(code: &SqlState) -> bool {
 
 fn map_err(e: tokio_postgres::Error) -> StoreError {
     match e.as_db_error() {
-        Some(db) if db.code() == &SqlState::UNIQUE_VIOLATION => StoreError::UniqueViolation,
+        Some(db) if db.code() == &SqlState::UNIQUE_VIOLATION => StoreError::UniqueViolation {
+            constraint: db.constraint().and_then(constraints::known),
+        },
         Some(db) if db.code() == &SqlState::FOREIGN_KEY_VIOLATION => {
-            StoreError::ForeignKeyViolation
+            StoreError::ForeignKeyViolation {
+                constraint: db.constraint().and_then(constraints::known),
+            }
         }
         // The statement timeout: the connection is fine, the work was too slow.
         Some(db) if db.code() == &SqlState::QUERY_CANCELED => StoreError::Timeout,
         Some(db) if is_unavailable_state(db.code()) => {
-            StoreError::Unavailable(db.message().to_owned())
+            let reason = db.message().to_owned();
+            StoreError::unavailable_because(reason, e)
         }
         Some(_) => StoreError::Postgres(e),
         // No server error: the connection broke, timed out or closed.
-        None => StoreError::Unavailable(e.to_string()),
+        None => StoreError::unavailable_because("the connection failed", e),
     }
 }
 
@@ -177,7 +183,7 @@ impl PgConn {
     fn client(&self) -> Result<&Object, StoreError> {
         self.client
             .as_ref()
-            .ok_or_else(|| StoreError::Unavailable("the connection was discarded".into()))
+            .ok_or_else(|| StoreError::unavailable("the connection was discarded"))
     }
 
     /// Records the outcome of one round trip: the failure kind for retries, and whether the
@@ -191,15 +197,15 @@ impl PgConn {
             Ok(Err(e)) => {
                 self.last_error = e.code().cloned();
                 let mapped = map_err(e);
-                if matches!(mapped, StoreError::Unavailable(_)) {
+                if matches!(mapped, StoreError::Unavailable { .. }) {
                     self.broken = true;
                 }
                 Err(mapped)
             }
             Err(_) => {
                 self.broken = true;
-                Err(StoreError::Unavailable(
-                    "the database did not answer in time".into(),
+                Err(StoreError::unavailable(
+                    "the database did not answer in time",
                 ))
             }
         }
@@ -329,7 +335,7 @@ impl PgDb {
             .wait_timeout(Some(CONNECT_TIMEOUT))
             .recycle_timeout(Some(CONNECT_TIMEOUT))
             .build()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            .map_err(|e| StoreError::unavailable_because("cannot build the connection pool", e))?;
         let db = Self {
             pool,
             statement_timeout_ms: options.statement_timeout_ms,
@@ -351,8 +357,8 @@ impl PgDb {
             self.pool.get(),
         )
         .await
-        .map_err(|_| StoreError::Unavailable("timed out waiting for a database connection".into()))?
-        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        .map_err(|_| StoreError::unavailable("timed out waiting for a database connection"))?
+        .map_err(|e| StoreError::unavailable_because("no connection from the pool", e))?;
         Ok(PgConn::new(client, self.round_trip()))
     }
 
@@ -377,7 +383,7 @@ impl PgDb {
             match conn.batch(&sql).await {
                 Ok(()) => return Ok(conn),
                 // Only a connection found closed: retrying after a timeout would double the wait.
-                Err(StoreError::Unavailable(_)) if conn.is_closed() && attempts < 3 => continue,
+                Err(StoreError::Unavailable { .. }) if conn.is_closed() && attempts < 3 => continue,
                 Err(e) => return Err(e),
             }
         }
@@ -402,9 +408,10 @@ impl PgDb {
             if applied.contains(version) {
                 continue;
             }
-            conn.batch(sql)
-                .await
-                .map_err(|e| StoreError::Migration(format!("version {version}: {e}")))?;
+            conn.batch(sql).await.map_err(|e| StoreError::Migration {
+                version: *version,
+                source: Box::new(e),
+            })?;
             conn.execute(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
                 &[Value::Int(*version), Value::Int(self.clock.now())],
@@ -414,15 +421,15 @@ impl PgDb {
         conn.commit().await
     }
 
-    /// Runs `work` once in a transaction.
-    pub async fn run<T, E>(&self, work: Work<T, E>, read_only: bool) -> Result<T, E>
+    /// Runs `work` once in a read-only transaction.
+    pub async fn read<T, E>(&self, work: impl AsyncFnOnce(&mut Tx) -> Result<T, E>) -> Result<T, E>
     where
-        T: Send + 'static,
-        E: From<StoreError> + Send + 'static,
+        E: From<StoreError>,
     {
         let _pass = self.gate.enter().await;
-        let mut conn = self.begin(read_only).await?;
-        match work(&mut conn).await {
+        let mut conn = self.begin(true).await?;
+        let tx = Tx::of(&mut conn);
+        match work(tx).await {
             Ok(value) => {
                 conn.commit().await?;
                 Ok(value)
@@ -436,17 +443,20 @@ impl PgDb {
 
     /// Runs `work` in a write transaction, again from the start (a fresh transaction, so it sees
     /// what the winner committed) when it lost a race that PostgreSQL reported.
-    pub async fn run_retrying<T, E>(&self, work: RetryWork<T, E>) -> Result<T, E>
+    ///
+    /// The work's future runs on the caller's task (it is `Send` whenever what the closure
+    /// captures is), so nothing here is boxed.
+    pub async fn write<T, E>(&self, work: impl AsyncFn(&mut Tx) -> Result<T, E>) -> Result<T, E>
     where
-        T: Send + 'static,
-        E: From<StoreError> + Send + 'static,
+        E: From<StoreError>,
     {
         let _pass = self.gate.enter().await;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let mut conn = self.begin(false).await?;
-            let (result, lost) = match work(&mut conn).await {
+            let tx = Tx::of(&mut conn);
+            let (result, lost) = match work(tx).await {
                 Ok(value) => match conn.commit().await {
                     Ok(()) => return Ok(value),
                     Err(e) => (Err(E::from(e)), conn.lost_a_race()),

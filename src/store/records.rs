@@ -40,14 +40,9 @@ pub(super) const fn tag_link(kind: RecordKind) -> (&'static str, &'static str) {
 }
 
 /// The clause ending a SELECT from the kind's table (under its alias) that locks the record for
-/// the rest of the transaction: on PostgreSQL, where writers run concurrently; empty on SQLite,
-/// whose single writer already runs write transactions one at a time.
-pub(super) fn lock_clause(kind: RecordKind, dialect: Dialect) -> &'static str {
-    match (dialect, kind) {
-        (Dialect::Sqlite, _) => "",
-        (Dialect::Postgres, RecordKind::Contact) => " FOR UPDATE OF c",
-        (Dialect::Postgres, RecordKind::Company) => " FOR UPDATE OF co",
-    }
+/// the rest of the transaction (see [`Dialect::for_update`]).
+pub(super) fn lock_clause(kind: RecordKind, dialect: Dialect) -> String {
+    dialect.for_update(&[tables(kind).alias])
 }
 
 /// Whether the record exists in the tenant; with `lock` (write transactions only) it is locked
@@ -63,7 +58,7 @@ pub async fn exists(
     let lock = if lock {
         lock_clause(kind, c.dialect())
     } else {
-        ""
+        String::new()
     };
     let sql = format!(
         "SELECT {alias}.id FROM {table} {alias} WHERE {alias}.tenant_id = $1 AND {alias}.id = $2{lock}"

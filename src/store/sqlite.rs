@@ -21,9 +21,10 @@ use futures::FutureExt;
 use rusqlite::types::ValueRef;
 use tokio::sync::{mpsc, oneshot};
 
+use super::constraints;
 use super::fair::FairQueue;
 use super::value::Columns;
-use super::{Conn, DbOptions, Dialect, Row, StoreError, Value, Work};
+use super::{Conn, DbOptions, Dialect, Row, StoreError, Tx, Value};
 use crate::clock::Clock;
 
 /// Most jobs one commit may carry; bounds the latency a single commit adds.
@@ -64,18 +65,20 @@ fn now_ms() -> u64 {
 }
 
 fn map_err(e: rusqlite::Error) -> StoreError {
-    if let rusqlite::Error::SqliteFailure(f, _) = &e {
+    if let rusqlite::Error::SqliteFailure(f, message) = &e {
         // The progress handler stopped a statement past its deadline.
         if f.code == rusqlite::ErrorCode::OperationInterrupted {
             return StoreError::Timeout;
         }
         // SQLITE_CONSTRAINT_UNIQUE and SQLITE_CONSTRAINT_PRIMARYKEY
         if f.extended_code == 2067 || f.extended_code == 1555 {
-            return StoreError::UniqueViolation;
+            return StoreError::UniqueViolation {
+                constraint: message.as_deref().and_then(constraints::sqlite_unique),
+            };
         }
-        // SQLITE_CONSTRAINT_FOREIGNKEY
+        // SQLITE_CONSTRAINT_FOREIGNKEY: SQLite does not say which one.
         if f.extended_code == 787 {
-            return StoreError::ForeignKeyViolation;
+            return StoreError::ForeignKeyViolation { constraint: None };
         }
     }
     StoreError::Sqlite(e)
@@ -227,7 +230,10 @@ impl SqliteConn {
                 Ok(_) => self.batch("COMMIT")?,
                 Err(e) => {
                     let _ = self.batch("ROLLBACK");
-                    return Err(StoreError::Migration(format!("version {version}: {e}")));
+                    return Err(StoreError::Migration {
+                        version: *version,
+                        source: Box::new(e),
+                    });
                 }
             }
         }
@@ -257,7 +263,8 @@ impl Conn for SqliteConn {
 /// A job for the writer: runs inside its savepoint and reports whether it succeeded, plus how to
 /// deliver its result once the commit's fate is known.
 type WriteJob = Box<dyn FnOnce(&mut SqliteConn) -> (bool, Delivery) + Send>;
-type Delivery = Box<dyn FnOnce(Option<String>) + Send>;
+/// Delivers a job's result, given the batch's commit error (shared by every job of the batch).
+type Delivery = Box<dyn FnOnce(Option<Arc<StoreError>>) + Send>;
 /// A job for a reader thread: runs inside a read transaction and sends its own answer.
 type ReadJob = Box<dyn FnOnce(&mut SqliteConn) + Send>;
 
@@ -342,7 +349,12 @@ impl SqliteDb {
         })
     }
 
-    pub async fn read<T, E>(&self, work: Work<T, E>) -> Result<T, E>
+    /// Runs `work` on a reader thread, in a read transaction. The closure is sent to the thread
+    /// and its future driven there, so only the closure (not its future) must be `Send`.
+    pub async fn read<T, E>(
+        &self,
+        work: impl AsyncFnOnce(&mut Tx) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
@@ -355,15 +367,14 @@ impl SqliteDb {
                 Err(e) => Err(E::from(e)),
                 Ok(()) => {
                     let outcome = conn.within_budget(|conn| {
-                        futures::executor::block_on(AssertUnwindSafe(work(conn)).catch_unwind())
+                        let tx = Tx::of(conn);
+                        futures::executor::block_on(AssertUnwindSafe(work(tx)).catch_unwind())
                     });
                     // A read-only transaction has nothing to keep; ending it releases the WAL
                     // snapshot.
                     let ended = conn.control("ROLLBACK");
                     match (outcome, ended) {
-                        (Err(_), _) => {
-                            Err(E::from(StoreError::Unavailable("a read panicked".into())))
-                        }
+                        (Err(_), _) => Err(E::from(StoreError::unavailable("a read panicked"))),
                         (Ok(r), Ok(())) => r,
                         (Ok(_), Err(e)) => Err(E::from(e)),
                     }
@@ -374,13 +385,19 @@ impl SqliteDb {
         // Queued as the current request's tenant (see `fair`).
         self.readers
             .push(job)
-            .map_err(|_| StoreError::Unavailable("the readers have stopped".into()))?;
+            .map_err(|_| StoreError::unavailable("the readers have stopped"))?;
         answer
             .await
-            .map_err(|_| E::from(StoreError::Unavailable("a reader dropped a job".into())))?
+            .map_err(|_| E::from(StoreError::unavailable("a reader dropped a job")))?
     }
 
-    pub async fn write<T, E>(&self, work: Work<T, E>) -> Result<T, E>
+    /// Runs `work` once on the writer thread, inside its own savepoint of the next group commit.
+    /// The single writer runs every write in turn, so a write never loses a race and is never
+    /// run again.
+    pub async fn write<T, E>(
+        &self,
+        work: impl AsyncFnOnce(&mut Tx) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
@@ -389,17 +406,18 @@ impl SqliteDb {
         let clock = self.clock.clone();
         let job: WriteJob = Box::new(move |conn: &mut SqliteConn| {
             conn.now = clock.now();
-            let outcome = futures::executor::block_on(AssertUnwindSafe(work(conn)).catch_unwind());
+            let tx = Tx::of(conn);
+            let outcome = futures::executor::block_on(AssertUnwindSafe(work(tx)).catch_unwind());
             let result = match outcome {
                 Ok(r) => r,
-                Err(_) => Err(E::from(StoreError::Unavailable("a write panicked".into()))),
+                Err(_) => Err(E::from(StoreError::unavailable("a write panicked"))),
             };
             let ok = result.is_ok();
             let deliver: Delivery = Box::new(move |commit_error| {
                 let result = match (result, commit_error) {
-                    (Ok(_), Some(e)) => Err(E::from(StoreError::Unavailable(format!(
-                        "commit failed: {e}"
-                    )))),
+                    (Ok(_), Some(e)) => {
+                        Err(E::from(StoreError::unavailable_because("commit failed", e)))
+                    }
                     (r, _) => r,
                 };
                 // The caller may have gone away (client disconnected); the write stands anyway.
@@ -410,10 +428,10 @@ impl SqliteDb {
         self.writer
             .send(job)
             .await
-            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+            .map_err(|_| StoreError::unavailable("the writer has stopped"))?;
         answer
             .await
-            .map_err(|_| E::from(StoreError::Unavailable("the writer dropped a job".into())))?
+            .map_err(|_| E::from(StoreError::unavailable("the writer dropped a job")))?
     }
 }
 
@@ -422,7 +440,7 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<(), StoreError
         .name(name.into())
         .spawn(f)
         .map(|_| ())
-        .map_err(|e| StoreError::Unavailable(format!("cannot start thread {name}: {e}")))
+        .map_err(|e| StoreError::unavailable_because(format!("cannot start thread {name}"), e))
 }
 
 /// A reader thread: owns one read-only connection and serves jobs until every `SqliteDb` is gone.
@@ -509,7 +527,7 @@ fn writer_loop(
         let commit_error = conn.control("COMMIT").err().map(|e| {
             tracing::error!(error = %e, "commit failed");
             let _ = conn.batch("ROLLBACK");
-            e.to_string()
+            Arc::new(e)
         });
         for deliver in deliveries.drain(..) {
             deliver(commit_error.clone());
@@ -543,11 +561,11 @@ mod tests {
             let (db, released, started_tx) =
                 (db.clone(), Arc::clone(&released), started_tx.clone());
             slow.push(tokio::spawn(super::super::fair::scope(1, async move {
-                db.read::<_, StoreError>(Box::new(move |_c| {
+                db.read::<_, StoreError>(async move |_tx| {
                     let _ = started_tx.send(());
                     let _ = released.lock().unwrap().recv();
-                    Box::pin(async { Ok(()) })
-                }))
+                    Ok(())
+                })
                 .await
             })));
         }
@@ -565,9 +583,7 @@ mod tests {
             std::time::Duration::from_secs(2),
             super::super::fair::scope(
                 2,
-                db.read::<_, StoreError>(Box::new(|c| {
-                    Box::pin(async move { c.query_one("SELECT 7", &[]).await?.int(0) })
-                })),
+                db.read::<_, StoreError>(async |tx| tx.query_one("SELECT 7", &[]).await?.int(0)),
             ),
         )
         .await;
@@ -593,26 +609,67 @@ mod tests {
         // Counting to a billion takes far longer than 50 ms.
         let started = Instant::now();
         let slow = db
-            .read::<_, StoreError>(Box::new(|c| {
-                Box::pin(async move {
-                    c.query(
-                        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000) \
-                         SELECT count(*) FROM n",
-                        &[],
-                    )
-                    .await
-                })
-            }))
+            .read::<_, StoreError>(async |tx| {
+                tx.query(
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000) \
+                     SELECT count(*) FROM n",
+                    &[],
+                )
+                .await
+            })
             .await;
         assert!(matches!(slow, Err(StoreError::Timeout)), "{slow:?}");
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
         // The same (only) reader answers the next read.
         let quick = db
-            .read::<_, StoreError>(Box::new(|c| {
-                Box::pin(async move { c.query_one("SELECT 42", &[]).await?.int(0) })
-            }))
+            .read::<_, StoreError>(async |tx| tx.query_one("SELECT 42", &[]).await?.int(0))
             .await;
         assert_eq!(quick.ok(), Some(42));
+    }
+
+    /// SQLite's own messages, on the real schema, name the constraints the use cases expect.
+    #[test]
+    fn unique_violations_on_the_schema_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = SqliteConn::open(&dir.path().join("named.db"), false).unwrap();
+        conn.migrate(&Clock::System).unwrap();
+        conn.batch(
+            "INSERT INTO tenants (id, slug, created_at) VALUES (1, 't', 0); \
+             INSERT INTO custom_fields (tenant_id, label, label_key, field_type, options, object_types, created_at, updated_at) \
+             VALUES (1, 'A', 'a', 'string', '[]', '[]', 0, 0);",
+        )
+        .unwrap();
+        let violation = conn
+            .run_execute(
+                "INSERT INTO custom_fields (tenant_id, label, label_key, field_type, options, object_types, created_at, updated_at) \
+                 VALUES (1, 'a', 'a', 'string', '[]', '[]', 0, 0)",
+                &[],
+            )
+            .unwrap_err();
+        assert!(
+            matches!(
+                violation,
+                StoreError::UniqueViolation {
+                    constraint: Some(constraints::CUSTOM_FIELD_LABEL)
+                }
+            ),
+            "{violation:?}"
+        );
+        let violation = conn
+            .run_execute(
+                "INSERT INTO tenants (id, slug, created_at) VALUES (1, 'u', 0)",
+                &[],
+            )
+            .unwrap_err();
+        assert!(
+            matches!(
+                violation,
+                StoreError::UniqueViolation {
+                    constraint: Some("tenants_pkey")
+                }
+            ),
+            "{violation:?}"
+        );
     }
 
     #[test]
@@ -632,7 +689,7 @@ mod tests {
             "DELETE FROM parent WHERE id = 1",
         ] {
             assert!(
-                matches!(fails(sql), StoreError::ForeignKeyViolation),
+                matches!(fails(sql), StoreError::ForeignKeyViolation { .. }),
                 "{sql}"
             );
         }
@@ -640,7 +697,10 @@ mod tests {
             "INSERT INTO parent (id, k) VALUES (2, 'a')",
             "INSERT INTO parent (id, k) VALUES (1, 'b')",
         ] {
-            assert!(matches!(fails(sql), StoreError::UniqueViolation), "{sql}");
+            assert!(
+                matches!(fails(sql), StoreError::UniqueViolation { .. }),
+                "{sql}"
+            );
         }
         assert!(matches!(
             fails("INSERT INTO child (parent_id) VALUES (NULL)"),

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser};
-use rolodex::store::{Conn, Database, DbOptions, StoreError};
+use rolodex::store::{Database, DbOptions, StoreError};
 
 use load::{LoadSettings, Watched};
 
@@ -212,13 +212,11 @@ async fn drop_database(db: &FreshDb) {
 
 async fn tenant_id(db: &Database, slug: &'static str) -> anyhow::Result<i64> {
     Ok(db
-        .read::<_, StoreError>(Box::new(move |c: &mut dyn Conn| {
-            Box::pin(async move {
-                c.query_one("SELECT id FROM tenants WHERE slug = $1", &[slug.into()])
-                    .await?
-                    .int(0)
-            })
-        }))
+        .read::<_, StoreError>(async move |tx| {
+            tx.query_one("SELECT id FROM tenants WHERE slug = $1", &[slug.into()])
+                .await?
+                .int(0)
+        })
         .await?)
 }
 

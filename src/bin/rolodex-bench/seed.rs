@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
-use rolodex::store::{Conn, Database, StoreError, Value};
+use rolodex::store::{Database, StoreError, Value};
 
 pub const FIRST_NAMES: &[&str] = &[
     "James",
@@ -345,30 +345,28 @@ async fn insert_rows(
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Value>> = rows.by_ref().take(ROWS_PER_TRANSACTION).collect();
-        db.write::<_, StoreError>(Box::new(move |c: &mut dyn Conn| {
-            Box::pin(async move {
-                for part in chunk.chunks(ROWS_PER_STATEMENT) {
-                    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-                    let mut params = Vec::with_capacity(part.len() * width);
-                    for (r, row) in part.iter().enumerate() {
-                        if r > 0 {
+        db.transact::<_, StoreError>(async move |c| {
+            for part in chunk.chunks(ROWS_PER_STATEMENT) {
+                let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+                let mut params = Vec::with_capacity(part.len() * width);
+                for (r, row) in part.iter().enumerate() {
+                    if r > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push('(');
+                    for k in 0..width {
+                        if k > 0 {
                             sql.push_str(", ");
                         }
-                        sql.push('(');
-                        for k in 0..width {
-                            if k > 0 {
-                                sql.push_str(", ");
-                            }
-                            sql.push_str(&format!("${}", r * width + k + 1));
-                        }
-                        sql.push(')');
-                        params.extend(row.iter().cloned());
+                        sql.push_str(&format!("${}", r * width + k + 1));
                     }
-                    c.execute(&sql, &params).await?;
+                    sql.push(')');
+                    params.extend(row.iter().cloned());
                 }
-                Ok(())
-            })
-        }))
+                c.execute(&sql, &params).await?;
+            }
+            Ok(())
+        })
         .await
         .with_context(|| format!("seeding {table}"))?;
     }
@@ -386,16 +384,14 @@ pub async fn seed(
     let started = Instant::now();
     let mut layout = Layout::new(contacts);
     let next = |table: &'static str| async move {
-        db.read::<_, StoreError>(Box::new(move |c: &mut dyn Conn| {
-            Box::pin(async move {
-                c.query_one(
-                    &format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"),
-                    &[],
-                )
-                .await?
-                .int(0)
-            })
-        }))
+        db.read::<_, StoreError>(async move |tx| {
+            tx.query_one(
+                &format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"),
+                &[],
+            )
+            .await?
+            .int(0)
+        })
         .await
     };
     layout.first_contact_id = next("contacts").await?;
@@ -530,23 +526,19 @@ pub async fn seed(
     }
     if db.dialect() == rolodex::store::Dialect::Postgres {
         // Explicit ids leave the identity sequences behind; move them past the seeded rows.
-        db.write::<_, StoreError>(Box::new(|c: &mut dyn Conn| {
-            Box::pin(async move {
-                for table in ["tags", "companies", "contacts"] {
-                    c.query(&format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"), &[]).await?;
-                }
-                c.execute("ANALYZE", &[]).await?;
-                Ok(())
-            })
-        }))
+        db.transact::<_, StoreError>(async |c| {
+            for table in ["tags", "companies", "contacts"] {
+                c.query(&format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"), &[]).await?;
+            }
+            c.execute("ANALYZE", &[]).await?;
+            Ok(())
+        })
         .await?;
     } else {
-        db.write::<_, StoreError>(Box::new(|c: &mut dyn Conn| {
-            Box::pin(async move {
-                c.query("ANALYZE", &[]).await?;
-                Ok(())
-            })
-        }))
+        db.transact::<_, StoreError>(async |c| {
+            c.query("ANALYZE", &[]).await?;
+            Ok(())
+        })
         .await?;
     }
     Ok(layout)
