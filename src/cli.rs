@@ -6,10 +6,9 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use crate::http::{self, AppState, limits, rate_limit::RateLimiter, server::ServerConfig};
+use crate::http::{self, limits, server::ServerConfig};
 use crate::service::tokens;
 use crate::store::{Database, DbOptions};
 
@@ -42,13 +41,16 @@ pub struct DatabaseArgs {
 }
 
 impl DatabaseArgs {
-    async fn open(&self) -> anyhow::Result<Database> {
-        let options = DbOptions {
+    fn options(&self) -> DbOptions {
+        DbOptions {
             pool_size: self.pool_size,
             statement_timeout_ms: self.statement_timeout_ms,
             clock: crate::clock::Clock::System,
-        };
-        Database::open(&self.database, &options)
+        }
+    }
+
+    async fn open(&self) -> anyhow::Result<Database> {
+        Database::open(&self.database, &self.options())
             .await
             .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact(&self.database)))
     }
@@ -97,6 +99,27 @@ pub struct ServeLimits {
     rate_limit: u32,
 }
 
+impl ServeLimits {
+    /// The flags as the options [`http::serve`] takes.
+    fn options(&self, body_limit: usize) -> http::ServeOptions {
+        let secs = Duration::from_secs;
+        http::ServeOptions {
+            body_limit,
+            timeouts: limits::RequestTimeouts {
+                body: secs(self.body_timeout_secs),
+                handler: secs(self.request_timeout_secs),
+            },
+            server: ServerConfig {
+                header_timeout: secs(self.header_timeout_secs),
+                idle_timeout: secs(self.idle_timeout_secs),
+                max_connections: self.max_connections,
+                shutdown_timeout: secs(self.shutdown_timeout_secs),
+            },
+            rate_limit: self.rate_limit,
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the API server
@@ -107,7 +130,7 @@ enum Command {
         #[arg(long, env = "ROLODEX_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
         /// Largest accepted request body, in bytes
-        #[arg(long, env = "ROLODEX_BODY_LIMIT", default_value_t = 1024 * 1024)]
+        #[arg(long, env = "ROLODEX_BODY_LIMIT", default_value_t = limits::DEFAULT_BODY_LIMIT)]
         body_limit: usize,
         #[command(flatten)]
         limits: ServeLimits,
@@ -169,6 +192,24 @@ enum TokensCommand {
         #[command(flatten)]
         db: DatabaseArgs,
     },
+}
+
+/// What `rolodex serve ARGS...` would run with (flags and `ROLODEX_*` variables, parsed by the
+/// same definitions): the database options and the HTTP options. In-process servers (the API
+/// tests) start from this, so a flag means the same there as on the command line.
+pub fn serve_options(args: &[&str]) -> Result<(DbOptions, http::ServeOptions), clap::Error> {
+    let cli = Cli::try_parse_from(["rolodex", "serve"].iter().chain(args))?;
+    match cli.command {
+        Command::Serve {
+            db,
+            body_limit,
+            limits,
+            ..
+        } => Ok((db.options(), limits.options(body_limit))),
+        // Unreachable: the subcommand is ours, and clap refuses anything after it that is not a
+        // `serve` flag.
+        _ => Err(clap::Error::new(clap::error::ErrorKind::InvalidSubcommand)),
+    }
 }
 
 pub async fn main() -> ExitCode {
@@ -317,25 +358,10 @@ async fn serve(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let local = listener.local_addr()?;
-    let secs = Duration::from_secs;
-    let mut shared = http::Shared::new(database, body_limit);
-    shared.limits.timeouts = http::limits::RequestTimeouts {
-        body: secs(limits.body_timeout_secs),
-        handler: secs(limits.request_timeout_secs),
-    };
-    shared.rate_limiter =
-        (limits.rate_limit > 0).then(|| Arc::new(RateLimiter::new(limits.rate_limit)));
-    let state = AppState::new(shared);
-    let config = ServerConfig {
-        header_timeout: secs(limits.header_timeout_secs),
-        idle_timeout: secs(limits.idle_timeout_secs),
-        max_connections: limits.max_connections,
-        shutdown_timeout: secs(limits.shutdown_timeout_secs),
-    };
-    let app = http::router(state);
+    let options = limits.options(body_limit);
     println!("rolodex listening on http://{local}");
     tracing::info!(address = %local, database = %redact(&db.database), "listening");
-    http::server::serve(listener, app, config, shutdown).await?;
+    http::serve(listener, database, &options, shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -41,6 +41,8 @@ pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_SHUTDOWN_TIMEOUT_SECS: u64 = 10;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Default of `--body-limit`: the largest accepted request body, in bytes.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 /// Time limits the request path enforces (the connection-level ones live in `server`).
 #[derive(Debug, Clone, Copy)]

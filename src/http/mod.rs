@@ -12,6 +12,7 @@ pub mod rate_limit;
 pub mod server;
 pub mod tags;
 
+use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
@@ -21,6 +22,7 @@ use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
+use tokio::net::TcpListener;
 
 use crate::service::tokens::TokenChecker;
 use crate::store::Database;
@@ -70,6 +72,47 @@ impl Shared {
             rate_limiter: None,
         }
     }
+}
+
+/// How to serve: every `rolodex serve` flag about HTTP, with the same defaults. The binary and the
+/// in-process test servers both start from this, so a test configures exactly what a flag would.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeOptions {
+    /// Largest accepted request body, in bytes (413 above).
+    pub body_limit: usize,
+    /// Body read and handler time limits (408 / 503 above).
+    pub timeouts: limits::RequestTimeouts,
+    /// Connection-level limits: head and idle timeouts, the connection cap, the shutdown deadline.
+    pub server: server::ServerConfig,
+    /// Requests per minute per API token (429 above); 0 turns the limit off.
+    pub rate_limit: u32,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            body_limit: limits::DEFAULT_BODY_LIMIT,
+            timeouts: limits::RequestTimeouts::default(),
+            server: server::ServerConfig::default(),
+            rate_limit: 0,
+        }
+    }
+}
+
+/// Serves the API on `listener` from `db` until `shutdown` resolves (then drains, see
+/// [`server::serve`]). The one start-up path: `rolodex serve` and the tests both call it.
+pub async fn serve(
+    listener: TcpListener,
+    db: Database,
+    options: &ServeOptions,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let mut shared = Shared::new(db, options.body_limit);
+    shared.limits.timeouts = options.timeouts;
+    shared.rate_limiter = (options.rate_limit > 0)
+        .then(|| Arc::new(rate_limit::RateLimiter::new(options.rate_limit)));
+    let app = router(AppState::new(shared));
+    server::serve(listener, app, options.server, shutdown).await
 }
 
 /// The whole application, ready to serve.

@@ -1,0 +1,30 @@
+//! Tests that need the `rolodex` binary as a process: the command line, start-up flags and the
+//! environment, signals and exit codes, what goes to stdout and stderr, SIGKILL durability,
+//! `rolodex copy`, and PostgreSQL scenarios with several instances, outages or PgBouncer. Each
+//! spawns `rolodex serve` (and the CLI) as the user would. API behaviour is tested in process by
+//! the `api` crate instead.
+
+mod cli;
+mod copy;
+mod crash;
+mod pg_common;
+mod pg_multi;
+mod pg_outage;
+mod pg_pooler;
+mod pg_schema;
+mod rate_limit;
+mod shutdown;
+mod support;
+
+// The crash scenario of `rolodex-bench --crash`, shared through `#[path]`. Its modules refer to
+// each other from the crate root (`crate::server`), so they are declared here. The bench uses
+// parts this test does not.
+#[path = "../../src/bin/rolodex-bench/crash.rs"]
+#[allow(dead_code)]
+mod bench_crash;
+#[path = "../../src/bin/rolodex-bench/seed.rs"]
+#[allow(dead_code)]
+mod bench_seed;
+#[path = "../../src/bin/rolodex-bench/server.rs"]
+#[allow(dead_code)]
+mod server;
