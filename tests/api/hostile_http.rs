@@ -1,6 +1,6 @@
 //! Hostile and sloppy HTTP: keep-alive after early answers, slow heads and bodies, idle
-//! connections, the connection cap, oversized heads, undecodable paths and query strings, and
-//! shutdown with half-sent requests (in the `process` crate). Raw sockets where the exact bytes matter.
+//! connections, the connection cap, oversized heads, undecodable paths and query strings (shutdown
+//! with half-sent requests is in the `process` crate). Raw sockets where the exact bytes matter.
 
 use std::time::{Duration, Instant};
 
