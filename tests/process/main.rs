@@ -20,11 +20,20 @@ mod support;
 // each other from the crate root (`crate::server`), so they are declared here. The bench uses
 // parts this test does not.
 #[path = "../../src/bin/rolodex-bench/crash.rs"]
-#[allow(dead_code)]
+#[allow(
+    dead_code,
+    reason = "the bench uses parts of these modules this test does not"
+)]
 mod bench_crash;
 #[path = "../../src/bin/rolodex-bench/seed.rs"]
-#[allow(dead_code)]
+#[allow(
+    dead_code,
+    reason = "the bench uses parts of these modules this test does not"
+)]
 mod bench_seed;
 #[path = "../../src/bin/rolodex-bench/server.rs"]
-#[allow(dead_code)]
+#[allow(
+    dead_code,
+    reason = "the bench uses parts of these modules this test does not"
+)]
 mod server;
