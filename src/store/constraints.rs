@@ -117,18 +117,24 @@ pub fn sqlite_unique(message: &str) -> Option<&'static str> {
         .map(|(name, _, _)| *name)
 }
 
-/// The known name of a constraint PostgreSQL reported, as a `'static` name.
-pub fn known(name: &str) -> Option<&'static str> {
-    const FOREIGN_KEYS: &[&str] = &[
-        CONTACT_PRIMARY_COMPANY,
-        CONTACT_LINK_COMPANY,
-        COMPANY_PARENT,
-    ];
+/// The foreign keys a use case matches by name.
+pub const FOREIGN_KEYS: &[&str] = &[
+    CONTACT_PRIMARY_COMPANY,
+    CONTACT_LINK_COMPANY,
+    COMPANY_PARENT,
+];
+
+/// Every constraint name the store knows (the unique ones, then the foreign keys).
+pub fn names() -> impl Iterator<Item = &'static str> {
     UNIQUE
         .iter()
         .map(|(n, _, _)| *n)
         .chain(FOREIGN_KEYS.iter().copied())
-        .find(|n| *n == name)
+}
+
+/// The known name of a constraint PostgreSQL reported, as a `'static` name.
+pub fn known(name: &str) -> Option<&'static str> {
+    names().find(|n| *n == name)
 }
 
 #[cfg(test)]

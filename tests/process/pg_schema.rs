@@ -45,6 +45,40 @@ async fn every_text_column_uses_the_c_collation() {
     );
 }
 
+/// The constraint names the store matches violations by (`store::constraints`) are the ones the
+/// migrated PostgreSQL schema has: a renamed constraint would turn a 422 into a 500.
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run with ROLODEX_TEST_POSTGRES set and --run-ignored all (as .ci/run does)"]
+async fn every_known_constraint_name_exists_in_the_schema() {
+    pg_server("every_known_constraint_name_exists_in_the_schema");
+    let db = TestDb::new();
+    let out = support::cli(&["migrate", "--database", db.url()]);
+    assert!(
+        out.status.success(),
+        "migrate: {}",
+        support::stderr_of(&out)
+    );
+    let client = connect(db.url()).await;
+    let rows = client
+        .query(
+            "SELECT conname::text FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace \
+             WHERE n.nspname = current_schema() \
+             UNION SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema()",
+            &[],
+        )
+        .await
+        .expect("query the catalog");
+    let present: Vec<String> = rows.iter().map(|r| r.get::<_, String>(0)).collect();
+    assert!(present.len() > 10, "the catalog query found {present:?}");
+    let missing: Vec<&str> = rolodex::store::constraints::names()
+        .filter(|name| !present.iter().any(|p| p == name))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not in the PostgreSQL schema: {missing:?}"
+    );
+}
+
 /// Byte order, not a locale's: upper case before lower case, ASCII before accented letters.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn text_sorts_in_byte_order_as_on_sqlite() {
