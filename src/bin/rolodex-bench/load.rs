@@ -19,6 +19,7 @@ pub fn script(name: &str) -> Option<&'static str> {
         "create_contact" => include_str!("../../../bench/wrk/create_contact.lua"),
         "list_contacts" => include_str!("../../../bench/wrk/list_contacts.lua"),
         "company_contacts" => include_str!("../../../bench/wrk/company_contacts.lua"),
+        "update_company" => include_str!("../../../bench/wrk/update_company.lua"),
         _ => return None,
     })
 }

@@ -30,6 +30,7 @@ pub const WORKLOADS: &[&str] = &[
     "create_contact",
     "list_contacts",
     "company_contacts",
+    "update_company",
 ];
 /// Those json-server can run too.
 const PEER_WORKLOADS: &[&str] = &[

@@ -10,7 +10,7 @@ use anyhow::Context;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rolodex::domain::contact::ContactListField;
 use rolodex::query;
-use rolodex::service::contacts;
+use rolodex::service::{companies, contacts};
 use rolodex::store::Database;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -139,6 +139,18 @@ async fn one(ctx: &Ctx, workload: &str, rng: &mut StdRng, task: usize, n: u64) -
                     .is_ok(),
                 Err(_) => false,
             }
+        }
+        "update_company" => {
+            let mut body = Map::new();
+            body.insert("name".to_owned(), Value::String(format!("Co S{task}-{n}")));
+            companies::update(
+                &ctx.db,
+                ctx.tenant_id,
+                random_company(rng),
+                rolodex::domain::company::parse(&body, false),
+            )
+            .await
+            .is_ok()
         }
         _ => false,
     }
