@@ -147,7 +147,9 @@ pub async fn load(
         .transpose()
 }
 
-/// The company objects for `ids`, in that order (missing ids are skipped).
+/// The company objects for `ids`, in that order (missing ids are skipped). The client type is a
+/// scalar subquery, not a LEFT JOIN: SQLite re-prepares a LEFT JOIN with bound parameters at every
+/// execution (see `SqliteDb::reprepared`).
 pub async fn views(
     c: &mut dyn Conn,
     tenant_id: i64,
@@ -158,8 +160,9 @@ pub async fn views(
     }
     let mut params: Vec<Value> = vec![tenant_id.into()];
     let sql = format!(
-        "SELECT co.id, co.status, co.created_at, co.updated_at, ct.name AS client_type, {RECORD_COLUMNS} FROM companies co \
-         LEFT JOIN client_types ct ON ct.id = co.client_type_id WHERE co.tenant_id = $1 AND {}",
+        "SELECT co.id, co.status, co.created_at, co.updated_at, \
+         (SELECT ct.name FROM client_types ct WHERE ct.id = co.client_type_id) AS client_type, \
+         {RECORD_COLUMNS} FROM companies co WHERE co.tenant_id = $1 AND {}",
         c.dialect().id_in("co.id", ids, &mut params)
     );
     let rows = c.query(&sql, &params).await?;

@@ -162,7 +162,8 @@ pub async fn touch(c: &mut dyn Conn, id: i64) -> Result<(), StoreError> {
 }
 
 /// Reads the contact row and locks it for the rest of the transaction (see
-/// [`records::lock_clause`]).
+/// [`records::lock_clause`]). The login is a scalar subquery, not a LEFT JOIN: SQLite re-prepares
+/// a LEFT JOIN with bound parameters at every execution (see `SqliteDb::reprepared`).
 async fn lock_contact(
     c: &mut dyn Conn,
     tenant_id: i64,
@@ -171,8 +172,9 @@ async fn lock_contact(
     let lock = lock_clause(RecordKind::Contact, c.dialect());
     let sql = format!(
         "SELECT c.first_name, c.last_name, c.email, c.phone_1, c.phone_2, c.receiving_bank_name, \
-         c.receiving_bank_address, c.primary_company_id, pl.email AS login_email FROM contacts c \
-         LEFT JOIN portal_logins pl ON pl.contact_id = c.id WHERE c.tenant_id = $1 AND c.id = $2{lock}"
+         c.receiving_bank_address, c.primary_company_id, \
+         (SELECT pl.email FROM portal_logins pl WHERE pl.contact_id = c.id) AS login_email \
+         FROM contacts c WHERE c.tenant_id = $1 AND c.id = $2{lock}"
     );
     c.query_opt(&sql, &[tenant_id.into(), id.into()]).await
 }

@@ -253,6 +253,15 @@ impl Database {
         }
     }
 
+    /// Statements SQLite re-prepared since the database was opened ([`sqlite::SqliteDb::reprepared`]);
+    /// `None` on PostgreSQL.
+    pub fn sqlite_reprepared(&self) -> Option<u64> {
+        match self {
+            Database::Sqlite(db) => Some(db.reprepared()),
+            Database::Postgres(_) => None,
+        }
+    }
+
     /// A cheap round trip, for `/health`.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.read::<_, StoreError>(async |tx| {

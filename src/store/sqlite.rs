@@ -53,6 +53,9 @@ pub struct SqliteConn {
     budget_ms: u64,
     /// The current transaction's time (see `Conn::now`), set as each job starts.
     now: i64,
+    /// Statements SQLite re-prepared, counted across the database's connections (see
+    /// [`SqliteDb::reprepared`]).
+    reprepared: Arc<AtomicU64>,
 }
 
 fn epoch() -> Instant {
@@ -137,6 +140,7 @@ impl SqliteConn {
             conn,
             deadline,
             now: 0,
+            reprepared: Arc::new(AtomicU64::new(0)),
             budget_ms: 0,
         })
     }
@@ -191,7 +195,18 @@ impl SqliteConn {
             }
             out.push(Row::new(columns.clone(), values));
         }
+        drop(rows);
+        self.count_reprepares(&stmt);
         Ok(out)
+    }
+
+    /// Adds the statement's re-preparations since the last look to the database's count.
+    fn count_reprepares(&self, stmt: &rusqlite::Statement<'_>) {
+        let n = stmt.reset_status(rusqlite::StatementStatus::RePrepare);
+        if n > 0 {
+            self.reprepared
+                .fetch_add(u64::try_from(n).unwrap_or(0), Ordering::Relaxed);
+        }
     }
 
     fn run_execute(&self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
@@ -202,6 +217,7 @@ impl SqliteConn {
         let changed = stmt
             .execute(rusqlite::params_from_iter(params.iter().map(to_sql)))
             .map_err(map_err)?;
+        self.count_reprepares(&stmt);
         Ok(changed as u64)
     }
 
@@ -288,6 +304,7 @@ pub struct SqliteDb {
     /// Closes the readers' queue when the last handle goes.
     _readers_open: Arc<QueueCloser>,
     clock: Clock,
+    reprepared: Arc<AtomicU64>,
 }
 
 /// Closes the readers' queue on drop, so the reader threads end with the last [`SqliteDb`].
@@ -304,7 +321,9 @@ impl SqliteDb {
     /// checkpointer threads.
     pub fn open(path: &str, options: &DbOptions) -> Result<Self, StoreError> {
         let path = PathBuf::from(path);
-        let writer_conn = SqliteConn::open(&path, false)?;
+        let reprepared = Arc::new(AtomicU64::new(0));
+        let mut writer_conn = SqliteConn::open(&path, false)?;
+        writer_conn.reprepared = Arc::clone(&reprepared);
         writer_conn.migrate(&options.clock)?;
         writer_conn.batch(&format!("PRAGMA cache_size = -{WRITER_CACHE_KIB}"))?;
 
@@ -331,6 +350,7 @@ impl SqliteDb {
         let queue = FairQueue::<ReadJob>::new(per_tenant);
         for i in 0..readers {
             let mut conn = SqliteConn::open(&path, true)?;
+            conn.reprepared = Arc::clone(&reprepared);
             // Only reads get a time budget: interrupting a write could roll back the whole
             // group-commit transaction it shares with others. Writes are bounded by the request
             // limits instead.
@@ -346,11 +366,20 @@ impl SqliteDb {
             _readers_open: Arc::new(QueueCloser(Arc::clone(&queue))),
             readers: queue,
             clock: options.clock.clone(),
+            reprepared,
         })
     }
 
     /// Runs `work` on a reader thread, in a read transaction. The closure is sent to the thread
     /// and its future driven there, so only the closure (not its future) must be `Send`.
+    /// How many times SQLite has re-prepared a cached statement since the database was opened.
+    /// A statement whose plan depends on its bound values (a LEFT JOIN, or `col = $n` where the
+    /// planner keeps statistics) is compiled again at every execution, which costs more than the
+    /// statement itself; the hot paths are written so that this stays at zero (a test checks).
+    pub fn reprepared(&self) -> u64 {
+        self.reprepared.load(Ordering::Relaxed)
+    }
+
     pub async fn read<T, E>(
         &self,
         work: impl AsyncFnOnce(&mut Tx) -> Result<T, E> + Send + 'static,

@@ -14,6 +14,7 @@ mod custom_fields;
 mod hostile;
 mod hostile_http;
 mod http_errors;
+mod prepared_statements;
 mod properties;
 mod races;
 mod rate_limit;

@@ -105,6 +105,11 @@ impl RunningServer {
     pub fn clock(&self) -> &ManualClock {
         &self.clock
     }
+
+    /// The server's database handle (shared with the server).
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
 }
 
 impl Drop for RunningServer {
@@ -209,7 +214,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
-        let db = TestDb::new();
+        TestServer::start_on(TestDb::new())
+    }
+
+    /// A server on `db` (e.g. `TestDb::sqlite()` for what only SQLite has).
+    pub fn start_on(db: TestDb) -> TestServer {
         let server = RunningServer::start(&db, &[]);
         let token = server.create_token("acme", Some("tests"));
         TestServer {
