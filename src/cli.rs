@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use std::time::Duration;
 
 use crate::http::{self, limits, server::ServerConfig};
+use crate::secrets::DatabaseUrl;
 use crate::service::tokens;
 use crate::store::{Database, DbOptions};
 
@@ -26,12 +27,14 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct DatabaseArgs {
     /// Database URL: sqlite://PATH (created if missing) or postgres://USER@HOST/DB
+    // `hide_env_values`: the variable may hold a password, which `--help` would print.
     #[arg(
         long,
         env = "ROLODEX_DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite://rolodex.db"
     )]
-    database: String,
+    database: DatabaseUrl,
     /// Most database connections (PostgreSQL) or concurrent readers (SQLite)
     #[arg(long, env = "ROLODEX_POOL_SIZE", default_value_t = 16)]
     pool_size: u32,
@@ -50,20 +53,9 @@ impl DatabaseArgs {
     }
 
     async fn open(&self) -> anyhow::Result<Database> {
-        Database::open(&self.database, &self.options())
+        Database::open(self.database.expose(), &self.options())
             .await
-            .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact(&self.database)))
-    }
-}
-
-/// A database URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
+            .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", self.database))
     }
 }
 
@@ -145,10 +137,10 @@ enum Command {
     Copy {
         /// Source database URL (sqlite://PATH or postgres://...)
         #[arg(long)]
-        from: String,
+        from: DatabaseUrl,
         /// Target database URL; created and migrated if needed, and must be empty
         #[arg(long)]
-        to: String,
+        to: DatabaseUrl,
         /// Delete everything in a non-empty target first instead of refusing
         #[arg(long)]
         overwrite: bool,
@@ -248,7 +240,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         } => serve(db, listen, body_limit, limits).await,
         Command::Migrate { db } => {
             db.open().await?;
-            println!("migrated {}", redact(&db.database));
+            println!("migrated {}", db.database);
             Ok(())
         }
         Command::Copy {
@@ -305,21 +297,21 @@ async fn run(command: Command) -> anyhow::Result<()> {
 }
 
 async fn copy(
-    from: &str,
-    to: &str,
+    from: &DatabaseUrl,
+    to: &DatabaseUrl,
     overwrite: bool,
     batch_size: u32,
     quiet: bool,
 ) -> anyhow::Result<()> {
-    if from.trim_end_matches('/') == to.trim_end_matches('/') {
+    if from.expose().trim_end_matches('/') == to.expose().trim_end_matches('/') {
         return Err(crate::copy::CopyError::SameDatabase.into());
     }
-    let open = |url: &str| {
-        let url = url.to_owned();
+    let open = |url: &DatabaseUrl| {
+        let url = url.clone();
         async move {
-            Database::open(&url, &DbOptions::default())
+            Database::open(url.expose(), &DbOptions::default())
                 .await
-                .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact(&url)))
+                .map_err(|e| anyhow::anyhow!("cannot open database {url}: {e}"))
         }
     };
     let source = open(from).await?;
@@ -334,10 +326,8 @@ async fn copy(
         println!("{table:<24} {rows:>10} rows");
     }
     println!(
-        "copied {} rows from {} to {}; row counts verified",
+        "copied {} rows from {from} to {to}; row counts verified",
         report.total(),
-        redact(from),
-        redact(to)
     );
     Ok(())
 }
@@ -360,7 +350,7 @@ async fn serve(
     let local = listener.local_addr()?;
     let options = limits.options(body_limit);
     println!("rolodex listening on http://{local}");
-    tracing::info!(address = %local, database = %redact(&db.database), "listening");
+    tracing::info!(address = %local, database = %db.database, "listening");
     http::serve(listener, database, &options, shutdown).await?;
     tracing::info!("stopped");
     Ok(())

@@ -14,5 +14,6 @@ pub mod http;
 #[cfg(test)]
 mod layering;
 pub mod query;
+pub mod secrets;
 pub mod service;
 pub mod store;

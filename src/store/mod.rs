@@ -33,6 +33,8 @@ pub use value::{Row, Value};
 /// Failures of the storage layer itself (not of the request's data).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The URL (or what was wrong with it), already without its password: see
+    /// [`crate::secrets::redact_url`].
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://...")]
     UnsupportedUrl(String),
     #[error("sqlite: {0}")]
@@ -199,7 +201,7 @@ impl Database {
                 postgres::PgDb::open(url, options).await?,
             ))
         } else {
-            Err(StoreError::UnsupportedUrl(url.to_owned()))
+            Err(StoreError::UnsupportedUrl(crate::secrets::redact_url(url)))
         }
     }
 

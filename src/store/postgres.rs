@@ -312,9 +312,9 @@ pub struct PgDb {
 impl PgDb {
     /// Connects (lazily: the pool opens connections on demand) and migrates.
     pub async fn open(url: &str, options: &DbOptions) -> Result<Self, StoreError> {
-        let mut config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e| StoreError::UnsupportedUrl(format!("{url}: {e}")))?;
+        let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
+            StoreError::UnsupportedUrl(format!("{}: {e}", crate::secrets::redact_url(url)))
+        })?;
         config.connect_timeout(CONNECT_TIMEOUT);
         config.keepalives(true);
         config.keepalives_idle(Duration::from_secs(30));

@@ -598,3 +598,88 @@ async fn secrets_are_stored_only_as_hashes() {
         "password hash is not argon2id"
     );
 }
+
+/// A database URL with a password, as an operator would put it in the environment. Port 1 on
+/// the loopback refuses connections at once.
+const SECRET: &str = "s3cretpw";
+const URL_WITH_PASSWORD: &str = "postgres://u:s3cretpw@127.0.0.1:1/db";
+
+#[test]
+fn help_never_prints_the_database_password_from_the_environment() {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["copy", "--help"],
+        &["tokens", "--help"],
+        &["tokens", "create", "--help"],
+        &["tokens", "list", "--help"],
+        &["tokens", "revoke", "--help"],
+    ] {
+        let out = cli_env(args, &[("ROLODEX_DATABASE_URL", URL_WITH_PASSWORD)]);
+        assert!(out.status.success(), "{args:?}: {}", stderr_of(&out));
+        let printed = format!("{}{}", stdout_of(&out), stderr_of(&out));
+        assert!(
+            !printed.contains(SECRET),
+            "{args:?} printed the password:\n{printed}"
+        );
+    }
+    // The variable is still named, so an operator knows where the value comes from.
+    let out = cli_env(
+        &["serve", "--help"],
+        &[("ROLODEX_DATABASE_URL", URL_WITH_PASSWORD)],
+    );
+    assert!(stdout_of(&out).contains("ROLODEX_DATABASE_URL"));
+}
+
+/// Runs `rolodex ARGS...` (with `envs`), expects it to fail, and returns its stderr.
+fn failure_of(args: &[&str], envs: &[(&str, &str)]) -> String {
+    let out = cli_env(args, envs);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    format!("{}{}", stdout_of(&out), stderr_of(&out))
+}
+
+#[test]
+fn an_unreachable_database_fails_without_printing_its_password() {
+    let env = [("ROLODEX_DATABASE_URL", URL_WITH_PASSWORD)];
+    for args in [
+        &["migrate"][..],
+        &["tokens", "list"],
+        &["tokens", "revoke", "1"],
+        &["serve", "--listen", "127.0.0.1:0"],
+    ] {
+        let printed = failure_of(args, &env);
+        assert!(!printed.contains(SECRET), "{args:?}: {printed}");
+        assert!(
+            printed.contains("127.0.0.1:1"),
+            "{args:?} does not name the host: {printed}"
+        );
+        assert!(printed.contains("u:***@"), "{args:?}: {printed}");
+    }
+    let printed = failure_of(&["migrate", "--database", URL_WITH_PASSWORD], &[]);
+    assert!(!printed.contains(SECRET), "{printed}");
+    assert!(printed.contains("127.0.0.1:1"), "{printed}");
+}
+
+#[test]
+fn an_unparsable_database_url_fails_without_printing_its_password() {
+    for url in [
+        // An invalid port: neither a URL nor a connection string.
+        "postgres://u:s3cretpw@127.0.0.1:notaport/db",
+        // A password with an unencoded `/`, which ends a URL's host.
+        "postgres://u:s3c/retpw@127.0.0.1:1/db",
+        // An unknown scheme.
+        "mysql://u:s3cretpw@127.0.0.1:1/db",
+        // An unknown option.
+        "postgres://u:s3cretpw@127.0.0.1:1/db?frobnicate=1",
+    ] {
+        let printed = failure_of(&["migrate", "--database", url], &[]);
+        for part in ["s3cretpw", "s3c", "retpw"] {
+            assert!(!printed.contains(part), "{url}: {printed}");
+        }
+        assert!(
+            printed.contains("127.0.0.1"),
+            "{url} does not name the host: {printed}"
+        );
+    }
+}

@@ -230,3 +230,22 @@ fn copy_refuses_the_same_database_and_bad_urls() {
     let out = copy("bogus://x", db.url(), &["--quiet"]);
     assert!(!out.status.success());
 }
+
+#[test]
+fn copy_never_prints_a_database_password() {
+    let db = TestDb::new();
+    let unreachable = "postgres://u:s3cretpw@127.0.0.1:1/db";
+    let unparsable = "postgres://u:s3cretpw@127.0.0.1:notaport/db";
+    for (from, to) in [
+        (unreachable, db.url()),
+        (db.url(), unreachable),
+        (unparsable, db.url()),
+        (db.url(), unparsable),
+    ] {
+        let out = copy(from, to, &["--quiet"]);
+        assert!(!out.status.success(), "copy {from} -> {to} succeeded");
+        let printed = format!("{}{}", stdout_of(&out), stderr_of(&out));
+        assert!(!printed.contains("s3cretpw"), "{printed}");
+        assert!(printed.contains("u:***@127.0.0.1"), "{printed}");
+    }
+}
