@@ -129,6 +129,8 @@ pub fn router(state: AppState) -> Router {
     // `limits::guard`), then routing.
     Router::new()
         .route("/health", get(health))
+        .route("/health/live", get(live))
+        .route("/health/ready", get(ready))
         .nest(BASE, api)
         .fallback(not_found)
         .layer(axum::middleware::map_response(json_method_not_allowed))
@@ -147,6 +149,28 @@ async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> 
                 axum::Json(
                     json!({"status": "unavailable", "message": "The database is unreachable."}),
                 ),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Liveness: the process accepts and answers requests. No database round trip, so a database
+/// outage does not get a healthy process restarted.
+async fn live() -> Response {
+    (StatusCode::OK, axum::Json(json!({"status": "ok"}))).into_response()
+}
+
+/// Readiness: the database answers and carries every migration this binary embeds. The reason
+/// is the store's fixed wording, never the backend's message (which may name a host or a user).
+async fn ready(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    match state.db.ready().await {
+        Ok(()) => (StatusCode::OK, axum::Json(json!({"status": "ready"}))).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(json!({"status": "unavailable", "reason": e.readiness_reason()})),
             )
                 .into_response()
         }

@@ -69,6 +69,19 @@ pub enum StoreError {
     },
     #[error("unexpected data: {0}")]
     Decode(String),
+    /// Migrations this binary embeds that the database has not recorded as applied (see
+    /// [`Database::ready`]): another instance or an operator rolled the schema back, or the
+    /// migrations are still running elsewhere.
+    #[error("migrations not applied: {}", versions_list(.versions))]
+    MigrationsMissing { versions: Vec<i64> },
+}
+
+fn versions_list(versions: &[i64]) -> String {
+    versions
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl StoreError {
@@ -77,6 +90,22 @@ impl StoreError {
         StoreError::Unavailable {
             reason: reason.into(),
             source: None,
+        }
+    }
+
+    /// Why the database is not ready, in words safe for anyone who can reach the server: a fixed
+    /// text per kind of failure, never the backend's own message (which may name a host, a user or
+    /// a URL).
+    pub fn readiness_reason(&self) -> String {
+        match self {
+            StoreError::MigrationsMissing { versions } => {
+                format!("Migrations not applied: {}.", versions_list(versions))
+            }
+            StoreError::Timeout => "The database did not answer in time.".into(),
+            StoreError::Unavailable { .. } | StoreError::Postgres(_) => {
+                "The database is unreachable.".into()
+            }
+            _ => "The database check failed.".into(),
         }
     }
 
@@ -271,6 +300,35 @@ impl Database {
             Ok(())
         })
         .await
+    }
+
+    /// Ready to serve: the database answers and has recorded every migration this binary embeds in
+    /// `schema_migrations` ([`StoreError::MigrationsMissing`] names those it has not). For
+    /// `/health/ready`.
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        let embedded = match self {
+            Database::Sqlite(_) => sqlite::MIGRATIONS,
+            Database::Postgres(_) => postgres::MIGRATIONS,
+        };
+        let applied = self
+            .read::<_, StoreError>(async |tx| {
+                tx.query("SELECT version FROM schema_migrations", &[])
+                    .await?
+                    .iter()
+                    .map(|row| row.int("version"))
+                    .collect::<Result<Vec<i64>, _>>()
+            })
+            .await?;
+        let missing: Vec<i64> = embedded
+            .iter()
+            .map(|(version, _)| *version)
+            .filter(|version| !applied.contains(version))
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::MigrationsMissing { versions: missing })
+        }
     }
 }
 

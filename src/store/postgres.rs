@@ -38,7 +38,8 @@ use super::value::Columns;
 use super::{Conn, DbOptions, Dialect, Row, StoreError, Tx, Value};
 use crate::clock::Clock;
 
-const MIGRATIONS: &[(i64, &str)] = &[
+/// The schema, in order: `(version, SQL)`, applied on open and checked by [`super::Database::ready`].
+pub(super) const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (
         2,

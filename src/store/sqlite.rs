@@ -30,7 +30,8 @@ use crate::clock::Clock;
 /// Most jobs one commit may carry; bounds the latency a single commit adds.
 const MAX_BATCH: usize = 256;
 
-const MIGRATIONS: &[(i64, &str)] = &[
+/// The schema, in order: `(version, SQL)`, applied on open and checked by [`super::Database::ready`].
+pub(super) const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (
         2,
