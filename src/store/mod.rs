@@ -345,3 +345,32 @@ pub fn placeholders(start: usize, count: usize) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::StoreError;
+
+    #[test]
+    fn the_readiness_reason_never_repeats_the_backends_message() {
+        let secret = "postgres://rolodex:hunter2@db.internal/rolodex";
+        let failures = [
+            StoreError::unavailable(format!("cannot connect to {secret}")),
+            StoreError::UnsupportedUrl(secret.into()),
+            StoreError::Decode(secret.into()),
+        ];
+        for failure in failures {
+            let reason = failure.readiness_reason();
+            assert!(
+                !reason.contains("hunter2") && !reason.contains("db.internal"),
+                "{reason}"
+            );
+        }
+        assert_eq!(
+            StoreError::MigrationsMissing {
+                versions: vec![2, 3]
+            }
+            .readiness_reason(),
+            "Migrations not applied: 2, 3."
+        );
+    }
+}

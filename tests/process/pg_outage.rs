@@ -201,6 +201,17 @@ async fn requests_fail_fast_with_503_while_the_database_is_away_and_service_resu
         assert_fast_503(&api, "/contacts", true, Duration::from_secs(2)).await;
         assert_fast_503(&api, "/health", false, Duration::from_secs(2)).await;
     }
+    // The probes: readiness says why (in fixed words, no URL), liveness does not ask the database.
+    let ready = api.get("/health/ready").await;
+    assert_eq!(
+        (ready.status, &ready.body),
+        (
+            503,
+            &json!({"status": "unavailable", "reason": "The database is unreachable."})
+        ),
+        "{ready:#?}"
+    );
+    api.get("/health/live").await.expect(200);
     assert!(
         process.child.try_wait().ok().flatten().is_none(),
         "the server exited during the outage"
