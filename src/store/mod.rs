@@ -102,7 +102,9 @@ impl StoreError {
                 format!("Migrations not applied: {}.", versions_list(versions))
             }
             StoreError::Timeout => "The database did not answer in time.".into(),
-            StoreError::Unavailable { .. } | StoreError::Postgres(_) => {
+            StoreError::Unavailable { .. } => "The database is unreachable.".into(),
+            // An error the server sent (e.g. a missing table) means it was reached.
+            StoreError::Postgres(e) if e.as_db_error().is_none() => {
                 "The database is unreachable.".into()
             }
             _ => "The database check failed.".into(),
