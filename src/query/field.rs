@@ -130,14 +130,11 @@ impl FieldSpec {
 /// The fields of one list endpoint. Implemented by an enum declared with [`list_fields!`], whose
 /// [`ListField::spec`] is one exhaustive `match`; the store maps the same enum to SQL with another,
 /// so a field without a name or without SQL does not compile.
-pub trait ListField: Copy + Eq + Debug + Send + Sync + 'static {
+pub trait ListField: FieldSet + Copy + Eq + Debug + Send + Sync + 'static {
     /// The record's own id: the last sort key of every order, so pages never overlap.
     const ID: Self;
     /// The page size when the request names none (contract §6).
     const DEFAULT_PER_PAGE: u64 = 10;
-
-    /// Every field, in the order names are looked up.
-    fn all() -> &'static [Self];
 
     fn spec(self) -> FieldSpec;
 
@@ -150,8 +147,14 @@ pub trait ListField: Copy + Eq + Debug + Send + Sync + 'static {
     }
 }
 
-/// Declares a list's field enum together with `ALL`, every variant in declaration order, so the two
-/// cannot drift apart. Implement [`ListField`] on it with `fn all() -> &'static [Self] { Self::ALL }`.
+/// Every variant of a list's field enum; [`list_fields!`] implements it, so the two cannot drift
+/// apart.
+pub trait FieldSet: Sized + 'static {
+    /// Every field, in declaration order (the order names are looked up in).
+    const ALL: &'static [Self];
+}
+
+/// Declares a list's field enum and its [`FieldSet`]; implement [`ListField`] on it by hand.
 macro_rules! list_fields {
     (
         $(#[$meta:meta])*
@@ -163,9 +166,8 @@ macro_rules! list_fields {
             $($(#[$variant_meta])* $variant,)+
         }
 
-        impl $name {
-            /// Every field, in declaration order.
-            pub const ALL: &'static [Self] = &[$(Self::$variant,)+];
+        impl $crate::query::field::FieldSet for $name {
+            const ALL: &'static [Self] = &[$(Self::$variant,)+];
         }
     };
 }

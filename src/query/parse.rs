@@ -238,7 +238,7 @@ fn parse_sort<F: ListField>(value: &str, errors: &mut ValidationErrors) -> Optio
 
 /// The sortable field named `name` (canonical names only).
 fn sort_field<F: ListField>(name: &str) -> Option<F> {
-    F::all().iter().copied().find(|f| {
+    F::ALL.iter().copied().find(|f| {
         let spec = f.spec();
         spec.sortable && spec.name == name
     })
@@ -246,7 +246,7 @@ fn sort_field<F: ListField>(name: &str) -> Option<F> {
 
 /// The field a filter names, by its canonical name or an alias.
 fn filter_field<F: ListField>(name: &str) -> Option<F> {
-    F::all().iter().copied().find(|f| {
+    F::ALL.iter().copied().find(|f| {
         let spec = f.spec();
         spec.name == name || spec.aliases.contains(&name)
     })
@@ -405,10 +405,6 @@ mod tests {
 
     impl ListField for TestField {
         const ID: Self = TestField::Id;
-
-        fn all() -> &'static [Self] {
-            Self::ALL
-        }
 
         fn spec(self) -> FieldSpec {
             use FieldType::*;

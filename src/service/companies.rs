@@ -174,7 +174,7 @@ pub async fn update(
             }
         }
         if changed && !row_changed {
-            store::companies::touch(tx.conn(), id).await?;
+            store::records::touch(tx.conn(), RecordKind::Company, id).await?;
         }
         Ok(())
     })
@@ -253,7 +253,7 @@ pub async fn set_custom_values(
             return Err(AppError::Validation(errors));
         }
         if store::custom_fields::set_values(tx.conn(), id, &values).await? {
-            store::companies::touch(tx.conn(), id).await?;
+            store::records::touch(tx.conn(), RecordKind::Company, id).await?;
         }
         Ok(())
     })

@@ -111,7 +111,7 @@ pub async fn create(db: &Database, tenant_id: i64, draft: NewContactDraft) -> Ap
         (true, Some(password), Some(email))
             if worth_hashing(db, tenant_id, None, Some(email.as_str().to_owned())).await? =>
         {
-            hash_password(Some(password.expose().to_owned())).await?
+            Some(hash_password(password).await?)
         }
         _ => None,
     };
@@ -180,7 +180,7 @@ pub async fn update(
                 _ => None,
             };
             if worth_hashing(db, tenant_id, Some(id), email).await? {
-                hash_password(Some(password.expose().to_owned())).await?
+                Some(hash_password(password).await?)
             } else {
                 None
             }
@@ -276,7 +276,7 @@ pub async fn set_password(
 ) -> AppResult<Contact> {
     let password_hash = match (draft.is_well_formed(), draft.password()) {
         (true, Some(password)) if worth_hashing(db, tenant_id, Some(id), None).await? => {
-            hash_password(Some(password.expose().to_owned())).await?
+            Some(hash_password(password).await?)
         }
         _ => None,
     };
@@ -296,7 +296,7 @@ pub async fn set_password(
         store::contacts::upsert_login(tx.conn(), tenant_id, id, &email, hash)
             .await
             .map_err(email_taken)?;
-        store::contacts::touch(tx.conn(), id).await?;
+        store::records::touch(tx.conn(), RecordKind::Contact, id).await?;
         Ok(id)
     })
     .await?;

@@ -1,4 +1,4 @@
-//! Use cases: each one parses with the domain, runs one transaction on the store, and returns the
+//! Use cases: each one takes what the domain parsed, runs one transaction on the store, and returns the
 //! domain object to render. Handlers call these and nothing else.
 
 pub mod companies;
@@ -9,14 +9,12 @@ pub mod shipping;
 pub mod tags;
 pub mod tokens;
 
+use crate::domain::input::Password;
 use crate::error::AppResult;
 
 /// Hashes a password on one of the hashing threads: argon2id is slow and memory-hard by design
 /// and must not stall the async workers (nor hold a write transaction open: it is hashed before
 /// the transaction begins). Hashes run on at most half the cores; the rest wait their turn.
-pub async fn hash_password(password: Option<String>) -> AppResult<Option<String>> {
-    let Some(password) = password else {
-        return Ok(None);
-    };
-    passwords::hash(password).await.map(Some)
+pub async fn hash_password(password: &Password) -> AppResult<String> {
+    passwords::hash(password.expose().to_owned()).await
 }

@@ -1,6 +1,7 @@
 //! Shipping-address use cases (§5.5). Every change moves the company's `updated_at`, since the
 //! company object shows its addresses.
 
+use crate::domain::RecordKind;
 use crate::domain::input::Draft;
 use crate::domain::shipping::{ShippingAddress, ShippingListField, ShippingPatch};
 use crate::error::{AppError, AppResult};
@@ -69,7 +70,7 @@ pub async fn create(
             } else {
                 store::shipping::ensure_default(tx.conn(), company_id, None).await?;
             }
-            store::companies::touch(tx.conn(), company_id).await?;
+            store::records::touch(tx.conn(), RecordKind::Company, company_id).await?;
             Ok(id)
         })
         .await?;
@@ -109,7 +110,7 @@ pub async fn update(
             _ => {}
         }
         if changed {
-            store::companies::touch(tx.conn(), company_id).await?;
+            store::records::touch(tx.conn(), RecordKind::Company, company_id).await?;
         }
         Ok(())
     })
@@ -124,7 +125,7 @@ pub async fn delete(db: &Database, tenant_id: i64, company_id: i64, id: i64) -> 
         view(tx.conn(), tenant_id, company_id, id).await?;
         store::shipping::delete(tx.conn(), id).await?;
         store::shipping::ensure_default(tx.conn(), company_id, None).await?;
-        store::companies::touch(tx.conn(), company_id).await?;
+        store::records::touch(tx.conn(), RecordKind::Company, company_id).await?;
         Ok(())
     })
     .await

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::list::{ListFieldSql, SqlField};
-use super::records::{self, lock_clause};
+use super::records::lock_clause;
 use super::{Conn, Row, StoreError, Value, custom_fields, shipping, tags};
 use crate::domain::company::CompanyListField;
 use crate::domain::company::{ClientType, Company, CompanyFields, CompanyParts, CompanyRecord};
@@ -125,10 +125,6 @@ pub async fn update_row(c: &mut dyn Conn, id: i64, r: &CompanyRecord) -> Result<
     )
     .await?;
     Ok(())
-}
-
-pub async fn touch(c: &mut dyn Conn, id: i64) -> Result<(), StoreError> {
-    records::touch(c, RecordKind::Company, id).await
 }
 
 /// The company's row, read (and on PostgreSQL locked) inside the transaction.

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::list::{ListFieldSql, SqlField};
-use super::records::{self, lock_clause};
+use super::records::lock_clause;
 use super::{Conn, Row, StoreError, Value, tags};
 use crate::domain::contact::ContactListField;
 use crate::domain::contact::{
@@ -155,10 +155,6 @@ pub async fn update_row(
     );
     c.execute(&sql, &params).await?;
     Ok(())
-}
-
-pub async fn touch(c: &mut dyn Conn, id: i64) -> Result<(), StoreError> {
-    records::touch(c, RecordKind::Contact, id).await
 }
 
 /// Reads the contact row and locks it for the rest of the transaction (see

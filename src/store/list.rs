@@ -38,7 +38,7 @@ pub trait ListFieldSql: ListField {
 
 /// The sortable fields of `F` whose SQL is not a scalar: empty for every list (checked in tests).
 pub fn sortable_fields_are_scalar<F: ListFieldSql>() -> Vec<&'static str> {
-    F::all()
+    F::ALL
         .iter()
         .filter(|f| f.spec().sortable && !matches!(f.sql(), SqlField::Scalar(_)))
         .map(|f| f.name())
@@ -337,10 +337,6 @@ mod tests {
 
     impl ListField for TestField {
         const ID: Self = TestField::Id;
-
-        fn all() -> &'static [Self] {
-            Self::ALL
-        }
 
         fn spec(self) -> FieldSpec {
             use FieldType::*;

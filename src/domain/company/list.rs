@@ -27,10 +27,6 @@ list_fields! {
 impl ListField for CompanyListField {
     const ID: Self = CompanyListField::Id;
 
-    fn all() -> &'static [Self] {
-        Self::ALL
-    }
-
     fn spec(self) -> FieldSpec {
         use CompanyListField as F;
         use FieldType::*;

@@ -29,10 +29,6 @@ list_fields! {
 impl ListField for ContactListField {
     const ID: Self = ContactListField::Id;
 
-    fn all() -> &'static [Self] {
-        Self::ALL
-    }
-
     fn spec(self) -> FieldSpec {
         use ContactListField as F;
         use FieldType::*;

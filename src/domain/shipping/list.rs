@@ -24,10 +24,6 @@ list_fields! {
 impl ListField for ShippingListField {
     const ID: Self = ShippingListField::Id;
 
-    fn all() -> &'static [Self] {
-        Self::ALL
-    }
-
     fn spec(self) -> FieldSpec {
         use FieldType::*;
         use ShippingListField as F;
