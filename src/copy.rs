@@ -75,6 +75,10 @@ const TABLES: &[Table] = &[
         name: "shipping_addresses",
         key: &["id"],
     },
+    Table {
+        name: "warehouses",
+        key: &["id"],
+    },
 ];
 
 /// Tables that belong to the database itself, not to its data.
@@ -82,7 +86,10 @@ const NOT_COPIED: &[&str] = &["schema_migrations"];
 
 /// Self-references that may point forward (a parent created after its child): copied as NULL
 /// first, then set once every row of the table exists.
-const DEFERRED_REFERENCES: &[(&str, &str)] = &[("companies", "parent_company_id")];
+const DEFERRED_REFERENCES: &[(&str, &str)] = &[
+    ("companies", "parent_company_id"),
+    ("warehouses", "parent_id"),
+];
 
 /// A row's key values and the deferred references (column index, value) to set on it afterwards.
 type Fixup = (Vec<Value>, Vec<(usize, Value)>);
@@ -273,8 +280,8 @@ pub async fn copy(
 async fn clear(to: &Database) -> Result<(), StoreError> {
     to.transact::<_, StoreError>(async |tx| {
         for t in TABLES.iter().rev() {
-            if t.name == "companies" {
-                tx.execute("UPDATE companies SET parent_company_id = NULL", &[])
+            for (_, column) in DEFERRED_REFERENCES.iter().filter(|(n, _)| *n == t.name) {
+                tx.execute(&format!("UPDATE {} SET {column} = NULL", t.name), &[])
                     .await?;
             }
             tx.execute(&format!("DELETE FROM {}", t.name), &[]).await?;

@@ -19,6 +19,8 @@ pub const MAX_LIST_VALUES: usize = 500;
 /// Levels of a company hierarchy: a company's parent may have at most this many ancestors above
 /// it, so checking a parent (for cycles) reads at most this many rows.
 pub const MAX_COMPANY_DEPTH: usize = 50;
+/// Levels of a warehouse hierarchy, bounded like companies' ([`MAX_COMPANY_DEPTH`]).
+pub const MAX_WAREHOUSE_DEPTH: usize = 50;
 /// Fields with errors that one 422 reports; past this, validation stops collecting (the request is
 /// refused all the same).
 pub const MAX_ERROR_FIELDS: usize = 100;

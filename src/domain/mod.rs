@@ -12,6 +12,7 @@ pub mod limits;
 pub mod record;
 pub mod shipping;
 pub mod tag;
+pub mod warehouse;
 
 use serde::{Serialize, Serializer};
 

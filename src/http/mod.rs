@@ -11,6 +11,7 @@ pub mod limits;
 pub mod rate_limit;
 pub mod server;
 pub mod tags;
+pub mod warehouses;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -124,6 +125,7 @@ pub fn router(state: AppState) -> Router {
         .merge(companies::routes())
         .merge(tags::routes())
         .merge(custom_fields::routes())
+        .merge(warehouses::routes())
         .route_layer(from_fn_with_state(state.clone(), auth::authenticate));
     // Layers run outside in, i.e. bottom to top here: trace, then every request limit (see
     // `limits::guard`), then routing.

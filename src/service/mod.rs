@@ -8,6 +8,7 @@ mod passwords;
 pub mod shipping;
 pub mod tags;
 pub mod tokens;
+pub mod warehouses;
 
 use crate::domain::input::Password;
 use crate::error::AppResult;

@@ -18,6 +18,10 @@ pub const CONTACT_PRIMARY_COMPANY: &str = "contacts_primary_company_id_fkey";
 pub const CONTACT_LINK_COMPANY: &str = "contact_companies_company_id_fkey";
 /// A company's parent company.
 pub const COMPANY_PARENT: &str = "companies_parent_company_id_fkey";
+/// A warehouse's name, unique per tenant (case-insensitively).
+pub const WAREHOUSE_NAME: &str = "warehouses_tenant_id_name_key_key";
+/// A warehouse's parent warehouse.
+pub const WAREHOUSE_PARENT: &str = "warehouses_parent_id_fkey";
 
 /// Every unique constraint: its name, table and columns (as SQLite lists them).
 pub const UNIQUE: &[(&str, &str, &[&str])] = &[
@@ -84,6 +88,8 @@ pub const UNIQUE: &[(&str, &str, &[&str])] = &[
         "company_custom_values",
         &["company_id", "field_id"],
     ),
+    ("warehouses_pkey", "warehouses", &["id"]),
+    (WAREHOUSE_NAME, "warehouses", &["tenant_id", "name_key"]),
     ("schema_migrations_pkey", "schema_migrations", &["version"]),
 ];
 
@@ -122,6 +128,7 @@ pub const FOREIGN_KEYS: &[&str] = &[
     CONTACT_PRIMARY_COMPANY,
     CONTACT_LINK_COMPANY,
     COMPANY_PARENT,
+    WAREHOUSE_PARENT,
 ];
 
 /// Every constraint name the store knows (the unique ones, then the foreign keys).
@@ -168,6 +175,8 @@ mod tests {
         conn.execute_batch(include_str!("../../migrations/sqlite/0001_init.sql"))
             .unwrap();
         conn.execute_batch(include_str!("../../migrations/sqlite/0002_companies.sql"))
+            .unwrap();
+        conn.execute_batch(include_str!("../../migrations/sqlite/0003_warehouses.sql"))
             .unwrap();
         let tables: Vec<String> = conn
             .prepare(

@@ -315,6 +315,7 @@ mod tests {
     use crate::domain::company::CompanyListField;
     use crate::domain::contact::ContactListField;
     use crate::domain::shipping::ShippingListField;
+    use crate::domain::warehouse::WarehouseListField;
     use crate::query::{FieldSpec, Page, Sort, list_fields, parse};
 
     const COMPANIES: &str =
@@ -765,6 +766,10 @@ mod tests {
         );
         assert_eq!(
             sortable_fields_are_scalar::<ShippingListField>(),
+            [] as [&str; 0]
+        );
+        assert_eq!(
+            sortable_fields_are_scalar::<WarehouseListField>(),
             [] as [&str; 0]
         );
     }

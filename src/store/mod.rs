@@ -24,6 +24,7 @@ pub mod sqlite;
 pub mod tags;
 pub mod tenants;
 pub mod value;
+pub mod warehouses;
 
 use crate::clock::Clock;
 

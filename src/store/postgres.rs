@@ -45,6 +45,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/postgres/0002_companies.sql"),
     ),
+    (
+        3,
+        include_str!("../../migrations/postgres/0003_warehouses.sql"),
+    ),
 ];
 
 /// Serialises concurrent migrations from several instances starting at once.

@@ -28,7 +28,8 @@ pub async fn count_tenants(c: &mut dyn Conn) -> Result<i64, StoreError> {
         .int("n")
 }
 
-/// The tenant with this slug, created if it does not exist yet.
+/// The tenant with this slug, created if it does not exist yet (with its first warehouse: every
+/// tenant has at least one).
 pub async fn ensure_tenant(c: &mut dyn Conn, slug: &str) -> Result<i64, StoreError> {
     if let Some(row) = c
         .query_opt("SELECT id FROM tenants WHERE slug = $1", &[slug.into()])
@@ -36,12 +37,15 @@ pub async fn ensure_tenant(c: &mut dyn Conn, slug: &str) -> Result<i64, StoreErr
     {
         return row.int("id");
     }
-    c.query_one(
-        "INSERT INTO tenants (slug, created_at) VALUES ($1, $2) RETURNING id",
-        &[slug.into(), c.now().into()],
-    )
-    .await?
-    .int("id")
+    let id = c
+        .query_one(
+            "INSERT INTO tenants (slug, created_at) VALUES ($1, $2) RETURNING id",
+            &[slug.into(), c.now().into()],
+        )
+        .await?
+        .int("id")?;
+    super::warehouses::insert_default(c, id).await?;
+    Ok(id)
 }
 
 pub async fn insert_token(

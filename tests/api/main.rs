@@ -23,3 +23,4 @@ mod robustness;
 mod shipping_addresses;
 mod support;
 mod tags;
+mod warehouses;

@@ -6,9 +6,9 @@ use serde_json::{Value, json};
 
 use crate::pg_common::{self, Api};
 
-/// Fills a database through the API: two tenants, tokens, companies with a parent that was created
-/// after its child, shipping addresses, custom fields, tags, contacts with several links and a
-/// portal login. Returns, per tenant, the token and everything the API shows.
+/// Fills a database through the API: two tenants, tokens, companies and warehouses with a parent
+/// that was created after its child, shipping addresses, custom fields, tags, contacts with several
+/// links and a portal login. Returns, per tenant, the token and everything the API shows.
 async fn seed(logs: &TestDb, url: &str) -> Vec<(String, Value)> {
     let mut out = Vec::new();
     let server = pg_common::serve(logs, url, &[]);
@@ -35,6 +35,25 @@ async fn seed(logs: &TestDb, url: &str) -> Vec<(String, Value)> {
         )
         .await
         .expect(200);
+        // A warehouse whose parent is created after it, and an inactive one.
+        let bin = api
+            .post(
+                "/warehouses",
+                json!({"name": format!("{tenant} bin"), "status": "inactive"}),
+            )
+            .await
+            .expect(201)["id"]
+            .as_i64()
+            .unwrap_or_default();
+        let hall = api
+            .post("/warehouses", json!({"name": format!("{tenant} hall")}))
+            .await
+            .expect(201)["id"]
+            .as_i64()
+            .unwrap_or_default();
+        api.post(&format!("/warehouses/{bin}"), json!({"parent_id": hall}))
+            .await
+            .expect(200);
         api.post(
             "/custom-fields",
             json!({"label": "Region", "type": "string", "object_types": ["companies"]}),
@@ -66,6 +85,7 @@ async fn seed(logs: &TestDb, url: &str) -> Vec<(String, Value)> {
             &format!("/companies/{parent}/shipping-addresses"),
             "/custom-fields",
             "/client-types",
+            "/warehouses?per_page=100",
         ] {
             let r = api.get(path).await;
             assert_eq!(r.status, 200, "{path}: {r:#?}");
@@ -135,6 +155,7 @@ async fn copy_there_and_back_keeps_everything_and_refuses_a_non_empty_target() {
         "contact_companies",
         "portal_logins",
         "shipping_addresses",
+        "warehouses",
     ] {
         assert!(
             report.lines().any(|l| l.starts_with(table)),
