@@ -1,6 +1,7 @@
-//! Authentication, once per request, as a middleware on the API routes: the bearer token is
-//! checked here (and counted against its rate limit), and the grant goes into the request's
-//! extensions, where the `Tenant` extractor finds it.
+//! Authentication, once per request, as a middleware on everything under the API base (matched
+//! routes, wrong methods and unknown paths alike, as Laravel's `auth:api` group answers 401 before
+//! 404): the bearer token is checked here and the grant goes into the request's extensions, where
+//! the `Tenant` extractor and the rate limit (on matched routes only) find it.
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -40,21 +41,36 @@ async fn grant_of(state: &AppState, headers: &HeaderMap) -> Result<Grant, ApiErr
     })
 }
 
-/// The API routes' middleware: 401 without a valid token; 429 over the token's rate limit;
-/// otherwise the request runs with its [`Grant`] in the extensions.
+/// The API's middleware: 401 without a valid token; otherwise the request runs as its tenant with
+/// its [`Grant`] in the extensions.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let grant = match grant_of(&state, req.headers()).await {
         Ok(grant) => grant,
         Err(e) => return e.into_response(),
     };
-    let allowed = match state.rate_limiter.as_deref().map(|l| l.hit(grant.token_id)) {
-        None => None,
-        Some(Decision::Allowed { limit, remaining }) => Some((limit, remaining)),
-        Some(Decision::Limited {
+    req.extensions_mut().insert(grant);
+    // The rest of the request runs as its tenant: its database work takes that tenant's share
+    // of the readers / connections.
+    state.db.as_tenant(grant.tenant_id, next.run(req)).await
+}
+
+/// The API routes' rate limit, after [`authenticate`] and only on matched routes (an unknown path
+/// is neither limited nor counted): 429 over the token's limit; otherwise the answer carries the
+/// `X-RateLimit-*` headers.
+pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (Some(limiter), Some(grant)) = (
+        state.rate_limiter.as_deref(),
+        req.extensions().get::<Grant>().copied(),
+    ) else {
+        return next.run(req).await;
+    };
+    let (limit, remaining) = match limiter.hit(grant.token_id) {
+        Decision::Allowed { limit, remaining } => (limit, remaining),
+        Decision::Limited {
             limit,
             retry_after,
             reset_at,
-        }) => {
+        } => {
             return ApiError::TooManyAttempts {
                 limit,
                 retry_after,
@@ -63,17 +79,10 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             .into_response();
         }
     };
-    req.extensions_mut().insert(grant);
-
-    // The rest of the request runs as its tenant: its database work takes that tenant's share
-    // of the readers / connections.
-    let mut response = state.db.as_tenant(grant.tenant_id, next.run(req)).await;
-
-    if let Some((limit, remaining)) = allowed {
-        let headers = response.headers_mut();
-        headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
-        headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
-    }
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
+    headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
     response
 }
 

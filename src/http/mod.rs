@@ -24,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 use tokio::net::TcpListener;
+use tower::Layer;
 
 use crate::service::tokens::TokenChecker;
 use crate::store::Database;
@@ -118,22 +119,27 @@ pub async fn serve(
 
 /// The whole application, ready to serve.
 pub fn router(state: AppState) -> Router {
-    // Authentication runs only on matched API routes (a route layer): an unknown path stays a
-    // 404 and a wrong method a 405 without a token, as before.
+    // Authentication comes first under the API base, as on Laravel's `auth:api` group: it wraps
+    // the API's whole router, so it runs before routing there and an unknown path is 401 without
+    // a valid token and 404 with one (a wrong method: 401, then 405 with `Allow`). The rate limit
+    // is a route layer inside it: only requests that reach an API route are counted.
     let api = Router::new()
         .merge(contacts::routes())
         .merge(companies::routes())
         .merge(tags::routes())
         .merge(custom_fields::routes())
         .merge(warehouses::routes())
-        .route_layer(from_fn_with_state(state.clone(), auth::authenticate));
+        .route_layer(from_fn_with_state(state.clone(), auth::rate_limit))
+        .fallback(not_found)
+        .with_state(state.clone());
+    let api = from_fn_with_state(state.clone(), auth::authenticate).layer(api);
     // Layers run outside in, i.e. bottom to top here: trace, then every request limit (see
     // `limits::guard`), then routing.
     Router::new()
         .route("/health", get(health))
         .route("/health/live", get(live))
         .route("/health/ready", get(ready))
-        .nest(BASE, api)
+        .nest_service(BASE, api)
         .fallback(not_found)
         .layer(axum::middleware::map_response(json_method_not_allowed))
         .layer(from_fn_with_state(state.limits, limits::guard))

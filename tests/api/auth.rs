@@ -399,3 +399,112 @@ async fn auth_headers_on_every_401() {
         .await;
     assert_401(&r);
 }
+
+/// Paths under the API base that name no route.
+const UNKNOWN_API_PATHS: [&str; 6] = [
+    "/external/api/v1",
+    "/external/api/v1/",
+    "/external/api/v1/nope",
+    "/external/api/v1/contact",
+    "/external/api/v1/contacts/1/nope",
+    "/external/api/v1/warehouses/1/stock",
+];
+
+/// Known routes asked with a method they do not take.
+const WRONG_METHODS: [(Method, &str); 3] = [
+    (Method::DELETE, "/external/api/v1/contacts"),
+    (Method::PUT, "/external/api/v1/warehouses"),
+    (
+        Method::GET,
+        "/external/api/v1/contacts/1/b2b-portal-password",
+    ),
+];
+
+/// Authentication comes first under the API base, as on Laravel's `auth:api` group: without a
+/// valid token an unknown path is 401 (not 404) and a wrong method 401 (not 405).
+#[tokio::test]
+async fn without_a_valid_token_unknown_api_paths_and_wrong_methods_are_401() {
+    let s = TestServer::start().await;
+    for token in [None, Some("rdx_not-a-real-token")] {
+        for path in UNKNOWN_API_PATHS {
+            for method in [Method::GET, Method::POST, Method::DELETE] {
+                let r = s
+                    .raw_request(method.clone(), path, token, None, None, &[])
+                    .await;
+                assert_eq!(r.status, 401, "{method} {path}");
+                assert_401(&r);
+            }
+        }
+        for (method, path) in WRONG_METHODS {
+            let r = s.raw_request(method, path, token, None, None, &[]).await;
+            assert_401(&r);
+            assert_eq!(r.header("allow"), None, "{r:#?}");
+        }
+    }
+    // A token of another tenant's host is no valid token either.
+    let r = s
+        .raw_request(
+            Method::GET,
+            "/external/api/v1/nope",
+            Some(&s.token.clone()),
+            None,
+            None,
+            &[("Host", "globex.api.example.com")],
+        )
+        .await;
+    assert_401(&r);
+}
+
+#[tokio::test]
+async fn with_a_valid_token_unknown_api_paths_are_404_and_wrong_methods_405() {
+    let s = TestServer::start().await;
+    let token = s.token.clone();
+    for path in UNKNOWN_API_PATHS {
+        for method in [Method::GET, Method::POST, Method::DELETE] {
+            let r = s
+                .raw_request(method.clone(), path, Some(&token), None, None, &[])
+                .await;
+            r.expect(404);
+            assert_eq!(r.body, json!({"message": "Not found."}), "{method} {path}");
+        }
+    }
+    for (method, path) in WRONG_METHODS {
+        let r = s
+            .raw_request(method.clone(), path, Some(&token), None, None, &[])
+            .await;
+        assert_error(&r, 405);
+        assert_eq!(
+            r.body["message"],
+            json!(format!(
+                "The {method} method is not supported for this route."
+            )),
+            "{r:#?}"
+        );
+        assert!(r.header("allow").is_some(), "{r:#?}");
+    }
+}
+
+/// Outside the API base nothing changes: no token is asked for.
+#[tokio::test]
+async fn paths_outside_the_api_base_need_no_token() {
+    let s = TestServer::start().await;
+    for path in [
+        "/nope",
+        "/external",
+        "/external/api",
+        "/external/api/v2/contacts",
+        "/external/api/v1nope",
+        "/contacts",
+    ] {
+        let r = s
+            .raw_request(Method::GET, path, None, None, None, &[])
+            .await;
+        r.expect(404);
+        assert_eq!(r.body, json!({"message": "Not found."}), "{path}");
+    }
+    for path in ["/health", "/health/live", "/health/ready"] {
+        s.raw_request(Method::GET, path, None, None, None, &[])
+            .await
+            .expect(200);
+    }
+}

@@ -158,8 +158,13 @@ async fn health_and_unauthenticated_requests_are_not_limited_nor_counted() {
             .await;
         assert_error(&r, 401);
     }
-    // Unknown routes are 404 without counting either.
+    // Unknown routes are 404 without counting either, and 401 without a token.
     assert_error(&s.get(&format!("{API}/nope"), &s.token).await, 404);
+    let r = s
+        .send(reqwest::Method::GET, &format!("{API}/nope"), None)
+        .await;
+    assert_error(&r, 401);
+    assert_eq!(r.header("x-ratelimit-limit"), None, "{r:#?}");
     let r = s.get(&format!("{API}/contacts"), &s.token).await;
     r.expect(200);
     assert_eq!(r.header("x-ratelimit-remaining").as_deref(), Some("1"));
@@ -171,6 +176,16 @@ async fn errors_of_counted_requests_carry_the_headers() {
     let r = s.get(&format!("{API}/contacts/999"), &s.token).await;
     assert_error(&r, 404);
     assert_eq!(r.header("x-ratelimit-remaining").as_deref(), Some("4"));
+    // A wrong method on an API route is counted too.
+    let r = s
+        .send(
+            reqwest::Method::DELETE,
+            &format!("{API}/contacts"),
+            Some(&s.token),
+        )
+        .await;
+    assert_error(&r, 405);
+    assert_eq!(r.header("x-ratelimit-remaining").as_deref(), Some("3"));
 }
 
 #[tokio::test]
