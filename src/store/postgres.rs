@@ -45,6 +45,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/postgres/0002_companies.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_price_levels.sql"),
+    ),
 ];
 
 /// Serialises concurrent migrations from several instances starting at once.

@@ -37,6 +37,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/sqlite/0002_companies.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/sqlite/0004_price_levels.sql"),
+    ),
 ];
 
 /// Statements a connection keeps prepared. Every SQL text is constant or built from a bounded
