@@ -18,6 +18,7 @@ pub mod fair;
 mod idioms;
 pub mod list;
 pub mod postgres;
+pub mod price_levels;
 pub mod records;
 pub mod shipping;
 pub mod sqlite;

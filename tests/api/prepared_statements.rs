@@ -10,13 +10,22 @@ use crate::support::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hot_paths_never_make_sqlite_recompile_a_statement() {
     let s = TestServer::start_on(TestDb::sqlite());
+    let mut levels = Vec::new();
+    for name in ["Wholesale", "Retail"] {
+        let r = s.post("/price-levels", &json!({"name": name})).await;
+        assert_eq!(r.status, 201, "{r:?}");
+        levels.push(r.body["id"].as_i64().expect("level id"));
+    }
     let mut companies = Vec::new();
     for i in 0..3 {
+        // Two companies with a price level, one without.
+        let level = levels.get(i).copied();
         let r = s
             .post(
                 "/companies",
                 &json!({"name": format!("Co {i}"), "client_type": {"name": format!("Type {i}")},
-                        "tags": [format!("t{i}")], "shipping_addresses": [{"address_1": "1 Main St", "city": "Austin"}]}),
+                        "tags": [format!("t{i}")], "shipping_addresses": [{"address_1": "1 Main St", "city": "Austin"}],
+                        "price_level_id": level}),
             )
             .await;
         assert_eq!(r.status, 201, "{r:?}");
@@ -52,13 +61,15 @@ async fn the_hot_paths_never_make_sqlite_recompile_a_statement() {
             let r = s
                 .post(
                     &format!("/companies/{company}"),
-                    &json!({"name": format!("Co {round}.{i}"), "city": format!("City {round}")}),
+                    &json!({"name": format!("Co {round}.{i}"), "city": format!("City {round}"),
+                            "price_level_id": levels[(round + i) % 2]}),
                 )
                 .await;
             assert_eq!(r.status, 200, "{r:?}");
             for path in [
                 format!("/contacts/{contact}"),
                 format!("/companies/{company}"),
+                format!("/price-levels/{}", levels[i % 2]),
             ] {
                 let r = s.get(&path).await;
                 assert_eq!(r.status, 200, "{path}: {r:?}");
