@@ -9,6 +9,7 @@
 //! `Conn::dialect()`. SQLite is served by rusqlite with a group-committing writer thread (see
 //! `sqlite.rs`); PostgreSQL by tokio-postgres with a deadpool pool.
 
+pub mod backup;
 pub mod companies;
 pub mod constraints;
 pub mod contacts;

@@ -4,7 +4,9 @@
 //! spawns `rolodex serve` (and the CLI) as the user would. API behaviour is tested in process by
 //! the `api` crate instead.
 
+mod backup;
 mod cli;
+mod cli_commands;
 mod copy;
 mod crash;
 mod pg_common;
