@@ -1,4 +1,5 @@
-//! PostgreSQL backend: tokio-postgres connections from a deadpool pool.
+//! PostgreSQL backend: tokio-postgres connections from a deadpool pool, made by
+//! [`pg_connect`] (TLS as the URL's `sslmode` and `sslrootcert` say).
 //!
 //! Statements are the same `$N` text as on SQLite. They are sent as *unnamed* statements with
 //! explicitly typed parameters (`query_typed`: parse, bind and execute in one round trip), never as

@@ -19,6 +19,7 @@ mod pg_tls;
 mod rate_limit;
 mod shutdown;
 mod support;
+mod systemd;
 
 // The crash scenario of `rolodex-bench --crash`, shared through `#[path]`. Its modules refer to
 // each other from the crate root (`crate::server`), so they are declared here. The bench uses
