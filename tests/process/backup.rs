@@ -224,3 +224,18 @@ fn postgres_is_pointed_to_pg_dump() {
     assert!(!said.contains("s3cretpw"), "{said}");
     assert!(!target.exists());
 }
+
+#[test]
+fn another_scheme_is_refused_without_its_password() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = backup(
+        "mysql://u:s3cretpw@127.0.0.1/db",
+        &dir.path().join("b.db"),
+        &[],
+    );
+    assert!(!out.status.success());
+    assert_eq!(
+        stderr_of(&out).trim_end(),
+        "rolodex: error: unsupported database URL \"mysql://u:***@127.0.0.1/db\": rolodex backup takes sqlite://PATH"
+    );
+}
