@@ -36,6 +36,10 @@ const TABLES: &[Table] = &[
         key: &["id"],
     },
     Table {
+        name: "price_levels",
+        key: &["id"],
+    },
+    Table {
         name: "companies",
         key: &["id"],
     },

@@ -9,6 +9,7 @@ pub mod custom_field;
 pub mod errors;
 pub mod input;
 pub mod limits;
+pub mod price_level;
 pub mod record;
 pub mod shipping;
 pub mod tag;

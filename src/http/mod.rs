@@ -8,6 +8,7 @@ pub mod custom_fields;
 pub mod error;
 pub mod extract;
 pub mod limits;
+pub mod price_levels;
 pub mod rate_limit;
 pub mod server;
 pub mod tags;
@@ -129,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tags::routes())
         .merge(custom_fields::routes())
         .merge(warehouses::routes())
+        .merge(price_levels::routes())
         .route_layer(from_fn_with_state(state.clone(), auth::rate_limit))
         .fallback(not_found)
         .with_state(state.clone());
@@ -212,6 +214,12 @@ async fn json_method_not_allowed(method: Method, response: Response) -> Response
 /// `{"data": ...}` with a status.
 pub fn data<T: serde::Serialize>(status: StatusCode, value: T) -> Response {
     (status, axum::Json(One { data: value })).into_response()
+}
+
+/// A record without an envelope, for the few endpoints the reference documents that way
+/// (`GET /price-levels/{id}`).
+pub fn bare<T: serde::Serialize>(status: StatusCode, value: T) -> Response {
+    (status, axum::Json(value)).into_response()
 }
 
 /// The envelopes, serialised straight from the domain objects (no intermediate `Value` tree).

@@ -5,6 +5,7 @@ pub mod companies;
 pub mod contacts;
 pub mod custom_fields;
 mod passwords;
+pub mod price_levels;
 pub mod shipping;
 pub mod tags;
 pub mod tokens;

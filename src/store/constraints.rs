@@ -22,6 +22,10 @@ pub const COMPANY_PARENT: &str = "companies_parent_company_id_fkey";
 pub const WAREHOUSE_NAME: &str = "warehouses_tenant_id_name_key_key";
 /// A warehouse's parent warehouse.
 pub const WAREHOUSE_PARENT: &str = "warehouses_parent_id_fkey";
+/// A price level's name, unique per tenant (case-insensitively).
+pub const PRICE_LEVEL_NAME: &str = "price_levels_tenant_id_name_key_key";
+/// A company's price level.
+pub const COMPANY_PRICE_LEVEL: &str = "companies_price_level_id_fkey";
 
 /// Every unique constraint: its name, table and columns (as SQLite lists them).
 pub const UNIQUE: &[(&str, &str, &[&str])] = &[
@@ -90,6 +94,8 @@ pub const UNIQUE: &[(&str, &str, &[&str])] = &[
     ),
     ("warehouses_pkey", "warehouses", &["id"]),
     (WAREHOUSE_NAME, "warehouses", &["tenant_id", "name_key"]),
+    ("price_levels_pkey", "price_levels", &["id"]),
+    (PRICE_LEVEL_NAME, "price_levels", &["tenant_id", "name_key"]),
     ("schema_migrations_pkey", "schema_migrations", &["version"]),
 ];
 
@@ -129,6 +135,7 @@ pub const FOREIGN_KEYS: &[&str] = &[
     CONTACT_LINK_COMPANY,
     COMPANY_PARENT,
     WAREHOUSE_PARENT,
+    COMPANY_PRICE_LEVEL,
 ];
 
 /// Every constraint name the store knows (the unique ones, then the foreign keys).
@@ -172,12 +179,9 @@ mod tests {
     #[test]
     fn every_sqlite_unique_index_has_a_name() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
-        conn.execute_batch(include_str!("../../migrations/sqlite/0001_init.sql"))
-            .unwrap();
-        conn.execute_batch(include_str!("../../migrations/sqlite/0002_companies.sql"))
-            .unwrap();
-        conn.execute_batch(include_str!("../../migrations/sqlite/0003_warehouses.sql"))
-            .unwrap();
+        for (_, sql) in super::super::sqlite::MIGRATIONS {
+            conn.execute_batch(sql).unwrap();
+        }
         let tables: Vec<String> = conn
             .prepare(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",

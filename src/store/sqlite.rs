@@ -41,6 +41,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/sqlite/0003_warehouses.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/sqlite/0004_price_levels.sql"),
+    ),
 ];
 
 /// Statements a connection keeps prepared. Every SQL text is constant or built from a bounded
