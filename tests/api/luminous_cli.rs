@@ -363,10 +363,11 @@ async fn luminous_auth_login_saves_a_good_key_and_refuses_a_bad_one() {
         Login::BadCredentials
     );
     assert_eq!(s.cli("acme", "").login().await, Login::BadCredentials);
-    // A key of another tenant signs in as that tenant: the slug in the host name is not checked
-    // against the token (docs/compatibility.md, "HTTPS").
-    let other = s.server.create_token("globex", None);
-    assert_eq!(s.cli("acme", &other).login().await, Login::Saved);
+    // The company in the host name must be the key's tenant (contract §1): another tenant's key
+    // signs in only under its own company.
+    let globex = s.server.create_token("globex", None);
+    assert_eq!(s.cli("acme", &globex).login().await, Login::BadCredentials);
+    assert_eq!(s.cli("globex", &globex).login().await, Login::Saved);
 }
 
 #[tokio::test]
