@@ -488,6 +488,42 @@ async fn luminous_companies_and_contacts_commands_work_over_https() {
     assert_eq!(column(&updated, "phone_1"), &json!("555-0199"));
     assert_eq!(column(&updated, "full_name"), &json!("Person3 Smith"));
 
+    // luminous companies contacts list ID (page and per_page sent here too)
+    let (data, meta) = cli
+        .list(
+            &format!("/companies/{}/contacts", id_text(&acme_id)),
+            &QueryParams::new(1, 50),
+        )
+        .await
+        .expect("companies contacts list");
+    assert_eq!(data.len(), 5);
+    assert_eq!(meta["last_page"], json!(1));
+    for contact in &data {
+        assert_eq!(column(contact, "last_name"), &json!("Smith"));
+        assert!(column(contact, "email").is_string());
+    }
+
+    // luminous companies tags add ID --tag vip --tag east
+    cli.request(
+        Method::POST,
+        &format!("/companies/{}/tags", id_text(&acme_id)),
+        &[],
+        Some(&json!({"tags": ["vip", "east"]})),
+    )
+    .await
+    .expect("companies tags add");
+    let got = cli
+        .get("/companies", &acme_id)
+        .await
+        .expect("companies get");
+    let tags: Vec<&Value> = got["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .map(|t| &t["name"])
+        .collect();
+    assert_eq!(tags, [&json!("cli"), &json!("east"), &json!("vip")]);
+
     // What the CLI turns into its errors: 404 (exit 69) and 422 with field errors (exit 65).
     assert_eq!(
         cli.get("/contacts", &json!(999_999)).await,
