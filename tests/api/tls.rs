@@ -207,15 +207,15 @@ fn a_client_that_stalls_halfway_through_its_handshake_is_closed_after_the_header
 #[test]
 fn over_tls_a_slow_request_head_closes_the_connection() {
     let s = TlsServer::start(&["--header-timeout-secs", "2"]);
+    let started = Instant::now();
     let mut c = s.tls_conn();
     // The handshake is done: now half a head, never finished.
     c.send(format!("GET {API}/companies HTTP/1.1\r\nHost: x\r\nX-Slow: ").as_bytes());
-    let started = Instant::now();
     assert!(c.closed_within(Duration::from_secs(6)), "still open");
-    // Due 2 s after the accept; the handshake took part of that.
+    // Due 2 s after the accept, the handshake included.
     let took = started.elapsed();
     assert!(
-        took >= Duration::from_millis(1000),
+        took >= Duration::from_millis(1900),
         "closed too early: {took:?}"
     );
 }
