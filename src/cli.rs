@@ -1,6 +1,8 @@
-//! The `rolodex` command line: `serve`, `migrate`, `tokens`, `copy`, `backup`, `completions`.
+//! The `rolodex` command line: `serve`, `migrate`, `tokens`, `copy`, `backup`, `completions`,
+//! `cert`.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -8,7 +10,7 @@ use tokio::net::TcpListener;
 
 use std::time::Duration;
 
-use crate::http::{self, limits, server::ServerConfig};
+use crate::http::{self, limits, server::ServerConfig, tls::TlsConfig};
 use crate::secrets::DatabaseUrl;
 use crate::service::tokens;
 use crate::store::{Database, DbOptions};
@@ -118,6 +120,39 @@ impl ServeLimits {
                 shutdown_timeout: secs(self.shutdown_timeout_secs),
             },
             rate_limit: self.rate_limit,
+            tls: None,
+        }
+    }
+}
+
+/// HTTPS for `serve`: both files or neither.
+#[derive(Args, Debug, Clone)]
+pub struct TlsArgs {
+    /// Serve HTTPS with this certificate (PEM: the server's certificate, then any intermediates)
+    #[arg(
+        long,
+        env = "ROLODEX_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1)
+    #[arg(
+        long,
+        env = "ROLODEX_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    tls_key: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    /// The certificate and key, read and checked; `None` for plain HTTP.
+    fn load(&self) -> anyhow::Result<Option<TlsConfig>> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Ok(Some(TlsConfig::load(cert, key)?)),
+            // clap's `requires` refuses one without the other.
+            _ => Ok(None),
         }
     }
 }
@@ -134,6 +169,8 @@ enum Command {
         body_limit: usize,
         #[command(flatten)]
         limits: ServeLimits,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
     /// Create the database if needed and apply migrations
     Migrate,
@@ -176,6 +213,25 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Write a local certificate authority (ca.pem, ca-key.pem) and a server certificate signed by
+    /// it (cert.pem, key.pem) for `serve --tls-cert DIR/cert.pem --tls-key DIR/key.pem`; clients
+    /// trust ca.pem
+    Cert {
+        /// Directory to write the four files into (created if missing)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// A name or IP address the server certificate is for (repeatable; a leading "*." makes
+        /// a wildcard) [default: *.api.joinluminous.com, localhost, 127.0.0.1]
+        #[arg(long = "host", value_name = "NAME", value_parser = parse_host)]
+        hosts: Vec<crate::cert::Host>,
+        /// Replace files that exist instead of refusing
+        #[arg(long)]
+        overwrite: bool,
+    },
+}
+
+fn parse_host(raw: &str) -> Result<crate::cert::Host, String> {
+    crate::cert::Host::parse(raw).map_err(|e| e.to_string())
 }
 
 #[derive(Subcommand, Debug)]
@@ -202,17 +258,25 @@ enum TokensCommand {
 }
 
 /// What `rolodex serve ARGS...` would run with (flags and `ROLODEX_*` variables, parsed by the
-/// same definitions): the database options and the HTTP options. In-process servers (the API
-/// tests) start from this, so a flag means the same there as on the command line.
-pub fn serve_options(args: &[&str]) -> Result<(DbOptions, http::ServeOptions), clap::Error> {
+/// same definitions; TLS files read as `serve` reads them): the database options and the HTTP
+/// options. In-process servers (the API tests) start from this, so a flag means the same there as
+/// on the command line.
+pub fn serve_options(args: &[&str]) -> anyhow::Result<(DbOptions, http::ServeOptions)> {
     let cli = Cli::try_parse_from(["rolodex", "serve"].iter().chain(args))?;
     match cli.command {
         Command::Serve {
-            body_limit, limits, ..
-        } => Ok((cli.db.options(), limits.options(body_limit))),
+            body_limit,
+            limits,
+            tls,
+            ..
+        } => {
+            let mut options = limits.options(body_limit);
+            options.tls = tls.load()?;
+            Ok((cli.db.options(), options))
+        }
         // Unreachable: the subcommand is ours, and clap refuses anything after it that is not a
         // `serve` flag.
-        _ => Err(clap::Error::new(clap::error::ErrorKind::InvalidSubcommand)),
+        _ => Err(clap::Error::new(clap::error::ErrorKind::InvalidSubcommand).into()),
     }
 }
 
@@ -248,7 +312,8 @@ async fn run(db: DatabaseArgs, command: Command) -> anyhow::Result<()> {
             listen,
             body_limit,
             limits,
-        } => serve(db, listen, body_limit, limits).await,
+            tls,
+        } => serve(db, listen, body_limit, limits, tls).await,
         Command::Migrate => {
             db.open().await?;
             println!("migrated {}", db.database);
@@ -281,6 +346,11 @@ async fn run(db: DatabaseArgs, command: Command) -> anyhow::Result<()> {
                 .write_all(&script)
                 .map_err(|e| anyhow::anyhow!("cannot write the completion script: {e}"))
         }
+        Command::Cert {
+            out,
+            hosts,
+            overwrite,
+        } => cert(&out, hosts, overwrite),
         Command::Tokens { command } => match command {
             TokensCommand::Create { tenant, name } => {
                 anyhow::ensure!(
@@ -388,12 +458,71 @@ async fn copy(
     Ok(())
 }
 
+fn cert(
+    out: &std::path::Path,
+    hosts: Vec<crate::cert::Host>,
+    overwrite: bool,
+) -> anyhow::Result<()> {
+    let hosts = if hosts.is_empty() {
+        crate::cert::DEFAULT_HOSTS
+            .iter()
+            .map(|h| crate::cert::Host::parse(h))
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        let mut unique = Vec::with_capacity(hosts.len());
+        for host in hosts {
+            if !unique.contains(&host) {
+                unique.push(host);
+            }
+        }
+        unique
+    };
+    let files = crate::cert::write(out, &hosts, overwrite)?;
+    let names: Vec<String> = hosts
+        .iter()
+        .map(|h| match h {
+            crate::cert::Host::Dns(name) => name.clone(),
+            crate::cert::Host::Ip(ip) => ip.to_string(),
+        })
+        .collect();
+    println!(
+        "wrote a local CA and a server certificate for {}:",
+        names.join(", ")
+    );
+    println!(
+        "  {}  the CA: clients trust this (e.g. SSL_CERT_FILE)",
+        files.ca.display()
+    );
+    println!(
+        "  {}  the CA's private key (keep it; only for signing)",
+        files.ca_key.display()
+    );
+    println!(
+        "  {}  the server certificate (--tls-cert)",
+        files.cert.display()
+    );
+    println!(
+        "  {}  the server's private key (--tls-key)",
+        files.key.display()
+    );
+    println!(
+        "serve with: rolodex serve --tls-cert {} --tls-key {}",
+        files.cert.display(),
+        files.key.display()
+    );
+    Ok(())
+}
+
 async fn serve(
     db: DatabaseArgs,
     listen: SocketAddr,
     body_limit: usize,
     limits: ServeLimits,
+    tls: TlsArgs,
 ) -> anyhow::Result<()> {
+    // The certificate first: a bad file stops the start before anything else happens.
+    let mut options = limits.options(body_limit);
+    options.tls = tls.load()?;
     let shutdown = shutdown_signal()?;
     let database = db.open().await?;
     if let Some(token) = tokens::ensure_demo(&database).await? {
@@ -404,9 +533,13 @@ async fn serve(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let local = listener.local_addr()?;
-    let options = limits.options(body_limit);
-    println!("rolodex listening on http://{local}");
-    tracing::info!(address = %local, database = %db.database, "listening");
+    let scheme = if options.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    println!("rolodex listening on {scheme}://{local}");
+    tracing::info!(address = %local, scheme, database = %db.database, "listening");
     http::serve(listener, database, &options, shutdown).await?;
     tracing::info!("stopped");
     Ok(())

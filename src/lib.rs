@@ -5,6 +5,7 @@
 //! each) → `domain` (types, validation, rules; no I/O) and `store` (the storage interface, SQLite
 //! and PostgreSQL). `query` is the list query language shared by every list endpoint.
 
+pub mod cert;
 pub mod cli;
 pub mod clock;
 pub mod copy;

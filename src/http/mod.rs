@@ -12,6 +12,7 @@ pub mod price_levels;
 pub mod rate_limit;
 pub mod server;
 pub mod tags;
+pub mod tls;
 pub mod warehouses;
 
 use std::future::Future;
@@ -79,7 +80,7 @@ impl Shared {
 
 /// How to serve: every `rolodex serve` flag about HTTP, with the same defaults. The binary and the
 /// in-process test servers both start from this, so a test configures exactly what a flag would.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ServeOptions {
     /// Largest accepted request body, in bytes (413 above).
     pub body_limit: usize,
@@ -89,6 +90,8 @@ pub struct ServeOptions {
     pub server: server::ServerConfig,
     /// Requests per minute per API token (429 above); 0 turns the limit off.
     pub rate_limit: u32,
+    /// HTTPS with this certificate and key (`--tls-cert`, `--tls-key`); plain HTTP when `None`.
+    pub tls: Option<tls::TlsConfig>,
 }
 
 impl Default for ServeOptions {
@@ -98,6 +101,7 @@ impl Default for ServeOptions {
             timeouts: limits::RequestTimeouts::default(),
             server: server::ServerConfig::default(),
             rate_limit: 0,
+            tls: None,
         }
     }
 }
@@ -115,7 +119,14 @@ pub async fn serve(
     shared.rate_limiter = (options.rate_limit > 0)
         .then(|| Arc::new(rate_limit::RateLimiter::new(options.rate_limit)));
     let app = router(AppState::new(shared));
-    server::serve(listener, app, options.server, shutdown).await
+    server::serve(
+        listener,
+        app,
+        options.server,
+        options.tls.as_ref(),
+        shutdown,
+    )
+    .await
 }
 
 /// The whole application, ready to serve.

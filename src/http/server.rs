@@ -1,5 +1,5 @@
-//! The serve loop: HTTP/1.1 connections with hyper, each watched for slow heads and idleness, a
-//! cap on open connections, and a graceful shutdown with a deadline.
+//! The serve loop: HTTP/1.1 connections with hyper, plain or over TLS, each watched for slow heads
+//! and idleness, a cap on open connections, and a graceful shutdown with a deadline.
 //!
 //! Why our own loop rather than `axum::serve`: it sets no timeouts at all, and its graceful
 //! shutdown waits forever for a client that sent half a request.
@@ -10,6 +10,11 @@
 //! tells the two apart: a head is due `header_timeout` after its first byte (or after the accept,
 //! for the first request); an idle connection is closed `idle_timeout` after its last activity.
 //! hyper's timer stays on as a backstop at the sum of both.
+//!
+//! Over TLS the handshake comes first, on the connection's own task (a slow handshake never holds
+//! up the accept loop). It shares the first head's deadline, `header_timeout` after the accept,
+//! so a client that never finishes its handshake holds its connection (and its place under the
+//! cap) no longer than one that never finishes its first head; shutdown drops it at once.
 
 use std::future::Future;
 use std::io;
@@ -29,8 +34,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
 
 use super::limits;
+use super::tls::TlsConfig;
 
 /// Connection-level limits (the `serve` flags).
 #[derive(Debug, Clone, Copy)]
@@ -57,14 +64,16 @@ impl Default for ServerConfig {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves; then stops accepting, lets in-flight
-/// requests finish, and after `shutdown_timeout` drops whatever is left.
+/// Serves `app` on `listener` (over TLS with `tls`) until `shutdown` resolves; then stops
+/// accepting, lets in-flight requests finish, and after `shutdown_timeout` drops whatever is left.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     config: ServerConfig,
+    tls: Option<&TlsConfig>,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
+    let tls = tls.map(TlsConfig::acceptor);
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -99,16 +108,23 @@ pub async fn serve(
                 }
             },
         };
+        let accepted = Instant::now();
         while connections.try_join_next().is_some() {}
         let _ = stream.set_nodelay(true);
-        connections.spawn(serve_connection(
-            stream,
-            app.clone(),
-            builder.clone(),
+        let conn = Conn {
+            accepted,
+            app: app.clone(),
+            builder: builder.clone(),
             config,
-            stop_rx.clone(),
-            permit,
-        ));
+            stop: stop_rx.clone(),
+            _permit: permit,
+        };
+        match &tls {
+            None => connections.spawn(conn.serve(stream)),
+            Some(acceptor) => {
+                connections.spawn(conn.handshake_then_serve(acceptor.clone(), stream))
+            }
+        };
     }
 
     drop(listener);
@@ -131,64 +147,101 @@ pub async fn serve(
     Ok(())
 }
 
-async fn serve_connection(
-    stream: TcpStream,
+/// One accepted connection and what serving it needs.
+struct Conn {
+    accepted: Instant,
     app: Router,
     builder: http1::Builder,
     config: ServerConfig,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
+    /// Its place under the connection cap, given back when the connection ends.
     _permit: OwnedSemaphorePermit,
-) {
-    let activity = Arc::new(Activity::new(Instant::now()));
-    let io = TokioIo::new(TrackedIo {
-        inner: stream,
-        activity: activity.clone(),
-    });
-    // The router is a tower service; hyper-util's adapter calls it (a clone per request, as
-    // tower wants) without a direct dependency on tower.
-    let app = TowerToHyperService::new(app);
-    let service = {
-        let activity = activity.clone();
-        hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-            let in_flight = InFlight::start(&activity);
-            let answer = hyper::service::Service::call(&app, req);
-            async move {
-                let _in_flight = in_flight;
-                answer.await
-            }
-        })
-    };
-    let conn = builder.serve_connection(io, service);
-    let mut conn = std::pin::pin!(conn);
-    let mut stopping = false;
-    loop {
-        // No wake-up per request (that cost measurable throughput): the watchdog sleeps until
-        // the deadline it computed, or a quarter of the head timeout, whichever is first, and
-        // looks again. A head that starts meanwhile is so cut off at most a quarter late. While
-        // a request is in flight the body and request timeouts govern.
-        let recheck = Instant::now() + config.header_timeout / 4;
-        let wake = activity
-            .deadline(&config)
-            .map_or(recheck, |due| due.min(recheck));
-        tokio::select! {
-            result = conn.as_mut() => {
-                if let Err(e) = result {
-                    tracing::debug!(error = %e, "connection closed with an error");
-                }
-                return;
-            }
-            _ = stop.wait_for(|stop| *stop), if !stopping => {
-                stopping = true;
-                // Between requests, at most part of a head read: nothing to finish.
-                if activity.awaiting_head() {
+}
+
+impl Conn {
+    async fn handshake_then_serve(mut self, acceptor: TlsAcceptor, stream: TcpStream) {
+        let due = self.accepted + self.config.header_timeout;
+        let handshake = tokio::time::timeout_at(due, acceptor.accept(stream));
+        let stream = tokio::select! {
+            done = handshake => match done {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(e)) => {
+                    tracing::debug!(error = %e, "TLS handshake failed");
                     return;
                 }
-                conn.as_mut().graceful_shutdown();
-            }
-            () = tokio::time::sleep_until(wake) => {
-                if activity.deadline(&config).is_some_and(|due| due <= Instant::now()) {
-                    tracing::debug!("closing a connection: request head too slow, or idle");
+                Err(_) => {
+                    tracing::debug!("closing a connection: TLS handshake too slow");
                     return;
+                }
+            },
+            _ = self.stop.wait_for(|stop| *stop) => return,
+        };
+        self.serve(stream).await;
+    }
+
+    async fn serve<S>(self, stream: S)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let Conn {
+            accepted,
+            app,
+            builder,
+            config,
+            mut stop,
+            _permit,
+        } = self;
+        let activity = Arc::new(Activity::new(accepted));
+        let io = TokioIo::new(TrackedIo {
+            inner: stream,
+            activity: activity.clone(),
+        });
+        // The router is a tower service; hyper-util's adapter calls it (a clone per request, as
+        // tower wants) without a direct dependency on tower.
+        let app = TowerToHyperService::new(app);
+        let service = {
+            let activity = activity.clone();
+            hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+                let in_flight = InFlight::start(&activity);
+                let answer = hyper::service::Service::call(&app, req);
+                async move {
+                    let _in_flight = in_flight;
+                    answer.await
+                }
+            })
+        };
+        let conn = builder.serve_connection(io, service);
+        let mut conn = std::pin::pin!(conn);
+        let mut stopping = false;
+        loop {
+            // No wake-up per request (that cost measurable throughput): the watchdog sleeps until
+            // the deadline it computed, or a quarter of the head timeout, whichever is first, and
+            // looks again. A head that starts meanwhile is so cut off at most a quarter late. While
+            // a request is in flight the body and request timeouts govern.
+            let recheck = Instant::now() + config.header_timeout / 4;
+            let wake = activity
+                .deadline(&config)
+                .map_or(recheck, |due| due.min(recheck));
+            tokio::select! {
+                result = conn.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::debug!(error = %e, "connection closed with an error");
+                    }
+                    return;
+                }
+                _ = stop.wait_for(|stop| *stop), if !stopping => {
+                    stopping = true;
+                    // Between requests, at most part of a head read: nothing to finish.
+                    if activity.awaiting_head() {
+                        return;
+                    }
+                    conn.as_mut().graceful_shutdown();
+                }
+                () = tokio::time::sleep_until(wake) => {
+                    if activity.deadline(&config).is_some_and(|due| due <= Instant::now()) {
+                        tracing::debug!("closing a connection: request head too slow, or idle");
+                        return;
+                    }
                 }
             }
         }
@@ -277,13 +330,14 @@ impl Drop for InFlight {
     }
 }
 
-/// The socket, reporting its traffic to the watchdog.
-struct TrackedIo {
-    inner: TcpStream,
+/// The connection's byte stream (a socket, or the TLS session over it), reporting its traffic to
+/// the watchdog.
+struct TrackedIo<S> {
+    inner: S,
     activity: Arc<Activity>,
 }
 
-impl AsyncRead for TrackedIo {
+impl<S: AsyncRead + Unpin> AsyncRead for TrackedIo<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -299,7 +353,7 @@ impl AsyncRead for TrackedIo {
     }
 }
 
-impl AsyncWrite for TrackedIo {
+impl<S: AsyncWrite + Unpin> AsyncWrite for TrackedIo<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -1,5 +1,6 @@
 //! Helpers both test crates use (included by `api/support` and `process/support` with `#[path]`):
-//! fresh databases, running the command line, HTTP responses, and raw HTTP/1.1 connections.
+//! fresh databases, running the command line, HTTP responses, raw HTTP/1.1 connections (plain or
+//! over TLS), and certificates with clients that trust them.
 //!
 //! Every test gets a fresh database: a SQLite file in a temporary directory, or — when
 //! `ROLODEX_TEST_POSTGRES` is set to a server URL such as `postgres://postgres@127.0.0.1:5432` — a
@@ -193,7 +194,10 @@ pub fn token_id_from_list(list_output: &str, name: &str) -> String {
 // HTTP
 // ---------------------------------------------------------------------------------------------
 
+/// A plain HTTP client. (Every reqwest client, plain ones too, needs the process's rustls
+/// provider: see [`install_crypto_provider`].)
 pub fn client() -> reqwest::Client {
+    install_crypto_provider();
     reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(60))
@@ -203,6 +207,106 @@ pub fn client() -> reqwest::Client {
 
 pub async fn sleep_secs(s: f64) {
     tokio::time::sleep(Duration::from_secs_f64(s)).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLS
+// ---------------------------------------------------------------------------------------------
+
+use tokio_rustls::rustls;
+
+/// The name tests reach a TLS server by (tenant `acme`'s Luminous host name).
+#[allow(dead_code, reason = "not every test crate uses it")]
+pub const ACME_HOST: &str = "acme.api.joinluminous.com";
+
+/// Makes ring the process's rustls provider. reqwest is built with `rustls-no-provider` (ring,
+/// the server's provider, rather than a second one, aws-lc-rs, to build), so building any reqwest
+/// client, even a plain HTTP one, panics until this ran. The server names its provider itself.
+pub fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err only when one is installed already, which is as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// A CA and a server certificate signed by it, written by the code `rolodex cert` runs, in a
+/// temporary directory.
+#[allow(dead_code, reason = "not every test crate uses it")]
+pub struct TestCerts {
+    pub files: rolodex::cert::CertFiles,
+    _dir: tempfile::TempDir,
+}
+
+#[allow(dead_code, reason = "not every test crate uses it")]
+impl TestCerts {
+    /// For the default names: `*.api.joinluminous.com`, `localhost`, `127.0.0.1`.
+    pub fn new() -> TestCerts {
+        TestCerts::for_hosts(&rolodex::cert::DEFAULT_HOSTS)
+    }
+
+    pub fn for_hosts(hosts: &[&str]) -> TestCerts {
+        let dir = tempfile::Builder::new()
+            .prefix("rolodex-certs-")
+            .tempdir()
+            .expect("create temp dir");
+        let hosts: Vec<rolodex::cert::Host> = hosts
+            .iter()
+            .map(|h| rolodex::cert::Host::parse(h).expect("a valid host"))
+            .collect();
+        let files = rolodex::cert::write(dir.path(), &hosts, false).expect("write certificates");
+        TestCerts { files, _dir: dir }
+    }
+
+    pub fn ca_pem(&self) -> Vec<u8> {
+        std::fs::read(&self.files.ca).expect("read ca.pem")
+    }
+
+    /// `--tls-cert FILE --tls-key FILE`.
+    pub fn serve_args(&self) -> Vec<String> {
+        vec![
+            "--tls-cert".into(),
+            self.files.cert.display().to_string(),
+            "--tls-key".into(),
+            self.files.key.display().to_string(),
+        ]
+    }
+}
+
+/// An HTTPS client that trusts only the CA in `ca_pem` (no system roots) and resolves each of
+/// `names` to `127.0.0.1:port`, so a URL with the name connects there and sends the name by SNI.
+#[allow(dead_code, reason = "not every test crate uses it")]
+pub fn tls_client(ca_pem: &[u8], names: &[&str], port: u16) -> reqwest::Client {
+    install_crypto_provider();
+    let ca = reqwest::Certificate::from_pem(ca_pem).expect("a PEM certificate");
+    let mut builder = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(60))
+        .tls_info(true)
+        .tls_certs_only([ca]);
+    for name in names {
+        builder = builder.resolve(name, std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    builder.build().expect("build https client")
+}
+
+/// rustls's client configuration trusting only the CA in `ca_pem`.
+fn rustls_client_config(ca_pem: &[u8]) -> std::sync::Arc<rustls::ClientConfig> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_pem) {
+        roots
+            .add(cert.expect("a PEM certificate"))
+            .expect("a CA certificate");
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    std::sync::Arc::new(config)
 }
 // ---------------------------------------------------------------------------------------------
 // Raw HTTP/1.1 over one TCP connection (keep-alive, slow and malformed requests)
@@ -238,6 +342,9 @@ impl RawResp {
 /// One client connection driven by hand.
 pub struct RawConn {
     pub stream: std::net::TcpStream,
+    /// The TLS session when connected with [`RawConn::connect_tls`]: reads and writes go
+    /// through it.
+    tls: Option<Box<rustls::ClientConnection>>,
     buf: Vec<u8>,
 }
 
@@ -249,8 +356,24 @@ impl RawConn {
             .expect("set read timeout");
         RawConn {
             stream,
+            tls: None,
             buf: Vec::new(),
         }
+    }
+
+    /// Connects to 127.0.0.1:`port` and completes a TLS handshake for `name` (by SNI), trusting
+    /// only the CA in `ca_pem`.
+    #[allow(dead_code, reason = "not every test crate uses it")]
+    pub fn connect_tls(port: u16, name: &str, ca_pem: &[u8]) -> RawConn {
+        let mut conn = RawConn::connect(port);
+        let server_name = rustls::pki_types::ServerName::try_from(name.to_owned()).expect("a name");
+        let mut tls = rustls::ClientConnection::new(rustls_client_config(ca_pem), server_name)
+            .expect("a TLS client");
+        while tls.is_handshaking() {
+            tls.complete_io(&mut conn.stream).expect("TLS handshake");
+        }
+        conn.tls = Some(Box::new(tls));
+        conn
     }
 
     pub fn set_read_timeout(&self, timeout: Duration) {
@@ -261,8 +384,17 @@ impl RawConn {
 
     pub fn send(&mut self, bytes: &[u8]) {
         use std::io::Write;
-        self.stream.write_all(bytes).expect("write to server");
-        self.stream.flush().expect("flush");
+        match &mut self.tls {
+            Some(tls) => {
+                let mut stream = rustls::Stream::new(tls.as_mut(), &mut self.stream);
+                stream.write_all(bytes).expect("write to server");
+                stream.flush().expect("flush");
+            }
+            None => {
+                self.stream.write_all(bytes).expect("write to server");
+                self.stream.flush().expect("flush");
+            }
+        }
     }
 
     /// Writes a whole request: `METHOD PATH HTTP/1.1`, Host, the given headers, Content-Length
@@ -285,7 +417,10 @@ impl RawConn {
     fn fill(&mut self) -> std::io::Result<usize> {
         use std::io::Read;
         let mut chunk = [0u8; 16 * 1024];
-        let n = self.stream.read(&mut chunk)?;
+        let n = match &mut self.tls {
+            Some(tls) => rustls::Stream::new(tls.as_mut(), &mut self.stream).read(&mut chunk)?,
+            None => self.stream.read(&mut chunk)?,
+        };
         self.buf.extend_from_slice(&chunk[..n]);
         Ok(n)
     }
@@ -373,6 +508,26 @@ impl RawConn {
             headers,
             body,
         })
+    }
+
+    /// Everything the server sends until it closes the connection (EOF or reset); `None` when it
+    /// is still open after `within`.
+    #[allow(dead_code, reason = "not every test crate uses it")]
+    pub fn bytes_until_closed(&mut self, within: Duration) -> Option<Vec<u8>> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            self.set_read_timeout(left);
+            match self.fill() {
+                Ok(0) => return Some(std::mem::take(&mut self.buf)),
+                Ok(_) => {}
+                Err(e) if is_timeout(&e) => return None,
+                Err(_) => return Some(std::mem::take(&mut self.buf)),
+            }
+        }
     }
 
     /// Whether the server closed the connection: EOF or reset within `within` (nothing else may

@@ -25,6 +25,7 @@ fn help_exits_zero() {
         &["tokens", "--help"],
         &["tokens", "create", "--help"],
         &["migrate", "--help"],
+        &["cert", "--help"],
     ] {
         let out = cli(args);
         assert!(out.status.success(), "{args:?}: {}", stderr_of(&out));

@@ -20,6 +20,7 @@ mod rate_limit;
 mod shutdown;
 mod support;
 mod systemd;
+mod tls;
 
 // The crash scenario of `rolodex-bench --crash`, shared through `#[path]`. Its modules refer to
 // each other from the crate root (`crate::server`), so they are declared here. The bench uses

@@ -70,6 +70,7 @@ pub struct Api {
 
 impl Api {
     pub fn new(process: &ServeProcess, token: &str) -> Api {
+        support::install_crypto_provider();
         Api {
             base: process.base.clone(),
             token: token.to_owned(),

@@ -28,7 +28,7 @@ use tokio::runtime::Runtime;
 /// runtime (as the binary has) serves it, so a test may block its own thread (raw sockets,
 /// `std::thread::sleep`) or run its own runtime without starving the server. Dropping it stops it.
 pub struct RunningServer {
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` when serving TLS).
     pub base: String,
     pub port: u16,
     db: Database,
@@ -63,6 +63,11 @@ impl RunningServer {
             (database, listener)
         });
         let port = listener.local_addr().expect("local address").port();
+        let scheme = if serve_options.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         let served = database.clone();
         runtime.spawn(async move {
             // Runs until the runtime is shut down (on drop).
@@ -78,7 +83,7 @@ impl RunningServer {
             }
         });
         RunningServer {
-            base: format!("http://127.0.0.1:{port}"),
+            base: format!("{scheme}://127.0.0.1:{port}"),
             port,
             db: database,
             clock,

@@ -122,7 +122,12 @@ impl ServeProcess {
                 Ok(line) => {
                     let trimmed = line.trim().to_string();
                     before.push(trimmed.clone());
-                    if let Some(rest) = trimmed.strip_prefix("rolodex listening on http://") {
+                    let listening = ["http", "https"].into_iter().find_map(|scheme| {
+                        trimmed
+                            .strip_prefix(&format!("rolodex listening on {scheme}://"))
+                            .map(|rest| (scheme, rest))
+                    });
+                    if let Some((scheme, rest)) = listening {
                         let port: u16 = rest
                             .rsplit(':')
                             .next()
@@ -131,7 +136,7 @@ impl ServeProcess {
                         let host = rest.rsplit_once(':').map(|(h, _)| h).unwrap_or("127.0.0.1");
                         return ServeProcess {
                             child,
-                            base: format!("http://{host}:{port}"),
+                            base: format!("{scheme}://{host}:{port}"),
                             port,
                             stdout_before_listening: before,
                             stderr_path,
