@@ -1,4 +1,4 @@
-//! The `rolodex` command line: `serve`, `migrate`, `tokens`, `copy`.
+//! The `rolodex` command line: `serve`, `migrate`, `tokens`, `copy`, `seed`.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -8,8 +8,14 @@ use tokio::net::TcpListener;
 
 use std::time::Duration;
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::domain::admin::{AdminKey, SeedRequest, Slug, is_issued_token_form};
+use crate::error::AppError;
+use crate::http::journal::MAX_JOURNAL;
 use crate::http::{self, limits, server::ServerConfig};
-use crate::secrets::DatabaseUrl;
+use crate::secrets::{DatabaseUrl, Secret};
+use crate::service::admin::{self as admin_use_cases, BootstrapError};
 use crate::service::tokens;
 use crate::store::{Database, DbOptions};
 
@@ -108,6 +114,44 @@ impl ServeLimits {
                 shutdown_timeout: secs(self.shutdown_timeout_secs),
             },
             rate_limit: self.rate_limit,
+            admin: None,
+            journal: 0,
+        }
+    }
+}
+
+/// The sandbox's flags of `serve`: the admin API, the journal and the bootstrap token.
+#[derive(Args, Debug, Clone)]
+pub struct SandboxArgs {
+    /// Turns on the admin API under /admin/v1, for `Authorization: Bearer <this token>` (16 to
+    /// 200 visible ASCII characters); without it, /admin/v1 answers 404
+    // `hide_env_values`: `--help` would print the secret.
+    #[arg(long, env = "ROLODEX_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<Secret>,
+    /// API exchanges kept in memory per tenant, for GET /admin/v1/tenants/{slug}/requests
+    /// (0: no journal)
+    #[arg(long, env = "ROLODEX_JOURNAL", default_value_t = 0,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=MAX_JOURNAL as u64))]
+    journal: usize,
+    /// At start, make sure this token (rdx_ followed by 40 letters or digits) is a valid token of
+    /// --bootstrap-tenant (created if needed); never printed
+    #[arg(long, env = "ROLODEX_BOOTSTRAP_TOKEN", hide_env_values = true)]
+    bootstrap_token: Option<Secret>,
+    /// The tenant of --bootstrap-token, created if it does not exist
+    #[arg(long, env = "ROLODEX_BOOTSTRAP_TENANT", default_value = "demo")]
+    bootstrap_tenant: String,
+}
+
+impl SandboxArgs {
+    /// The admin API's key; an error (that does not repeat the token) for a token too short or
+    /// too long.
+    fn admin_key(&self) -> Result<Option<AdminKey>, String> {
+        match &self.admin_token {
+            None => Ok(None),
+            Some(token) => AdminKey::of(token.expose()).map(Some).ok_or_else(|| {
+                "--admin-token (ROLODEX_ADMIN_TOKEN) must be 16 to 200 visible ASCII characters"
+                    .to_owned()
+            }),
         }
     }
 }
@@ -126,6 +170,8 @@ enum Command {
         body_limit: usize,
         #[command(flatten)]
         limits: ServeLimits,
+        #[command(flatten)]
+        sandbox: SandboxArgs,
     },
     /// Create the database if needed and apply migrations
     Migrate {
@@ -150,6 +196,27 @@ enum Command {
         /// No progress bar
         #[arg(long)]
         quiet: bool,
+    },
+    /// Fill a tenant with realistic sample data (companies, then contacts), the same for the
+    /// same seed; prints the counts and the seed used
+    Seed {
+        /// Tenant slug; the tenant must exist
+        #[arg(long)]
+        tenant: String,
+        /// Contacts to create (0 to 10000)
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        contacts: i64,
+        /// Companies to create (0 to 2000; at least 1 with contacts)
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        companies: i64,
+        /// Seed of the generator (default: a random one, printed)
+        #[arg(long, allow_negative_numbers = true)]
+        seed: Option<i64>,
+        /// No progress bar
+        #[arg(long)]
+        quiet: bool,
+        #[command(flatten)]
+        db: DatabaseArgs,
     },
     /// Manage API tokens
     Tokens {
@@ -196,8 +263,16 @@ pub fn serve_options(args: &[&str]) -> Result<(DbOptions, http::ServeOptions), c
             db,
             body_limit,
             limits,
+            sandbox,
             ..
-        } => Ok((db.options(), limits.options(body_limit))),
+        } => {
+            let mut options = limits.options(body_limit);
+            options.admin = sandbox.admin_key().map_err(|message| {
+                clap::Error::raw(clap::error::ErrorKind::ValueValidation, message)
+            })?;
+            options.journal = sandbox.journal;
+            Ok((db.options(), options))
+        }
         // Unreachable: the subcommand is ours, and clap refuses anything after it that is not a
         // `serve` flag.
         _ => Err(clap::Error::new(clap::error::ErrorKind::InvalidSubcommand)),
@@ -223,11 +298,7 @@ pub async fn main() -> ExitCode {
 }
 
 fn valid_slug(slug: &str) -> bool {
-    !slug.is_empty()
-        && slug.len() <= 63
-        && slug
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    Slug::parse(slug).is_some()
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {
@@ -237,7 +308,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
             listen,
             body_limit,
             limits,
-        } => serve(db, listen, body_limit, limits).await,
+            sandbox,
+        } => serve(db, listen, body_limit, limits, sandbox).await,
+        Command::Seed {
+            tenant,
+            contacts,
+            companies,
+            seed,
+            quiet,
+            db,
+        } => seed_tenant(&db, &tenant, (contacts, companies, seed), quiet).await,
         Command::Migrate { db } => {
             db.open().await?;
             println!("migrated {}", db.database);
@@ -332,14 +412,83 @@ async fn copy(
     Ok(())
 }
 
+/// `rolodex seed`: through the same use case as the admin API, with a progress bar on stderr.
+async fn seed_tenant(
+    db: &DatabaseArgs,
+    tenant: &str,
+    (contacts, companies, seed): (i64, i64, Option<i64>),
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let request = SeedRequest::check(contacts, companies, seed).map_err(|errors| {
+        let all: Vec<String> = errors
+            .entries()
+            .iter()
+            .flat_map(|(_, messages)| messages.iter().cloned())
+            .collect();
+        anyhow::anyhow!("{}", all.join(" "))
+    })?;
+    let database = db.open().await?;
+    let tenant_id = match admin_use_cases::tenant_id(&database, tenant).await {
+        Ok(id) => id,
+        Err(AppError::NotFound) => anyhow::bail!(
+            "no tenant {tenant:?}: create it first (rolodex tokens create --tenant {tenant})"
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let total = (request.contacts + request.companies) as u64;
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "seeding [{bar:40}] {pos}/{len} records, {per_sec}, eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let progress = |done: usize, _total: usize| bar.set_position(done as u64);
+    let made = crate::service::seed::seed(&database, tenant_id, request, &progress).await?;
+    bar.finish_and_clear();
+    println!(
+        "seeded tenant {tenant}: {} companies, {} contacts (seed {})",
+        made.companies, made.contacts, made.seed
+    );
+    Ok(())
+}
+
 async fn serve(
     db: DatabaseArgs,
     listen: SocketAddr,
     body_limit: usize,
     limits: ServeLimits,
+    sandbox: SandboxArgs,
 ) -> anyhow::Result<()> {
     let shutdown = shutdown_signal()?;
+    // Checked before anything is opened; the messages never repeat a token.
+    let admin = sandbox
+        .admin_key()
+        .map_err(|message| anyhow::anyhow!(message))?;
+    if let Some(token) = &sandbox.bootstrap_token {
+        anyhow::ensure!(
+            is_issued_token_form(token.expose()),
+            "{}",
+            BootstrapError::BadToken
+        );
+        anyhow::ensure!(
+            valid_slug(&sandbox.bootstrap_tenant),
+            "{}",
+            BootstrapError::BadTenant
+        );
+    }
     let database = db.open().await?;
+    if let Some(token) = &sandbox.bootstrap_token {
+        admin_use_cases::bootstrap(&database, &sandbox.bootstrap_tenant, token.expose())
+            .await
+            .map_err(|e| anyhow::anyhow!("bootstrap token: {e}"))?;
+        tracing::info!(tenant = %sandbox.bootstrap_tenant, "bootstrap token ready");
+    }
     if let Some(token) = tokens::ensure_demo(&database).await? {
         println!("created tenant demo with an API token (shown only once):");
         println!("{token}");
@@ -348,7 +497,9 @@ async fn serve(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let local = listener.local_addr()?;
-    let options = limits.options(body_limit);
+    let mut options = limits.options(body_limit);
+    options.admin = admin;
+    options.journal = sandbox.journal;
     println!("rolodex listening on http://{local}");
     tracing::info!(address = %local, database = %db.database, "listening");
     http::serve(listener, database, &options, shutdown).await?;

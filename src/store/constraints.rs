@@ -19,6 +19,9 @@ pub const CONTACT_LINK_COMPANY: &str = "contact_companies_company_id_fkey";
 /// A company's parent company.
 pub const COMPANY_PARENT: &str = "companies_parent_company_id_fkey";
 
+/// A snapshot's name, unique per tenant.
+pub const SNAPSHOT_NAME: &str = "tenant_snapshots_tenant_id_name_key";
+
 /// Every unique constraint: its name, table and columns (as SQLite lists them).
 pub const UNIQUE: &[(&str, &str, &[&str])] = &[
     ("tenants_pkey", "tenants", &["id"]),
@@ -85,6 +88,8 @@ pub const UNIQUE: &[(&str, &str, &[&str])] = &[
         &["company_id", "field_id"],
     ),
     ("schema_migrations_pkey", "schema_migrations", &["version"]),
+    ("tenant_snapshots_pkey", "tenant_snapshots", &["id"]),
+    (SNAPSHOT_NAME, "tenant_snapshots", &["tenant_id", "name"]),
 ];
 
 /// The constraint named by SQLite's unique-violation message ("UNIQUE constraint failed:
@@ -168,6 +173,8 @@ mod tests {
         conn.execute_batch(include_str!("../../migrations/sqlite/0001_init.sql"))
             .unwrap();
         conn.execute_batch(include_str!("../../migrations/sqlite/0002_companies.sql"))
+            .unwrap();
+        conn.execute_batch(include_str!("../../migrations/sqlite/0005_snapshots.sql"))
             .unwrap();
         let tables: Vec<String> = conn
             .prepare(

@@ -9,18 +9,22 @@
 //! `Conn::dialect()`. SQLite is served by rusqlite with a group-committing writer thread (see
 //! `sqlite.rs`); PostgreSQL by tokio-postgres with a deadpool pool.
 
+pub mod admin;
 pub mod companies;
 pub mod constraints;
 pub mod contacts;
 pub mod custom_fields;
 pub mod dialect;
+pub mod ephemeral;
 pub mod fair;
 mod idioms;
 pub mod list;
 pub mod postgres;
 pub mod records;
 pub mod shipping;
+pub mod snapshots;
 pub mod sqlite;
+pub mod tables;
 pub mod tags;
 pub mod tenants;
 pub mod value;
@@ -222,6 +226,9 @@ impl Default for DbOptions {
 impl Database {
     /// Opens (creating if needed) and migrates the database named by `url`.
     pub async fn open(url: &str, options: &DbOptions) -> Result<Self, StoreError> {
+        if ephemeral::is_memory_url(url) {
+            return Ok(Database::Sqlite(sqlite::SqliteDb::open_ephemeral(options)?));
+        }
         if let Some(path) = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
