@@ -13,6 +13,7 @@ mod pg_outage;
 mod pg_pooler;
 mod pg_schema;
 mod rate_limit;
+mod sandbox;
 mod shutdown;
 mod support;
 
