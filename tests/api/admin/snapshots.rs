@@ -254,3 +254,24 @@ async fn a_restore_is_atomic_under_concurrent_requests_of_the_tenant() {
         .expect(204);
     assert_eq!(sb.rows("t1").await, snapshot_rows);
 }
+
+/// The row bound stops reading one row past it (the 409 of a tenant too large to snapshot).
+#[tokio::test]
+async fn a_snapshot_stops_at_its_row_bound() {
+    let sb = Sandbox::start();
+    populate(&sb.s, &sb.s.token).await;
+    let rows = sb.rows("acme").await.row_count();
+    let tenant = sb.tenant_id("acme").await;
+    let capture = |max: usize| {
+        let db = sb.s.server.database().clone();
+        async move {
+            db.read::<_, rolodex::store::StoreError>(async move |tx| {
+                rolodex::store::snapshots::capture(tx.conn(), tenant, max).await
+            })
+            .await
+            .unwrap()
+        }
+    };
+    assert!(capture(rows).await.is_some());
+    assert!(capture(rows - 1).await.is_none());
+}
