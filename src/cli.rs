@@ -1,4 +1,5 @@
-//! The `rolodex` command line: `serve`, `migrate`, `tokens`, `copy`, `seed`.
+//! The `rolodex` command line: `serve`, `migrate`, `tokens`, `copy`, `backup`, `completions`,
+//! `seed`.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -26,26 +27,36 @@ use crate::store::{Database, DbOptions};
     about = "A self-hosted server for the Luminous Contacts & Companies API"
 )]
 pub struct Cli {
+    // Global: `rolodex --database URL serve` and `rolodex serve --database URL` alike.
+    #[command(flatten)]
+    db: DatabaseArgs,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Args, Debug, Clone)]
 pub struct DatabaseArgs {
-    /// Database URL: sqlite://PATH (created if missing) or postgres://USER@HOST/DB
+    /// Database URL: sqlite://PATH (created if missing) or postgres://USER@HOST/DB, with
+    /// ?sslmode=disable|prefer|require|verify-ca|verify-full and &sslrootcert=PATH for TLS
     // `hide_env_values`: the variable may hold a password, which `--help` would print.
     #[arg(
         long,
+        global = true,
         env = "ROLODEX_DATABASE_URL",
         hide_env_values = true,
         default_value = "sqlite://rolodex.db"
     )]
     database: DatabaseUrl,
     /// Most database connections (PostgreSQL) or concurrent readers (SQLite)
-    #[arg(long, env = "ROLODEX_POOL_SIZE", default_value_t = 16)]
+    #[arg(long, global = true, env = "ROLODEX_POOL_SIZE", default_value_t = 16)]
     pool_size: u32,
     /// Time budget, in milliseconds, of a PostgreSQL statement or a SQLite read (0: none)
-    #[arg(long, env = "ROLODEX_STATEMENT_TIMEOUT_MS", default_value_t = 5000)]
+    #[arg(
+        long,
+        global = true,
+        env = "ROLODEX_STATEMENT_TIMEOUT_MS",
+        default_value_t = 5000
+    )]
     statement_timeout_ms: u64,
 }
 
@@ -160,8 +171,6 @@ impl SandboxArgs {
 enum Command {
     /// Run the API server
     Serve {
-        #[command(flatten)]
-        db: DatabaseArgs,
         /// Address to listen on (port 0 picks a free port)
         #[arg(long, env = "ROLODEX_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -174,10 +183,7 @@ enum Command {
         sandbox: SandboxArgs,
     },
     /// Create the database if needed and apply migrations
-    Migrate {
-        #[command(flatten)]
-        db: DatabaseArgs,
-    },
+    Migrate,
     /// Copy a whole database (every tenant, token and record, ids and timestamps kept) to another
     /// one, e.g. from SQLite to PostgreSQL or back; then verify the row counts
     Copy {
@@ -215,13 +221,26 @@ enum Command {
         /// No progress bar
         #[arg(long)]
         quiet: bool,
-        #[command(flatten)]
-        db: DatabaseArgs,
     },
     /// Manage API tokens
     Tokens {
         #[command(subcommand)]
         command: TokensCommand,
+    },
+    /// Back a SQLite database up to a file, online (the server may keep running and writing);
+    /// the copy is checked with PRAGMA integrity_check. For PostgreSQL use pg_dump.
+    Backup {
+        /// The backup file to write
+        #[arg(long)]
+        to: std::path::PathBuf,
+        /// Replace the file if it exists instead of refusing
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// Print a shell completion script, e.g. `rolodex completions bash > /etc/bash_completion.d/rolodex`
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
 }
 
@@ -235,22 +254,17 @@ enum TokensCommand {
         /// A name to recognise the token by
         #[arg(long)]
         name: Option<String>,
-        #[command(flatten)]
-        db: DatabaseArgs,
     },
     /// List tokens (never their secrets)
     List {
         #[arg(long)]
         tenant: Option<String>,
-        #[command(flatten)]
-        db: DatabaseArgs,
+        /// A JSON array (id, tenant, name, prefix, created_at, revoked_at) instead of a table
+        #[arg(long)]
+        json: bool,
     },
     /// Revoke a token by id
-    Revoke {
-        id: i64,
-        #[command(flatten)]
-        db: DatabaseArgs,
-    },
+    Revoke { id: i64 },
 }
 
 /// What `rolodex serve ARGS...` would run with (flags and `ROLODEX_*` variables, parsed by the
@@ -260,7 +274,6 @@ pub fn serve_options(args: &[&str]) -> Result<(DbOptions, http::ServeOptions), c
     let cli = Cli::try_parse_from(["rolodex", "serve"].iter().chain(args))?;
     match cli.command {
         Command::Serve {
-            db,
             body_limit,
             limits,
             sandbox,
@@ -271,7 +284,7 @@ pub fn serve_options(args: &[&str]) -> Result<(DbOptions, http::ServeOptions), c
                 clap::Error::raw(clap::error::ErrorKind::ValueValidation, message)
             })?;
             options.journal = sandbox.journal;
-            Ok((db.options(), options))
+            Ok((cli.db.options(), options))
         }
         // Unreachable: the subcommand is ours, and clap refuses anything after it that is not a
         // `serve` flag.
@@ -288,7 +301,7 @@ pub async fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    match run(cli.command).await {
+    match run(cli.db, cli.command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("rolodex: error: {e:#}");
@@ -301,10 +314,9 @@ fn valid_slug(slug: &str) -> bool {
     Slug::parse(slug).is_some()
 }
 
-async fn run(command: Command) -> anyhow::Result<()> {
+async fn run(db: DatabaseArgs, command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve {
-            db,
             listen,
             body_limit,
             limits,
@@ -316,9 +328,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             companies,
             seed,
             quiet,
-            db,
         } => seed_tenant(&db, &tenant, (contacts, companies, seed), quiet).await,
-        Command::Migrate { db } => {
+        Command::Migrate => {
             db.open().await?;
             println!("migrated {}", db.database);
             Ok(())
@@ -330,8 +341,28 @@ async fn run(command: Command) -> anyhow::Result<()> {
             batch_size,
             quiet,
         } => copy(&from, &to, overwrite, batch_size, quiet).await,
+        Command::Backup { to, overwrite } => {
+            let report = crate::store::backup::backup(db.database.expose(), &to, overwrite)?;
+            println!(
+                "backed up {} to {} ({} bytes); integrity_check: ok",
+                db.database,
+                to.display(),
+                report.bytes
+            );
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            use std::io::Write;
+            // Into memory first: clap_complete panics when its writer fails (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "rolodex", &mut script);
+            std::io::stdout()
+                .write_all(&script)
+                .map_err(|e| anyhow::anyhow!("cannot write the completion script: {e}"))
+        }
         Command::Tokens { command } => match command {
-            TokensCommand::Create { tenant, name, db } => {
+            TokensCommand::Create { tenant, name } => {
                 anyhow::ensure!(
                     valid_slug(&tenant),
                     "invalid tenant slug {tenant:?}: use a-z, 0-9 and -"
@@ -342,13 +373,18 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 println!("{token}");
                 Ok(())
             }
-            TokensCommand::List { tenant, db } => {
+            TokensCommand::List { tenant, json } => {
                 let database = db.open().await?;
+                let tokens = tokens::list(&database, tenant).await?;
+                if json {
+                    println!("{}", tokens_json(&tokens));
+                    return Ok(());
+                }
                 println!(
                     "{:<6} {:<20} {:<20} {:<10} {:<20} STATUS",
                     "ID", "TENANT", "NAME", "PREFIX", "CREATED"
                 );
-                for t in tokens::list(&database, tenant).await? {
+                for t in tokens {
                     let created = crate::domain::Timestamp(t.created_at).rfc3339();
                     let status = if t.revoked_at.is_some() {
                         "revoked"
@@ -363,7 +399,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 }
                 Ok(())
             }
-            TokensCommand::Revoke { id, db } => {
+            TokensCommand::Revoke { id } => {
                 let database = db.open().await?;
                 anyhow::ensure!(
                     tokens::revoke(&database, id).await?,
@@ -374,6 +410,26 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
         },
     }
+}
+
+/// `tokens list --json`: what the table shows, as an array of objects; never a secret (the
+/// prefix is the part of a token shown to recognise it by, as in the table).
+fn tokens_json(tokens: &[crate::store::tenants::TokenInfo]) -> String {
+    let rfc3339 = |at: i64| crate::domain::Timestamp(at).rfc3339();
+    let items: Vec<serde_json::Value> = tokens
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "id": t.id,
+                "tenant": t.tenant_slug,
+                "name": t.name,
+                "prefix": t.prefix,
+                "created_at": rfc3339(t.created_at),
+                "revoked_at": t.revoked_at.map(rfc3339),
+            })
+        })
+        .collect();
+    serde_json::Value::Array(items).to_string()
 }
 
 async fn copy(

@@ -10,6 +10,7 @@
 //! `sqlite.rs`); PostgreSQL by tokio-postgres with a deadpool pool.
 
 pub mod admin;
+pub mod backup;
 pub mod companies;
 pub mod constraints;
 pub mod contacts;
@@ -19,6 +20,7 @@ pub mod ephemeral;
 pub mod fair;
 mod idioms;
 pub mod list;
+pub mod pg_connect;
 pub mod postgres;
 pub mod records;
 pub mod shipping;
@@ -41,6 +43,10 @@ pub enum StoreError {
     /// [`crate::secrets::redact_url`].
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://...")]
     UnsupportedUrl(String),
+    /// A database URL of a known scheme that cannot be used as it is: what is wrong (an unknown
+    /// option or sslmode, an unreadable `sslrootcert`, ...). Callers name the URL, redacted.
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("postgres: {0}")]

@@ -1,4 +1,5 @@
-//! PostgreSQL backend: tokio-postgres connections from a deadpool pool.
+//! PostgreSQL backend: tokio-postgres connections from a deadpool pool, made by
+//! [`pg_connect`] (TLS as the URL's `sslmode` and `sslrootcert` say).
 //!
 //! Statements are the same `$N` text as on SQLite. They are sent as *unnamed* statements with
 //! explicitly typed parameters (`query_typed`: parse, bind and execute in one round trip), never as
@@ -27,13 +28,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use deadpool_postgres::{
+    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, TimeoutType,
+};
 use rand::RngExt;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 
 use super::constraints;
 use super::fair::TenantGate;
+use super::pg_connect::{self, SslMode};
 use super::value::Columns;
 use super::{Conn, DbOptions, Dialect, Row, StoreError, Tx, Value};
 use crate::clock::Clock;
@@ -318,6 +322,9 @@ impl Conn for PgConn {
 #[derive(Clone)]
 pub struct PgDb {
     pool: Pool,
+    /// `host:port` of the server(s), for messages about failed connections.
+    target: Arc<str>,
+    ssl_mode: SslMode,
     statement_timeout_ms: u64,
     /// Each tenant's share of the pool's connections.
     gate: Arc<TenantGate>,
@@ -327,18 +334,23 @@ pub struct PgDb {
 impl PgDb {
     /// Connects (lazily: the pool opens connections on demand) and migrates.
     pub async fn open(url: &str, options: &DbOptions) -> Result<Self, StoreError> {
-        let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
-            StoreError::UnsupportedUrl(format!("{}: {e}", crate::secrets::redact_url(url)))
-        })?;
+        let invalid = StoreError::InvalidUrl;
+        let (rest, tls) = pg_connect::split_tls_params(url).map_err(invalid)?;
+        let mut config: tokio_postgres::Config = rest
+            .parse()
+            .map_err(|e: tokio_postgres::Error| invalid(e.to_string()))?;
+        config.ssl_mode(pg_connect::wire_mode(tls.mode));
         config.connect_timeout(CONNECT_TIMEOUT);
         config.keepalives(true);
         config.keepalives_idle(Duration::from_secs(30));
         if config.get_application_name().is_none() {
             config.application_name("rolodex");
         }
-        let manager = Manager::from_config(
+        let target: Arc<str> = pg_connect::targets(&config).into();
+        let connector = pg_connect::Connector::new(&tls).map_err(invalid)?;
+        let manager = Manager::from_connect(
             config,
-            tokio_postgres::NoTls,
+            connector,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -353,6 +365,8 @@ impl PgDb {
             .map_err(|e| StoreError::unavailable_because("cannot build the connection pool", e))?;
         let db = Self {
             pool,
+            target,
+            ssl_mode: tls.mode,
             statement_timeout_ms: options.statement_timeout_ms,
             gate: TenantGate::new(options.pool_size.max(1) as usize),
             clock: options.clock.clone(),
@@ -366,6 +380,25 @@ impl PgDb {
             .then(|| Duration::from_millis(self.statement_timeout_ms) + ROUND_TRIP_MARGIN)
     }
 
+    /// Why the pool could not hand out a connection, naming the cause when a new connection failed
+    /// (refused, unknown host, TLS, authentication, timeout): that is what an operator reads when
+    /// `rolodex` cannot start.
+    fn pool_failure(&self, e: PoolError) -> StoreError {
+        let target = &self.target;
+        let reason = match &e {
+            PoolError::Backend(e) => pg_connect::describe_failure(e, target, self.ssl_mode),
+            PoolError::Timeout(TimeoutType::Create) => format!(
+                "timed out connecting to {target} (no answer within {} s: a firewall, or the wrong address?)",
+                CONNECT_TIMEOUT.as_secs()
+            ),
+            PoolError::Timeout(TimeoutType::Wait) => {
+                "timed out waiting for a free connection from the pool".to_owned()
+            }
+            _ => "no connection from the pool".to_owned(),
+        };
+        StoreError::unavailable_because(reason, e)
+    }
+
     async fn acquire(&self) -> Result<PgConn, StoreError> {
         let client = tokio::time::timeout(
             CONNECT_TIMEOUT + Duration::from_millis(500),
@@ -373,7 +406,7 @@ impl PgDb {
         )
         .await
         .map_err(|_| StoreError::unavailable("timed out waiting for a database connection"))?
-        .map_err(|e| StoreError::unavailable_because("no connection from the pool", e))?;
+        .map_err(|e| self.pool_failure(e))?;
         Ok(PgConn::new(client, self.round_trip()))
     }
 

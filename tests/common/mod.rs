@@ -93,7 +93,6 @@ impl TestDb {
 
     /// A fresh SQLite database whatever `ROLODEX_TEST_POSTGRES` says, for behaviour only SQLite
     /// has (its reader time budget, for instance).
-    #[allow(dead_code, reason = "used by the API tests only")]
     pub fn sqlite() -> TestDb {
         let dir = tempfile::Builder::new()
             .prefix("rolodex-test-")

@@ -615,6 +615,9 @@ fn help_never_prints_the_database_password_from_the_environment() {
         &["tokens", "create", "--help"],
         &["tokens", "list", "--help"],
         &["tokens", "revoke", "--help"],
+        &["backup", "--help"],
+        &["completions", "--help"],
+        &["help", "backup"],
     ] {
         let out = cli_env(args, &[("ROLODEX_DATABASE_URL", URL_WITH_PASSWORD)]);
         assert!(out.status.success(), "{args:?}: {}", stderr_of(&out));

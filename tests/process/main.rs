@@ -4,18 +4,23 @@
 //! spawns `rolodex serve` (and the CLI) as the user would. API behaviour is tested in process by
 //! the `api` crate instead.
 
+mod backup;
 mod cli;
+mod cli_commands;
 mod copy;
 mod crash;
+mod db_unreachable;
 mod pg_common;
 mod pg_multi;
 mod pg_outage;
 mod pg_pooler;
 mod pg_schema;
+mod pg_tls;
 mod rate_limit;
 mod sandbox;
 mod shutdown;
 mod support;
+mod systemd;
 
 // The crash scenario of `rolodex-bench --crash`, shared through `#[path]`. Its modules refer to
 // each other from the crate root (`crate::server`), so they are declared here. The bench uses

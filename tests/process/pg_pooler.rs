@@ -191,3 +191,24 @@ async fn the_api_works_through_pgbouncer_in_transaction_pooling_mode() {
     a.get("/health").await.expect(200);
     b.get("/health").await.expect(200);
 }
+
+/// A pooler without TLS (as `.ci/postgres.sh` runs it): the default `prefer` goes on in plain
+/// text (the test above), `require` is refused, naming TLS.
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run with ROLODEX_TEST_POSTGRES set and --run-ignored all (as .ci/run does)"]
+async fn require_through_a_pooler_without_tls_is_refused_naming_tls() {
+    let bouncer = bouncer("require_through_a_pooler_without_tls_is_refused_naming_tls");
+    let db = TestDb::new();
+    let url = format!("{bouncer}/{}?sslmode=require", db_name(db.url()));
+    let out = support::cli(&["migrate", "--database", &url]);
+    assert!(
+        !out.status.success(),
+        "migrate with sslmode=require succeeded"
+    );
+    let said = stderr_of(&out);
+    assert!(
+        said.contains("the database is unavailable: TLS failed with ")
+            && said.contains("(sslmode=require): server does not support TLS"),
+        "{said}"
+    );
+}
