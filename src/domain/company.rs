@@ -15,6 +15,7 @@ use super::errors::ValidationErrors;
 use super::input::{Body, Draft, MAX_STRING, Patch, dedupe_names, read_integer, read_string};
 use super::limits::MAX_TAGS_PER_REQUEST;
 use super::limits::parent_too_deep;
+use super::price_level::{PRICE_LEVEL_MISSING, PriceLevel};
 use super::shipping::{AddressList, ShippingAddress, read_address_list};
 use super::{Tag, Timestamp};
 
@@ -144,6 +145,7 @@ pub struct CompanyRecord {
     pub tax_rate: Option<f64>,
     pub payment_term: Option<String>,
     pub due_date_days: Option<i64>,
+    pub price_level_id: Option<i64>,
 }
 
 /// A create or update body. On create, absent and `null` both mean "none".
@@ -159,6 +161,8 @@ pub struct CompanyPatch {
     pub tax_rate: Patch<f64>,
     pub payment_term: Patch<&'static str>,
     pub due_date_days: Patch<i64>,
+    /// The company's price level by id (`null` clears it).
+    pub price_level_id: Patch<i64>,
     /// `Some(names)` replaces the tags (`[]` or `null` removes them all).
     pub tags: Option<Vec<String>>,
     /// `{label: value}` to set (a `null` value removes the label), checked against the tenant's
@@ -305,6 +309,7 @@ pub fn parse(object: &Map<String, Value>, create: bool) -> Draft<CompanyPatch> {
     let notes = body.string("notes", MAX_NOTES);
     let payment_term = read_payment_term(&mut body);
     let due_date_days = read_due_date_days(&mut body);
+    let price_level_id = body.integer("price_level_id");
     let tags = match body.string_array("tags", MAX_STRING, MAX_TAGS_PER_REQUEST) {
         Patch::Set(names) => Some(dedupe_names(names)),
         Patch::Null => Some(Vec::new()),
@@ -335,6 +340,7 @@ pub fn parse(object: &Map<String, Value>, create: bool) -> Draft<CompanyPatch> {
             tax_rate,
             payment_term,
             due_date_days,
+            price_level_id,
             tags,
             custom_fields,
             shipping_addresses,
@@ -365,6 +371,8 @@ pub struct CompanyChecks {
     /// `client_type.id` names no client type of the tenant.
     pub unknown_client_type_id: bool,
     pub parent: ParentCheck,
+    /// `price_level_id` names no price level of the tenant.
+    pub unknown_price_level: bool,
     /// The tenant's custom-field definitions, when the body sets values.
     pub definitions: Vec<Definition>,
 }
@@ -403,6 +411,9 @@ pub fn finish(
                 "parent_company_id",
                 "The parent company id would make the company its own ancestor.",
             ),
+        }
+        if checks.unknown_price_level {
+            errors.add("price_level_id", PRICE_LEVEL_MISSING);
         }
         let custom_values = patch
             .custom_fields
@@ -504,6 +515,7 @@ pub fn plan(
         tax_rate: patch.tax_rate.clone().apply(current.tax_rate),
         payment_term,
         due_date_days,
+        price_level_id: patch.price_level_id.clone().apply(current.price_level_id),
     }
 }
 
@@ -531,6 +543,8 @@ pub struct CompanyParts {
     pub client_type: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The level `record.price_level_id` names.
+    pub price_level: Option<PriceLevel>,
     pub tags: Vec<Tag>,
     pub custom_fields: Map<String, Value>,
     pub shipping_addresses: Vec<ShippingAddress>,
@@ -566,6 +580,7 @@ impl Company {
             notes: r.notes,
             payment_term: r.payment_term,
             due_date_days: r.due_date_days,
+            price_level: p.price_level,
             tags: p.tags,
             custom_fields: p.custom_fields,
             shipping_first_name: pick(|a| &a.first_name),
@@ -609,6 +624,9 @@ pub struct Company {
     pub notes: Option<String>,
     pub payment_term: Option<String>,
     pub due_date_days: Option<i64>,
+    /// Where the Luminous Company page has it: after `due_date_days`. Always present (`null`
+    /// without a level).
+    pub price_level: Option<PriceLevel>,
     pub tags: Vec<Tag>,
     pub custom_fields: Map<String, Value>,
     pub default_shipping: Option<ShippingAddress>,
@@ -667,7 +685,7 @@ mod tests {
             &obj(serde_json::json!({
                 "client_type": 5, "parent_company_id": "x", "city": 3, "tax_exempt": "maybe",
                 "tax_rate": 101, "notes": "n".repeat(MAX_NOTES + 1), "payment_term": "Net 31",
-                "due_date_days": 4000, "tags": [""], "custom_fields": [],
+                "due_date_days": 4000, "price_level_id": "x", "tags": [""], "custom_fields": [],
                 "shipping_addresses": [{"city": "X"}]
             })),
             true,
@@ -684,6 +702,7 @@ mod tests {
                 "notes",
                 "payment_term",
                 "due_date_days",
+                "price_level_id",
                 "tags.0",
                 "custom_fields",
                 "shipping_addresses.0.address_1"

@@ -7,11 +7,49 @@ use serde_json::{Map, Value};
 use super::Timestamp;
 use super::errors::ValidationErrors;
 use super::input::Draft;
-use super::input::{Body, MAX_STRING, Patch, label, name_key, read_integer, read_string};
+use super::input::{
+    Body, MAX_STRING, Patch, decimal_text, label, name_key, read_integer, read_string,
+};
 use super::limits::{MAX_DROPDOWN_CHOICES, too_many_items};
 
-/// The record types a custom field may apply to. Rolodex has custom fields on companies only.
-pub const OBJECT_TYPES: [&str; 1] = ["companies"];
+/// The record types a custom field may apply to: the hosted API's logical names, each with the
+/// morph-map alias it also accepts (`sales_order` for `sales-orders`). A definition keeps the
+/// logical names; Rolodex serves only `companies`, so values are read and written for companies
+/// alone, and the other names are kept for clients that share definitions with the hosted product.
+pub const OBJECT_TYPES: [(&str, &str); 9] = [
+    ("companies", "company"),
+    ("products", "product"),
+    ("sales-orders", "sales_order"),
+    ("sales-order-items", "sales_order_item"),
+    ("sales-order-line-items", "sales_order_line_item"),
+    ("purchase-orders", "purchase_order"),
+    ("purchase-order-items", "purchase_order_item"),
+    ("invoices", "invoice"),
+    ("suppliers", "supplier"),
+];
+
+/// The one record type whose custom-field values Rolodex keeps.
+pub const COMPANIES: &str = "companies";
+
+/// The logical name of an object type given by its logical name or its alias (case-insensitive,
+/// surrounding white space ignored).
+pub fn object_type(name: &str) -> Option<&'static str> {
+    let name = name.trim();
+    OBJECT_TYPES
+        .iter()
+        .find(|(logical, alias)| {
+            logical.eq_ignore_ascii_case(name) || alias.eq_ignore_ascii_case(name)
+        })
+        .map(|(logical, _)| *logical)
+}
+
+fn invalid_object_type(path: &str) -> String {
+    let names: Vec<&str> = OBJECT_TYPES.iter().map(|(logical, _)| *logical).collect();
+    format!(
+        "The selected {path} is invalid. Use one of: {}.",
+        names.join(", ")
+    )
+}
 
 /// Most entries in `object_types` (a real body names each type once).
 const MAX_OBJECT_TYPES: usize = 10;
@@ -77,6 +115,12 @@ pub struct Definition {
 impl Definition {
     pub fn applies_to(&self, object_type: &str) -> bool {
         self.object_types.iter().any(|t| t == object_type)
+    }
+
+    /// Whether companies hold values of this field (read and written); while not, stored values
+    /// are kept but hidden.
+    pub fn applies_to_companies(&self) -> bool {
+        self.applies_to(COMPANIES)
     }
 
     pub fn fields(&self) -> DefinitionFields {
@@ -162,29 +206,26 @@ pub fn parse_definition(object: &Map<String, Value>, create: bool) -> Draft<Defi
             None
         }
     };
+    // `[]` links the definition to no type (the hosted API's way to unlink all of them); absent
+    // or `null` on create means companies, the one type Rolodex serves.
     let object_types = match body.string_array("object_types", MAX_STRING, MAX_OBJECT_TYPES) {
         Patch::Set(types) => {
             let mut out: Vec<String> = Vec::new();
             for (i, t) in types.iter().enumerate() {
-                match OBJECT_TYPES.iter().find(|o| o.eq_ignore_ascii_case(t)) {
-                    Some(o) if !out.iter().any(|x| x == o) => out.push((*o).to_owned()),
+                match object_type(t) {
+                    Some(o) if !out.iter().any(|x| x == o) => out.push(o.to_owned()),
                     Some(_) => {}
-                    None => body.error(
-                        &format!("object_types.{i}"),
-                        format!("The selected object_types.{i} is invalid. Custom fields apply to companies."),
-                    ),
+                    None => {
+                        let path = format!("object_types.{i}");
+                        let message = invalid_object_type(&path);
+                        body.error(&path, message);
+                    }
                 }
-            }
-            if types.is_empty() {
-                body.error(
-                    "object_types",
-                    "The object types field must have at least 1 item.",
-                );
             }
             Some(out)
         }
-        Patch::Null => Some(OBJECT_TYPES.iter().map(|s| (*s).to_owned()).collect()),
-        Patch::Absent => create.then(|| OBJECT_TYPES.iter().map(|s| (*s).to_owned()).collect()),
+        Patch::Null => Some(vec![COMPANIES.to_owned()]),
+        Patch::Absent => create.then(|| vec![COMPANIES.to_owned()]),
     };
     let options = match body.raw("options") {
         None => create.then(Map::new),
@@ -386,15 +427,22 @@ pub fn check_value(
         return Some(None);
     }
     match def.kind {
-        FieldKind::Number => match value {
-            Value::Number(n) if n.as_f64().is_some_and(f64::is_finite) => {
-                Some(Some(Value::Number(n.clone())))
+        // A numeric string (`"12"`, as the official CLI sends every value) is stored as the
+        // number it reads as; see `decimal_text` for what counts as one.
+        FieldKind::Number => {
+            let number = match value {
+                Value::Number(n) if n.as_f64().is_some_and(f64::is_finite) => Some(n.clone()),
+                Value::String(s) => decimal_text(s),
+                _ => None,
+            };
+            match number {
+                Some(n) => Some(Some(Value::Number(n))),
+                None => {
+                    errors.add(path, format!("The {name} field must be a number."));
+                    None
+                }
             }
-            _ => {
-                errors.add(path, format!("The {name} field must be a number."));
-                None
-            }
-        },
+        }
         FieldKind::Date => match read_string(value, path, MAX_STRING, errors) {
             Patch::Set(s) if is_date(&s) => Some(Some(Value::String(s))),
             Patch::Set(_) => {
@@ -465,16 +513,23 @@ fn resolve_values(
     for (sent_label, value) in values {
         let path = format!("{prefix}{sent_label}");
         let key = name_key(sent_label.trim());
-        let Some(def) = definitions
-            .iter()
-            .find(|d| name_key(&d.label) == key && d.applies_to("companies"))
-        else {
+        let Some(def) = definitions.iter().find(|d| name_key(&d.label) == key) else {
             errors.add(
                 &path,
                 format!("The custom field {} does not exist.", sent_label.trim()),
             );
             continue;
         };
+        if !def.applies_to_companies() {
+            errors.add(
+                &path,
+                format!(
+                    "The custom field {} does not apply to companies.",
+                    def.label
+                ),
+            );
+            continue;
+        }
         if let Some(v) = check_value(def, value, &path, errors) {
             out.retain(|(id, _)| *id != def.id);
             out.push((def.id, v));
@@ -512,12 +567,61 @@ mod tests {
     }
 
     #[test]
-    fn numbers_must_be_json_numbers() {
+    fn numbers_are_json_numbers_or_numeric_strings() {
         let d = def(FieldKind::Number, json!({}));
         assert_eq!(check(&d, json!(5)), (Some(Some(json!(5))), true));
         assert_eq!(check(&d, json!(2.5)), (Some(Some(json!(2.5))), true));
-        assert_eq!(check(&d, json!("5")), (None, false));
+        assert_eq!(check(&d, json!("5")), (Some(Some(json!(5))), true));
+        assert_eq!(check(&d, json!("-3.5")), (Some(Some(json!(-3.5))), true));
         assert_eq!(check(&d, json!(null)), (Some(None), true));
+        for bad in ["1e3", "0x1", " 12 ", "", "12abc", "+1"] {
+            assert_eq!(check(&d, json!(bad)), (None, false), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn object_types_take_logical_names_and_aliases() {
+        let body = json!({"label": "R", "type": "string",
+                          "object_types": ["companies", "Products", "sales_order", "sales-orders", "contacts"]});
+        let p = parse_definition(body.as_object().expect("object"), true);
+        assert_eq!(
+            p.peek().object_types,
+            Some(vec![
+                "companies".to_owned(),
+                "products".to_owned(),
+                "sales-orders".to_owned()
+            ])
+        );
+        let keys: Vec<_> = p
+            .errors()
+            .entries()
+            .iter()
+            .map(|(k, _)| k.clone())
+            .collect();
+        assert_eq!(keys, ["object_types.4"]);
+        let body = json!({"object_types": []});
+        let p = parse_definition(body.as_object().expect("object"), false);
+        assert!(p.is_well_formed());
+        assert_eq!(p.peek().object_types, Some(Vec::new()));
+        assert_eq!(object_type(" Company "), Some("companies"));
+        assert_eq!(object_type("contacts"), None);
+    }
+
+    #[test]
+    fn values_of_fields_unlinked_from_companies_are_refused() {
+        let mut d = def(FieldKind::String, json!({}));
+        d.object_types = vec!["products".into()];
+        let mut e = ValidationErrors::new();
+        let body = json!({"Region": "x"});
+        let out = resolve_values(&[d], body.as_object().expect("object"), "", &mut e);
+        assert!(out.is_empty());
+        assert_eq!(
+            e.entries(),
+            [(
+                "Region".to_owned(),
+                vec!["The custom field Region does not apply to companies.".to_owned()]
+            )]
+        );
     }
 
     #[test]

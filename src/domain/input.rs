@@ -469,6 +469,51 @@ pub fn read_integer(v: &Value, path: &str, errors: &mut ValidationErrors) -> Pat
     }
 }
 
+/// A decimal number written as text, as Laravel's `numeric` rule would take it but stricter: an
+/// optional `-`, ASCII digits, and optionally `.` and more digits (`"12"`, `"-3.5"`). No exponent
+/// (`"1e3"`), hex (`"0x1"`), `+`, white space (`" 12 "`) or bare point (`".5"`, `"5."`), so a value
+/// means the same to every client that reads it back. Returned as a JSON number: an integer when
+/// there is no point and it fits, else a float; `None` also for a value too large to be finite.
+pub fn decimal_text(s: &str) -> Option<serde_json::Number> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (digits, None),
+    };
+    let all_digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(whole) || fraction.is_some_and(|f| !all_digits(f)) {
+        return None;
+    }
+    if fraction.is_none()
+        && let Ok(i) = s.parse::<i64>()
+    {
+        return Some(i.into());
+    }
+    s.parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .and_then(serde_json::Number::from_f64)
+}
+
+/// A number: a finite JSON number, or a string [`decimal_text`] reads. `null` and `""` are
+/// [`Patch::Null`].
+pub fn read_number(v: &Value, path: &str, errors: &mut ValidationErrors) -> Patch<f64> {
+    let parsed = match v {
+        Value::Null => return Patch::Null,
+        Value::String(s) if s.is_empty() => return Patch::Null,
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => decimal_text(s).and_then(|n| n.as_f64()),
+        _ => None,
+    };
+    match parsed.filter(|f| f.is_finite()) {
+        Some(f) => Patch::Set(f),
+        None => {
+            errors.add(path, format!("The {} field must be a number.", label(path)));
+            Patch::Absent
+        }
+    }
+}
+
 pub fn read_boolean(v: &Value, path: &str, errors: &mut ValidationErrors) -> Patch<bool> {
     let parsed = match v {
         Value::Null => return Patch::Null,
@@ -568,6 +613,36 @@ mod tests {
         assert_eq!(b.boolean("y"), Patch::Absent);
         let keys: Vec<_> = b.errors.entries().iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["k", "l", "x", "y"]);
+    }
+
+    #[test]
+    fn decimal_text_is_plain_decimal_notation() {
+        assert_eq!(decimal_text("12"), Some(12.into()));
+        assert_eq!(decimal_text("-3.5"), serde_json::Number::from_f64(-3.5));
+        assert_eq!(decimal_text("007"), Some(7.into()));
+        assert_eq!(decimal_text("12.0").and_then(|n| n.as_f64()), Some(12.0));
+        for bad in [
+            "", " 12 ", "12 ", "1e3", "0x1", "+1", "-", ".5", "5.", "1.2.3", "--1", "1,5", "NaN",
+            "inf", "١٢",
+        ] {
+            assert_eq!(decimal_text(bad), None, "{bad:?}");
+        }
+        assert_eq!(decimal_text(&"9".repeat(400)), None);
+    }
+
+    #[test]
+    fn numbers_are_json_numbers_or_decimal_text() {
+        let m = body(json!({"a": 1.5, "b": "-2", "c": "", "d": null, "e": "1e3", "f": true}));
+        let mut e = ValidationErrors::new();
+        assert_eq!(read_number(&m["a"], "a", &mut e), Patch::Set(1.5));
+        assert_eq!(read_number(&m["b"], "b", &mut e), Patch::Set(-2.0));
+        assert_eq!(read_number(&m["c"], "c", &mut e), Patch::Null);
+        assert_eq!(read_number(&m["d"], "d", &mut e), Patch::Null);
+        assert!(e.is_empty());
+        assert_eq!(read_number(&m["e"], "e", &mut e), Patch::Absent);
+        assert_eq!(read_number(&m["f"], "f", &mut e), Patch::Absent);
+        let keys: Vec<_> = e.entries().iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["e", "f"]);
     }
 
     #[test]

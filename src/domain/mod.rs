@@ -12,6 +12,7 @@ pub mod fault;
 pub mod input;
 pub mod journal;
 pub mod limits;
+pub mod price_level;
 pub mod record;
 pub mod seed;
 pub mod shipping;

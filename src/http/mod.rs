@@ -11,6 +11,7 @@ pub mod extract;
 pub mod faults;
 pub mod journal;
 pub mod limits;
+pub mod price_levels;
 pub mod rate_limit;
 mod sandbox;
 pub mod server;
@@ -145,7 +146,8 @@ pub fn router(state: AppState) -> Router {
         .merge(contacts::routes())
         .merge(companies::routes())
         .merge(tags::routes())
-        .merge(custom_fields::routes());
+        .merge(custom_fields::routes())
+        .merge(price_levels::routes());
     // Fault rules and the journal, inside authentication; only where they can be used.
     if state.admin.is_some() || state.journal.enabled() {
         api = api.route_layer(from_fn_with_state(state.clone(), sandbox::around));
@@ -236,6 +238,12 @@ async fn json_method_not_allowed(method: Method, response: Response) -> Response
 /// `{"data": ...}` with a status.
 pub fn data<T: serde::Serialize>(status: StatusCode, value: T) -> Response {
     (status, axum::Json(One { data: value })).into_response()
+}
+
+/// A record without an envelope, for the few endpoints the reference documents that way
+/// (`GET /price-levels/{id}`).
+pub fn bare<T: serde::Serialize>(status: StatusCode, value: T) -> Response {
+    (status, axum::Json(value)).into_response()
 }
 
 /// The envelopes, serialised straight from the domain objects (no intermediate `Value` tree).

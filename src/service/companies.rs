@@ -13,6 +13,7 @@ use crate::domain::contact::same_names;
 use crate::domain::custom_field::CustomValues;
 use crate::domain::input::{Draft, Patch};
 use crate::domain::limits::MAX_COMPANY_DEPTH;
+use crate::domain::price_level::PRICE_LEVEL_MISSING;
 use crate::error::{AppError, AppResult};
 use crate::query::ListQuery;
 use crate::store::{self, Conn, Database, StoreError, constraints};
@@ -24,8 +25,8 @@ async fn view(c: &mut dyn Conn, tenant_id: i64, id: i64) -> AppResult<Company> {
 }
 
 /// What a body refers to that only the store can check: the client type (by id, or by name —
-/// created when unknown), the parent company (exists, not too deep, no cycle) and the custom-field
-/// definitions.
+/// created when unknown), the parent company (exists, not too deep, no cycle), the price level
+/// and the custom-field definitions.
 async fn check(
     c: &mut dyn Conn,
     tenant_id: i64,
@@ -64,16 +65,19 @@ async fn check(
             }
         };
     }
+    if let Patch::Set(level) = patch.price_level_id {
+        checks.unknown_price_level = !store::price_levels::exists(c, tenant_id, level).await?;
+    }
     if patch.custom_fields.is_some() {
         checks.definitions = store::custom_fields::definitions(c, tenant_id).await?;
     }
     Ok(checks)
 }
 
-/// A parent company deleted by a racing request after [`check`] saw it surfaces as a violation of
-/// the parent's foreign key when the row is written: the same 422 the check gives. (The store first
-/// runs the work again, and then the check itself answers; this is the answer if that keeps
-/// failing.)
+/// A parent company or price level deleted by a racing request after [`check`] saw it surfaces as
+/// a violation of its foreign key when the row is written: the same 422 the check gives. (The
+/// store first runs the work again, and then the check itself answers; this is the answer if that
+/// keeps failing.)
 fn parent_gone(e: StoreError) -> AppError {
     match e {
         StoreError::ForeignKeyViolation {
@@ -81,6 +85,12 @@ fn parent_gone(e: StoreError) -> AppError {
         } => AppError::Validation(ValidationErrors::single(
             "parent_company_id",
             company::PARENT_MISSING,
+        )),
+        StoreError::ForeignKeyViolation {
+            constraint: Some(constraints::COMPANY_PRICE_LEVEL),
+        } => AppError::Validation(ValidationErrors::single(
+            "price_level_id",
+            PRICE_LEVEL_MISSING,
         )),
         other => other.into(),
     }

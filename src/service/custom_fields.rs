@@ -25,7 +25,8 @@ fn label_taken_meanwhile(e: StoreError) -> AppError {
     }
 }
 
-/// `GET /custom-fields`, optionally only those applying to `object_type`.
+/// `GET /custom-fields`, optionally only those applying to `object_type` (a logical name or its
+/// alias; any other name applies to none).
 pub async fn list(
     db: &Database,
     tenant_id: i64,
@@ -39,10 +40,10 @@ pub async fn list(
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
             {
-                Some(t) => all
-                    .into_iter()
-                    .filter(|d| d.object_types.iter().any(|o| o.eq_ignore_ascii_case(t)))
-                    .collect(),
+                Some(t) => match custom_field::object_type(t) {
+                    Some(logical) => all.into_iter().filter(|d| d.applies_to(logical)).collect(),
+                    None => Vec::new(),
+                },
                 None => all,
             },
         )

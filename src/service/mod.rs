@@ -6,6 +6,7 @@ pub mod companies;
 pub mod contacts;
 pub mod custom_fields;
 mod passwords;
+pub mod price_levels;
 pub mod seed;
 pub mod shipping;
 pub mod tags;

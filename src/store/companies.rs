@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::list::{ListFieldSql, SqlField};
 use super::records::lock_clause;
-use super::{Conn, Row, StoreError, Value, custom_fields, shipping, tags};
+use super::{Conn, Row, StoreError, Value, custom_fields, price_levels, shipping, tags};
 use crate::domain::company::CompanyListField;
 use crate::domain::company::{ClientType, Company, CompanyFields, CompanyParts, CompanyRecord};
 use crate::domain::input::name_key;
@@ -31,6 +31,7 @@ impl ListFieldSql for CompanyListField {
             F::PaymentTerm => SqlField::Scalar("co.payment_term"),
             F::TaxExempt => SqlField::Scalar("co.tax_exempt"),
             F::ParentCompanyId => SqlField::Scalar("co.parent_company_id"),
+            F::PriceLevelId => SqlField::Scalar("co.price_level_id"),
             F::Tag => SqlField::Member {
                 key: "co.id",
                 select: "SELECT ctg.company_id FROM company_tags ctg JOIN tags tg ON tg.id = ctg.tag_id",
@@ -45,7 +46,7 @@ impl ListFieldSql for CompanyListField {
 /// The row columns of a [`CompanyRecord`], as [`record_from_row`] reads them (by name).
 const RECORD_COLUMNS: &str = "co.name, co.phone, co.address, co.address_line_2, co.city, co.state, co.postal_code, \
      co.country, co.fein, co.client_type_id, co.parent_company_id, co.notes, co.tax_exempt, co.tax_rate, \
-     co.payment_term, co.due_date_days";
+     co.payment_term, co.due_date_days, co.price_level_id";
 
 fn record_from_row(r: &Row) -> Result<CompanyRecord, StoreError> {
     Ok(CompanyRecord {
@@ -67,6 +68,7 @@ fn record_from_row(r: &Row) -> Result<CompanyRecord, StoreError> {
         tax_rate: r.real_opt("tax_rate")?,
         payment_term: r.text_opt("payment_term")?,
         due_date_days: r.int_opt("due_date_days")?,
+        price_level_id: r.int_opt("price_level_id")?,
     })
 }
 
@@ -89,6 +91,7 @@ fn record_params(r: &CompanyRecord) -> Vec<Value> {
         r.tax_rate.into(),
         r.payment_term.clone().into(),
         r.due_date_days.into(),
+        r.price_level_id.into(),
     ]
 }
 
@@ -103,9 +106,9 @@ pub async fn insert(
     params.push(c.now().into());
     c.query_one(
         "INSERT INTO companies (name, phone, address, address_line_2, city, state, postal_code, country, fein, \
-         client_type_id, parent_company_id, notes, tax_exempt, tax_rate, payment_term, due_date_days, tenant_id, \
-         created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id",
+         client_type_id, parent_company_id, notes, tax_exempt, tax_rate, payment_term, due_date_days, price_level_id, \
+         tenant_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING id",
         &params,
     )
     .await?
@@ -120,7 +123,8 @@ pub async fn update_row(c: &mut dyn Conn, id: i64, r: &CompanyRecord) -> Result<
     c.execute(
         "UPDATE companies SET name = $1, phone = $2, address = $3, address_line_2 = $4, city = $5, state = $6, \
          postal_code = $7, country = $8, fein = $9, client_type_id = $10, parent_company_id = $11, notes = $12, \
-         tax_exempt = $13, tax_rate = $14, payment_term = $15, due_date_days = $16, updated_at = $17 WHERE id = $18",
+         tax_exempt = $13, tax_rate = $14, payment_term = $15, due_date_days = $16, price_level_id = $17, \
+         updated_at = $18 WHERE id = $19",
         &params,
     )
     .await?;
@@ -145,7 +149,9 @@ pub async fn load(
 
 /// The company objects for `ids`, in that order (missing ids are skipped). The client type is a
 /// scalar subquery, not a LEFT JOIN: SQLite re-prepares a LEFT JOIN with bound parameters at every
-/// execution (see `SqliteDb::reprepared`).
+/// execution (see `SqliteDb::reprepared`). Price levels are a second query keyed by the distinct
+/// levels the page names, run only when some company has one (a level has seven columns: seven
+/// scalar subqueries per company would cost more).
 pub async fn views(
     c: &mut dyn Conn,
     tenant_id: i64,
@@ -162,19 +168,33 @@ pub async fn views(
         c.dialect().id_in("co.id", ids, &mut params)
     );
     let rows = c.query(&sql, &params).await?;
+    let mut level_ids: Vec<i64> = Vec::new();
+    for r in &rows {
+        if let Some(level) = r.int_opt("price_level_id")?
+            && !level_ids.contains(&level)
+        {
+            level_ids.push(level);
+        }
+    }
+    let levels = price_levels::of_ids(c, tenant_id, &level_ids).await?;
     let mut tags = tags::of_many(c, RecordKind::Company, ids).await?;
     let mut custom = custom_fields::values_of(c, ids).await?;
     let mut addresses = shipping::of_companies(c, ids).await?;
     let mut by_id: HashMap<i64, Company> = HashMap::with_capacity(rows.len());
     for r in &rows {
         let id = r.int("id")?;
+        let record = record_from_row(r)?;
+        let price_level = record
+            .price_level_id
+            .and_then(|level| levels.get(&level).cloned());
         let parts = CompanyParts {
             id,
             status: r.text("status")?,
             created_at: Timestamp(r.int("created_at")?),
             updated_at: Timestamp(r.int("updated_at")?),
             client_type: r.text_opt("client_type")?,
-            record: record_from_row(r)?,
+            record,
+            price_level,
             tags: tags.remove(&id).unwrap_or_default(),
             custom_fields: custom.remove(&id).unwrap_or_default(),
             shipping_addresses: addresses.remove(&id).unwrap_or_default(),

@@ -18,6 +18,10 @@ pub const CONTACT_PRIMARY_COMPANY: &str = "contacts_primary_company_id_fkey";
 pub const CONTACT_LINK_COMPANY: &str = "contact_companies_company_id_fkey";
 /// A company's parent company.
 pub const COMPANY_PARENT: &str = "companies_parent_company_id_fkey";
+/// A price level's name, unique per tenant (case-insensitively).
+pub const PRICE_LEVEL_NAME: &str = "price_levels_tenant_id_name_key_key";
+/// A company's price level.
+pub const COMPANY_PRICE_LEVEL: &str = "companies_price_level_id_fkey";
 
 /// A snapshot's name, unique per tenant.
 pub const SNAPSHOT_NAME: &str = "tenant_snapshots_tenant_id_name_key";
@@ -87,6 +91,8 @@ pub const UNIQUE: &[(&str, &str, &[&str])] = &[
         "company_custom_values",
         &["company_id", "field_id"],
     ),
+    ("price_levels_pkey", "price_levels", &["id"]),
+    (PRICE_LEVEL_NAME, "price_levels", &["tenant_id", "name_key"]),
     ("schema_migrations_pkey", "schema_migrations", &["version"]),
     ("tenant_snapshots_pkey", "tenant_snapshots", &["id"]),
     (SNAPSHOT_NAME, "tenant_snapshots", &["tenant_id", "name"]),
@@ -127,6 +133,7 @@ pub const FOREIGN_KEYS: &[&str] = &[
     CONTACT_PRIMARY_COMPANY,
     CONTACT_LINK_COMPANY,
     COMPANY_PARENT,
+    COMPANY_PRICE_LEVEL,
 ];
 
 /// Every constraint name the store knows (the unique ones, then the foreign keys).
@@ -170,12 +177,9 @@ mod tests {
     #[test]
     fn every_sqlite_unique_index_has_a_name() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
-        conn.execute_batch(include_str!("../../migrations/sqlite/0001_init.sql"))
-            .unwrap();
-        conn.execute_batch(include_str!("../../migrations/sqlite/0002_companies.sql"))
-            .unwrap();
-        conn.execute_batch(include_str!("../../migrations/sqlite/0005_snapshots.sql"))
-            .unwrap();
+        for (_, sql) in super::super::sqlite::MIGRATIONS {
+            conn.execute_batch(sql).unwrap();
+        }
         let tables: Vec<String> = conn
             .prepare(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",

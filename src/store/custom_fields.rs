@@ -1,6 +1,7 @@
 //! Custom fields: SQL for the tenant's definitions and the values companies hold.
 //!
-//! Definitions keep `object_types` and `options` as JSON text; values are JSON text (a number or a
+//! Definitions keep `object_types` and `options` as JSON text, and `applies_to_companies` beside
+//! them so that reading a company's values filters in SQL; values are JSON text (a number or a
 //! string), so one column serves every field type.
 
 use std::collections::HashMap;
@@ -9,7 +10,9 @@ use serde_json::{Map, Value as Json};
 
 use super::{Conn, Row, StoreError};
 use crate::domain::Timestamp;
-use crate::domain::custom_field::{Definition, DefinitionFields, FieldKind, stored_value};
+use crate::domain::custom_field::{
+    COMPANIES, Definition, DefinitionFields, FieldKind, stored_value,
+};
 use crate::domain::input::name_key;
 
 const SELECT: &str = "SELECT id, label, field_type, object_types, options, created_at, updated_at FROM custom_fields";
@@ -42,6 +45,10 @@ fn from_row(r: &Row) -> Result<Definition, StoreError> {
 
 fn json_text<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Decode(e.to_string()))
+}
+
+fn applies_to_companies(f: &DefinitionFields) -> bool {
+    f.object_types.iter().any(|t| t == COMPANIES)
 }
 
 /// Every definition of the tenant, in creation order.
@@ -92,8 +99,8 @@ pub async fn insert(
     f: &DefinitionFields,
 ) -> Result<i64, StoreError> {
     c.query_one(
-        "INSERT INTO custom_fields (tenant_id, label, label_key, field_type, object_types, options, created_at, \
-         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+        "INSERT INTO custom_fields (tenant_id, label, label_key, field_type, object_types, options, \
+         applies_to_companies, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
         &[
             tenant_id.into(),
             f.label.as_str().into(),
@@ -101,6 +108,7 @@ pub async fn insert(
             f.kind.name().into(),
             json_text(&f.object_types)?.into(),
             json_text(&f.options)?.into(),
+            applies_to_companies(f).into(),
             c.now().into(),
         ],
     )
@@ -111,13 +119,14 @@ pub async fn insert(
 pub async fn update(c: &mut dyn Conn, id: i64, f: &DefinitionFields) -> Result<(), StoreError> {
     c.execute(
         "UPDATE custom_fields SET label = $1, label_key = $2, field_type = $3, object_types = $4, options = $5, \
-         updated_at = $6 WHERE id = $7",
+         applies_to_companies = $6, updated_at = $7 WHERE id = $8",
         &[
             f.label.as_str().into(),
             name_key(&f.label).into(),
             f.kind.name().into(),
             json_text(&f.object_types)?.into(),
             json_text(&f.options)?.into(),
+            applies_to_companies(f).into(),
             c.now().into(),
             id.into(),
         ],
@@ -160,7 +169,8 @@ pub async fn values_of_field(c: &mut dyn Conn, field_id: i64) -> Result<Vec<Json
     .collect()
 }
 
-/// The `custom_fields` object (label → value, in definition order) of each of `company_ids`.
+/// The `custom_fields` object (label → value, in definition order) of each of `company_ids`: the
+/// values of fields that apply to companies (a field unlinked from them keeps its values hidden).
 pub async fn values_of(
     c: &mut dyn Conn,
     company_ids: &[i64],
@@ -172,7 +182,7 @@ pub async fn values_of(
     let mut params = Vec::with_capacity(1);
     let sql = format!(
         "SELECT v.company_id, f.label, v.value FROM company_custom_values v JOIN custom_fields f ON f.id = v.field_id \
-         WHERE {} ORDER BY v.company_id, f.id",
+         WHERE {} AND f.applies_to_companies = 1 ORDER BY v.company_id, f.id",
         c.dialect().id_in("v.company_id", company_ids, &mut params)
     );
     for r in c.query(&sql, &params).await? {

@@ -767,5 +767,9 @@ mod tests {
             sortable_fields_are_scalar::<ShippingListField>(),
             [] as [&str; 0]
         );
+        assert_eq!(
+            sortable_fields_are_scalar::<crate::domain::price_level::PriceLevelListField>(),
+            [] as [&str; 0]
+        );
     }
 }

@@ -22,6 +22,7 @@ mod idioms;
 pub mod list;
 pub mod pg_connect;
 pub mod postgres;
+pub mod price_levels;
 pub mod records;
 pub mod shipping;
 pub mod snapshots;

@@ -38,6 +38,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0002_companies.sql"),
     ),
     (
+        4,
+        include_str!("../../migrations/sqlite/0004_price_levels.sql"),
+    ),
+    (
         5,
         include_str!("../../migrations/sqlite/0005_snapshots.sql"),
     ),

@@ -73,6 +73,8 @@ pub const TABLES: &[Table] = &[
         tenancy: Tenancy::Access,
     },
     record("client_types"),
+    // Before companies: `companies.price_level_id` refers to it.
+    record("price_levels"),
     record("companies"),
     record("contacts"),
     linked(

@@ -66,7 +66,9 @@ pub async fn insert_token(
     .int("id")
 }
 
-/// The live token with this hash: not revoked, not expired.
+/// The live token with this hash: not revoked, not expired. `IN ($1)`, not `= $1`: with the join,
+/// SQLite re-prepared the `=` form whenever a bound value changed (a new second in `$2`, another
+/// token), see `Dialect::id_in`.
 pub async fn find_token(
     c: &mut dyn Conn,
     token_hash: &str,
@@ -75,7 +77,7 @@ pub async fn find_token(
         .query_opt(
             "SELECT t.id, t.tenant_id, n.slug, t.token_hash FROM api_tokens t \
              JOIN tenants n ON n.id = t.tenant_id \
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
+             WHERE t.token_hash IN ($1) AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
             &[token_hash.into(), c.now().into()],
         )
         .await?;

@@ -25,6 +25,7 @@ const COMPANY_KEYS: &[&str] = &[
     "notes",
     "payment_term",
     "due_date_days",
+    "price_level",
     "tags",
     "custom_fields",
     "default_shipping",

@@ -178,22 +178,32 @@ async fn definition_validation() {
         .await,
         &["options"],
     );
-    assert_422(
-        &s.post(
+    let r = s
+        .post(
             "/custom-fields",
-            &json!({"label": "X", "type": "string", "object_types": ["contacts"]}),
+            &json!({"label": "X", "type": "string", "object_types": ["companies", "contacts"]}),
         )
-        .await,
-        &["object_types.0"],
+        .await;
+    assert_422(&r, &["object_types.1"]);
+    assert_eq!(
+        r.body["errors"]["object_types.1"],
+        json!([
+            "The selected object_types.1 is invalid. Use one of: companies, products, sales-orders, \
+                sales-order-items, sales-order-line-items, purchase-orders, purchase-order-items, invoices, suppliers."
+        ])
     );
-    assert_422(
-        &s.post(
-            "/custom-fields",
-            &json!({"label": "X", "type": "string", "object_types": []}),
-        )
-        .await,
-        &["object_types"],
-    );
+    for bad in [json!("companies"), json!([5]), json!([""])] {
+        let r = s
+            .post(
+                "/custom-fields",
+                &json!({"label": "X", "type": "string", "object_types": bad}),
+            )
+            .await;
+        assert!(
+            r.status == 422 && r.error_keys()[0].starts_with("object_types"),
+            "{r:?}"
+        );
+    }
     assert_eq!(
         s.get("/custom-fields")
             .await
@@ -281,7 +291,7 @@ async fn values_are_checked_against_their_type() {
     let r = s
         .put(
             &path,
-            &json!({"Employees": "12", "Founded": "1999-02-30", "Motto": "far too long for ten", "Region": "East",
+            &json!({"Employees": "1e3", "Founded": "1999-02-30", "Motto": "far too long for ten", "Region": "East",
                     "Unknown": 1}),
         )
         .await;
@@ -473,4 +483,219 @@ async fn redefining_a_field_must_fit_its_stored_values() {
             .data(),
         &json!({"Employees": 3, "Motto": "Onward", "Region": "North"})
     );
+}
+
+/// The official CLI sends every value as a string (`--field Employees=12`): a number field takes a
+/// plain decimal string, stored and returned as a number; anything else is the usual 422.
+#[tokio::test]
+async fn number_fields_take_numeric_strings() {
+    let s = TestServer::start().await;
+    let co = setup(&s).await;
+    let path = format!("/companies/{co}/custom-fields");
+    let r = s.put(&path, &json!({"Employees": "12"})).await;
+    r.expect(200);
+    assert_eq!(r.data()["Employees"], json!(12));
+    assert!(r.text.contains(r#""Employees":12"#), "{}", r.text);
+    let r = s.put(&path, &json!({"Employees": "-3.5"})).await;
+    assert_eq!(r.data()["Employees"], json!(-3.5));
+    for bad in ["1e3", "0x1", " 12 ", "", "+1", "12abc", ".5", "NaN"] {
+        let r = s.put(&path, &json!({"Employees": bad})).await;
+        assert_422(&r, &["Employees"]);
+        assert_eq!(
+            r.body["errors"]["Employees"],
+            json!(["The Employees field must be a number."]),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(s.get(&path).await.data()["Employees"], json!(-3.5));
+    // Company bodies, on create and update, read values the same way.
+    let r = s
+        .post(
+            "/companies",
+            &json!({"name": "B", "custom_fields": {"Employees": "250"}}),
+        )
+        .await;
+    r.expect(201);
+    assert_eq!(r.data()["custom_fields"], json!({"Employees": 250}));
+    let b = id_of(r.data());
+    let r = s
+        .post(
+            &format!("/companies/{b}"),
+            &json!({"custom_fields": {"Employees": "7.25"}}),
+        )
+        .await;
+    assert_eq!(r.data()["custom_fields"], json!({"Employees": 7.25}));
+    let r = s
+        .post(
+            &format!("/companies/{b}"),
+            &json!({"custom_fields": {"Employees": "0x1"}}),
+        )
+        .await;
+    assert_422(&r, &["custom_fields.Employees"]);
+    assert_eq!(
+        r.body["message"],
+        "The custom_fields.Employees field must be a number."
+    );
+    let r = s
+        .post(
+            "/companies",
+            &json!({"name": "C", "custom_fields": {"Employees": " 12 "}}),
+        )
+        .await;
+    assert_422(&r, &["custom_fields.Employees"]);
+    // A numeric string stored as a number fits a later redefinition check like any number.
+    let defs = s.get("/custom-fields").await.data().clone();
+    let employees = defs
+        .as_array()
+        .and_then(|a| a.iter().find(|d| d["label"] == "Employees"))
+        .map(id_of)
+        .expect("Employees");
+    let r = s
+        .post(
+            &format!("/custom-fields/{employees}"),
+            &json!({"options": {"unit": "people"}}),
+        )
+        .await;
+    r.expect(200);
+}
+
+/// `object_types` takes the hosted API's logical names (and their morph-map aliases); values exist
+/// for companies only.
+#[tokio::test]
+async fn object_types_take_the_documented_names() {
+    let s = TestServer::start().await;
+    let d = define(
+        &s,
+        json!({"label": "Industry", "type": "dropdown", "options": {"choices": ["Retail", "DTC"]},
+               "object_types": ["companies", "products", "Sales-Orders", "sales_order", "invoice", "products"]}),
+    )
+    .await;
+    assert_eq!(
+        d["object_types"],
+        json!(["companies", "products", "sales-orders", "invoices"])
+    );
+    let p = define(
+        &s,
+        json!({"label": "Shelf", "type": "string", "object_types": ["products", "purchase-orders", "suppliers",
+               "sales-order-items", "sales-order-line-items", "purchase_order_item"]}),
+    )
+    .await;
+    assert_eq!(
+        p["object_types"],
+        json!([
+            "products",
+            "purchase-orders",
+            "suppliers",
+            "sales-order-items",
+            "sales-order-line-items",
+            "purchase-order-items"
+        ])
+    );
+    let labels = |r: &Resp| -> Vec<String> {
+        r.data()
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|d| d["label"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    for (query, want) in [
+        ("companies", vec!["Industry"]),
+        ("company", vec!["Industry"]),
+        ("products", vec!["Industry", "Shelf"]),
+        ("sales-orders", vec!["Industry"]),
+        ("sales_order", vec!["Industry"]),
+        ("suppliers", vec!["Shelf"]),
+        ("contacts", vec![]),
+    ] {
+        let r = s.get(&format!("/custom-fields?object_type={query}")).await;
+        r.expect(200);
+        assert_eq!(labels(&r), want, "{query}");
+    }
+    // Values only for fields that apply to companies.
+    let co = s.create_company("Acme").await;
+    let r = s
+        .put(
+            &format!("/companies/{co}/custom-fields"),
+            &json!({"Industry": "retail", "Shelf": "A1"}),
+        )
+        .await;
+    assert_422(&r, &["Shelf"]);
+    assert_eq!(
+        r.body["errors"]["Shelf"],
+        json!(["The custom field Shelf does not apply to companies."])
+    );
+    let r = s
+        .post(
+            "/companies",
+            &json!({"name": "B", "custom_fields": {"shelf": "A1"}}),
+        )
+        .await;
+    assert_422(&r, &["custom_fields.shelf"]);
+}
+
+/// `[]` unlinks every type: the definition stays, its company values are kept but hidden (and
+/// cannot be written) until it applies to companies again.
+#[tokio::test]
+async fn an_empty_object_types_unlinks_and_hides_values_until_relinked() {
+    let s = TestServer::start().await;
+    let region = define(&s, json!({"label": "Region", "type": "string"})).await;
+    define(&s, json!({"label": "Size", "type": "number"})).await;
+    let r = s
+        .post(
+            "/companies",
+            &json!({"name": "A", "custom_fields": {"Region": "West", "Size": 3}}),
+        )
+        .await;
+    let co = id_of(r.data());
+    let company_path = format!("/companies/{co}");
+    let values_path = format!("/companies/{co}/custom-fields");
+    let region_path = format!("/custom-fields/{}", id_of(&region));
+
+    let r = s.put(&region_path, &json!({"object_types": []})).await;
+    r.expect(200);
+    assert_eq!(r.data()["object_types"], json!([]));
+    assert_eq!(r.data()["label"], "Region");
+    assert_eq!(s.get(&region_path).await.data()["object_types"], json!([]));
+    assert_eq!(s.get(&values_path).await.data(), &json!({"Size": 3}));
+    assert_eq!(
+        s.get(&company_path).await.data()["custom_fields"],
+        json!({"Size": 3})
+    );
+    let listed = s.get("/companies").await;
+    assert_eq!(listed.data()[0]["custom_fields"], json!({"Size": 3}));
+    assert_eq!(
+        s.get("/custom-fields?object_type=companies")
+            .await
+            .data()
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_422(
+        &s.put(&values_path, &json!({"Region": "East"})).await,
+        &["Region"],
+    );
+    // Linked again, the kept value shows.
+    let r = s
+        .post(&region_path, &json!({"object_types": ["companies"]}))
+        .await;
+    r.expect(200);
+    assert_eq!(
+        s.get(&values_path).await.data(),
+        &json!({"Region": "West", "Size": 3})
+    );
+    // A definition may also be created linked to nothing.
+    let r = s
+        .post(
+            "/custom-fields",
+            &json!({"label": "Spare", "type": "date", "object_types": []}),
+        )
+        .await;
+    r.expect(201);
+    assert_eq!(r.data()["object_types"], json!([]));
+    // `null` on update links companies, as on create.
+    let spare = format!("/custom-fields/{}", id_of(r.data()));
+    let r = s.patch(&spare, &json!({"object_types": null})).await;
+    assert_eq!(r.data()["object_types"], json!(["companies"]));
 }

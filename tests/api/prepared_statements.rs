@@ -1,8 +1,8 @@
 //! SQLite keeps each statement compiled (a per-connection cache), unless the statement's plan
 //! depends on the values bound to it: then SQLite compiles it again at every execution, which costs
 //! more than running it. A LEFT JOIN with bound parameters does that (SQLite 3.54), as does
-//! `col = $n` on an indexed column. The single-record paths must not: this drives each of them with
-//! changing values and counts the re-preparations. (List queries still compare filters with `=`
+//! `col = $n` on an indexed column. The single-record paths (and the token check every request
+//! makes) must not: this drives each of them with changing values and counts the re-preparations. (List queries still compare filters with `=`
 //! and are re-prepared; their cost is the scan they run, see docs/performance.md.)
 
 use crate::support::*;
@@ -10,13 +10,22 @@ use crate::support::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hot_paths_never_make_sqlite_recompile_a_statement() {
     let s = TestServer::start_on(TestDb::sqlite());
+    let mut levels = Vec::new();
+    for name in ["Wholesale", "Retail"] {
+        let r = s.post("/price-levels", &json!({"name": name})).await;
+        assert_eq!(r.status, 201, "{r:?}");
+        levels.push(r.body["id"].as_i64().expect("level id"));
+    }
     let mut companies = Vec::new();
     for i in 0..3 {
+        // Two companies with a price level, one without.
+        let level = levels.get(i).copied();
         let r = s
             .post(
                 "/companies",
                 &json!({"name": format!("Co {i}"), "client_type": {"name": format!("Type {i}")},
-                        "tags": [format!("t{i}")], "shipping_addresses": [{"address_1": "1 Main St", "city": "Austin"}]}),
+                        "tags": [format!("t{i}")], "shipping_addresses": [{"address_1": "1 Main St", "city": "Austin"}],
+                        "price_level_id": level}),
             )
             .await;
         assert_eq!(r.status, 201, "{r:?}");
@@ -39,8 +48,17 @@ async fn the_hot_paths_never_make_sqlite_recompile_a_statement() {
                 .to_owned(),
         );
     }
+    // A second tenant's token: the token check then binds another hash on the same readers.
+    let other = s.token("globex");
     let before = s.server.database().sqlite_reprepared();
     for round in 0..4 {
+        if round == 2 {
+            // Past the token checks' half-second cache, so both tokens are looked up again (and
+            // the check binds a later time).
+            tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        }
+        let r = s.get_as("/price-levels", &other).await;
+        assert_eq!(r.status, 200, "{r:?}");
         for (i, (contact, company)) in contacts.iter().zip(&companies).enumerate() {
             let r = s
                 .post(
@@ -52,13 +70,15 @@ async fn the_hot_paths_never_make_sqlite_recompile_a_statement() {
             let r = s
                 .post(
                     &format!("/companies/{company}"),
-                    &json!({"name": format!("Co {round}.{i}"), "city": format!("City {round}")}),
+                    &json!({"name": format!("Co {round}.{i}"), "city": format!("City {round}"),
+                            "price_level_id": levels[(round + i) % 2]}),
                 )
                 .await;
             assert_eq!(r.status, 200, "{r:?}");
             for path in [
                 format!("/contacts/{contact}"),
                 format!("/companies/{company}"),
+                format!("/price-levels/{}", levels[i % 2]),
             ] {
                 let r = s.get(&path).await;
                 assert_eq!(r.status, 200, "{path}: {r:?}");

@@ -147,3 +147,64 @@ async fn company_children_written_while_the_company_is_deleted_get_2xx_or_404() 
         s.get(&co).await.expect(404);
     }
 }
+
+/// Deleting a price level while companies are created with it and moved onto it: the delete is
+/// 204 only if no write took the level first (those then get 422 on `price_level_id`), else 409;
+/// never a 500, and never a company left pointing at a deleted level.
+#[tokio::test]
+async fn companies_taking_a_price_level_being_deleted_get_a_consistent_answer() {
+    let s = TestServer::start().await;
+    let movers: Vec<i64> = {
+        let mut v = Vec::new();
+        for i in 0..3 {
+            v.push(s.create_company(&format!("Mover {i}")).await);
+        }
+        v
+    };
+    for round in 0..ROUNDS {
+        let r = s
+            .post("/price-levels", &json!({"name": format!("Doomed {round}")}))
+            .await;
+        r.expect(201);
+        let level = r.body["id"].as_i64().expect("level id");
+        let mut reqs = vec![(Method::DELETE, format!("/price-levels/{level}"), None)];
+        for i in 0..3 {
+            let body = json!({"name": format!("R{round}-{i}"), "price_level_id": level});
+            reqs.push((Method::POST, "/companies".to_string(), Some(body)));
+        }
+        for mover in &movers {
+            let body = json!({"price_level_id": level});
+            reqs.push((Method::PATCH, format!("/companies/{mover}"), Some(body)));
+        }
+        let results = s.send_many(reqs).await;
+        assert_one_of(&results[0], &[204, 409]);
+        let deleted = results[0].status == 204;
+        let mut took = 0;
+        for r in &results[1..] {
+            assert_one_of(r, &[200, 201, 422]);
+            if r.status == 422 {
+                assert_422(r, &["price_level_id"]);
+            } else {
+                assert_eq!(r.data()["price_level"]["id"], json!(level), "{r:#?}");
+                took += 1;
+            }
+        }
+        if deleted {
+            assert_eq!(took, 0, "a company took a level that was then deleted");
+            let r = s.get(&format!("/companies?price_level_id={level}")).await;
+            assert_eq!(r.body["meta"]["total"], json!(0), "{r:#?}");
+        } else {
+            assert!(took > 0, "409 although no company took the level");
+            s.get(&format!("/price-levels/{level}")).await.expect(200);
+        }
+        // Free the movers for the next round.
+        for mover in &movers {
+            s.patch(
+                &format!("/companies/{mover}"),
+                &json!({"price_level_id": null}),
+            )
+            .await
+            .expect(200);
+        }
+    }
+}

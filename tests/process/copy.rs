@@ -7,8 +7,9 @@ use serde_json::{Value, json};
 use crate::pg_common::{self, Api};
 
 /// Fills a database through the API: two tenants, tokens, companies with a parent that was created
-/// after its child, shipping addresses, custom fields, tags, contacts with several links and a
-/// portal login. Returns, per tenant, the token and everything the API shows.
+/// after its child, a price level, shipping addresses, custom fields (one unlinked from companies,
+/// its value hidden), tags, contacts with several links and a portal login. Returns, per tenant,
+/// the token and everything the API shows.
 async fn seed(logs: &TestDb, url: &str) -> Vec<(String, Value)> {
     let mut out = Vec::new();
     let server = pg_common::serve(logs, url, &[]);
@@ -16,12 +17,20 @@ async fn seed(logs: &TestDb, url: &str) -> Vec<(String, Value)> {
         let token = create_token(url, tenant, Some("seed"));
         let api = Api::new(&server, &token);
         let child = api.company(&format!("{tenant} child")).await;
+        let level = api
+            .post(
+                "/price-levels",
+                json!({"name": "Wholesale", "type": "fixed", "percent_increase": 12.5, "status": "inactive"}),
+            )
+            .await;
+        assert_eq!(level.status, 201, "{level:#?}");
+        let level = level.body["id"].as_i64().unwrap_or_default();
         let parent = api
             .post(
                 "/companies",
                 json!({
                     "name": format!("{tenant} parent"), "city": "Zürich", "tax_rate": 7.5, "tags": ["Gold", "vip"],
-                    "payment_term": "Net 30",
+                    "payment_term": "Net 30", "price_level_id": level,
                     "shipping_addresses": [{"address_1": "1 Main St", "city": "Austin"}, {"address_1": "2 Side St", "city": "Dallas"}],
                 }),
             )
@@ -48,6 +57,28 @@ async fn seed(logs: &TestDb, url: &str) -> Vec<(String, Value)> {
         )
         .await
         .expect(200);
+        let shelf = api
+            .post(
+                "/custom-fields",
+                json!({"label": "Shelf", "type": "string"}),
+            )
+            .await
+            .expect(201)["id"]
+            .as_i64()
+            .unwrap_or_default();
+        api.call(
+            reqwest::Method::PUT,
+            &format!("/companies/{parent}/custom-fields"),
+            Some(json!({"Shelf": "A1"})),
+        )
+        .await
+        .expect(200);
+        api.post(
+            &format!("/custom-fields/{shelf}"),
+            json!({"object_types": []}),
+        )
+        .await
+        .expect(200);
         for i in 0..7 {
             api.contact(json!({
                 "first_name": format!("Zoë {i}"), "last_name": if i % 2 == 0 { Value::Null } else { json!("Ünal") },
@@ -66,9 +97,15 @@ async fn seed(logs: &TestDb, url: &str) -> Vec<(String, Value)> {
             &format!("/companies/{parent}/shipping-addresses"),
             "/custom-fields",
             "/client-types",
+            "/price-levels",
+            &format!("/price-levels/{level}"),
         ] {
             let r = api.get(path).await;
             assert_eq!(r.status, 200, "{path}: {r:#?}");
+            if path == format!("/companies/{parent}") {
+                assert_eq!(r.body["data"]["custom_fields"], json!({"Region": "EMEA"}));
+                assert_eq!(r.body["data"]["price_level"]["id"], json!(level));
+            }
             snapshot.insert(path.to_owned(), r.body);
         }
         out.push((token, Value::Object(snapshot)));

@@ -100,9 +100,10 @@ impl Sandbox {
     }
 }
 
-/// A tenant with one of everything: a client type, two companies (the first a child of the
-/// second, made later), custom fields with values, shipping addresses, tags, contacts linked to
-/// both companies, a primary contact and a portal login. Returns (company ids, contact ids).
+/// A tenant with one of everything: a client type, a price level, two companies (the first a
+/// child of the second, made later; the second at the price level), custom fields with values,
+/// shipping addresses, tags, contacts linked to both companies, a primary contact and a portal
+/// login. Returns (company ids, contact ids).
 pub async fn populate(s: &TestServer, token: &str) -> (Vec<i64>, Vec<String>) {
     s.post_as(
         "/custom-fields",
@@ -123,7 +124,29 @@ pub async fn populate(s: &TestServer, token: &str) -> (Vec<i64>, Vec<String>) {
         .await;
     child.expect(201);
     let child = child.data()["id"].as_i64().unwrap();
-    let parent = s.create_company_as(token, "Parent Co").await;
+    // Issue 10's price levels: a level, used by a company.
+    let level = s
+        .post_as(
+            "/price-levels",
+            token,
+            &json!({"name": "Wholesale -10%", "percent_increase": -10}),
+        )
+        .await;
+    level.expect(201);
+    // One level is answered bare, as the Luminous page shows it.
+    let level = level.body["id"]
+        .as_i64()
+        .or_else(|| level.data()["id"].as_i64())
+        .unwrap_or_else(|| panic!("no price level id: {level:#?}"));
+    let parent = s
+        .post_as(
+            "/companies",
+            token,
+            &json!({"name": "Parent Co", "price_level_id": level}),
+        )
+        .await;
+    parent.expect(201);
+    let parent = parent.data()["id"].as_i64().unwrap();
     s.post_as(
         &format!("/companies/{child}"),
         token,
@@ -156,7 +179,11 @@ pub async fn everything(s: &TestServer, token: &str) -> Value {
     contacts.expect(200);
     let companies = s.get_as("/companies?per_page=100&sort=id:asc", token).await;
     companies.expect(200);
-    for path in ["/custom-fields", "/client-types"] {
+    for path in [
+        "/custom-fields",
+        "/client-types",
+        "/price-levels?per_page=100",
+    ] {
         let r = s.get_as(path, token).await;
         r.expect(200);
         out.insert(path.to_owned(), r.body.clone());

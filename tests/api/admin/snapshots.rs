@@ -52,6 +52,20 @@ async fn a_restore_brings_back_every_record_exactly() {
     )
     .await
     .expect(200);
+    sb.s.post_as(
+        &format!("/companies/{}", companies[1]),
+        &token,
+        &json!({"price_level_id": null}),
+    )
+    .await
+    .expect(200);
+    sb.s.post_as(
+        "/price-levels",
+        &token,
+        &json!({"name": "Later", "percent_increase": 5}),
+    )
+    .await
+    .expect(201);
     let extra = sb.s.create_company_as(&token, "Extra").await;
     sb.s.create_contact_as(&token, json!({"first_name": "New", "company_id": extra}))
         .await;
