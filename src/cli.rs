@@ -1,5 +1,5 @@
 //! The `rolodex` command line: `serve`, `migrate`, `tokens`, `copy`, `backup`, `completions`,
-//! `cert`.
+//! `cert`, `seed`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,8 +10,14 @@ use tokio::net::TcpListener;
 
 use std::time::Duration;
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::domain::admin::{AdminKey, SeedRequest, Slug, is_issued_token_form};
+use crate::error::AppError;
+use crate::http::journal::MAX_JOURNAL;
 use crate::http::{self, limits, server::ServerConfig, tls::TlsConfig};
-use crate::secrets::DatabaseUrl;
+use crate::secrets::{DatabaseUrl, Secret};
+use crate::service::admin::{self as admin_use_cases, BootstrapError};
 use crate::service::tokens;
 use crate::store::{Database, DbOptions};
 
@@ -121,6 +127,8 @@ impl ServeLimits {
             },
             rate_limit: self.rate_limit,
             tls: None,
+            admin: None,
+            journal: 0,
         }
     }
 }
@@ -157,6 +165,42 @@ impl TlsArgs {
     }
 }
 
+/// The sandbox's flags of `serve`: the admin API, the journal and the bootstrap token.
+#[derive(Args, Debug, Clone)]
+pub struct SandboxArgs {
+    /// Turns on the admin API under /admin/v1, for `Authorization: Bearer <this token>` (16 to
+    /// 200 visible ASCII characters); without it, /admin/v1 answers 404
+    // `hide_env_values`: `--help` would print the secret.
+    #[arg(long, env = "ROLODEX_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<Secret>,
+    /// API exchanges kept in memory per tenant, for GET /admin/v1/tenants/{slug}/requests
+    /// (0: no journal)
+    #[arg(long, env = "ROLODEX_JOURNAL", default_value_t = 0,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=MAX_JOURNAL as u64))]
+    journal: usize,
+    /// At start, make sure this token (rdx_ followed by 40 letters or digits) is a valid token of
+    /// --bootstrap-tenant (created if needed); never printed
+    #[arg(long, env = "ROLODEX_BOOTSTRAP_TOKEN", hide_env_values = true)]
+    bootstrap_token: Option<Secret>,
+    /// The tenant of --bootstrap-token, created if it does not exist
+    #[arg(long, env = "ROLODEX_BOOTSTRAP_TENANT", default_value = "demo")]
+    bootstrap_tenant: String,
+}
+
+impl SandboxArgs {
+    /// The admin API's key; an error (that does not repeat the token) for a token too short or
+    /// too long.
+    fn admin_key(&self) -> Result<Option<AdminKey>, String> {
+        match &self.admin_token {
+            None => Ok(None),
+            Some(token) => AdminKey::of(token.expose()).map(Some).ok_or_else(|| {
+                "--admin-token (ROLODEX_ADMIN_TOKEN) must be 16 to 200 visible ASCII characters"
+                    .to_owned()
+            }),
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the API server
@@ -171,6 +215,8 @@ enum Command {
         limits: ServeLimits,
         #[command(flatten)]
         tls: TlsArgs,
+        #[command(flatten)]
+        sandbox: SandboxArgs,
     },
     /// Create the database if needed and apply migrations
     Migrate,
@@ -189,6 +235,25 @@ enum Command {
         /// Rows per write transaction
         #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=2000))]
         batch_size: u32,
+        /// No progress bar
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Fill a tenant with realistic sample data (companies, then contacts), the same for the
+    /// same seed; prints the counts and the seed used
+    Seed {
+        /// Tenant slug; the tenant must exist
+        #[arg(long)]
+        tenant: String,
+        /// Contacts to create (0 to 10000)
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        contacts: i64,
+        /// Companies to create (0 to 2000; at least 1 with contacts)
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        companies: i64,
+        /// Seed of the generator (default: a random one, printed)
+        #[arg(long, allow_negative_numbers = true)]
+        seed: Option<i64>,
         /// No progress bar
         #[arg(long)]
         quiet: bool,
@@ -268,10 +333,15 @@ pub fn serve_options(args: &[&str]) -> anyhow::Result<(DbOptions, http::ServeOpt
             body_limit,
             limits,
             tls,
+            sandbox,
             ..
         } => {
             let mut options = limits.options(body_limit);
             options.tls = tls.load()?;
+            options.admin = sandbox.admin_key().map_err(|message| {
+                clap::Error::raw(clap::error::ErrorKind::ValueValidation, message)
+            })?;
+            options.journal = sandbox.journal;
             Ok((cli.db.options(), options))
         }
         // Unreachable: the subcommand is ours, and clap refuses anything after it that is not a
@@ -299,11 +369,7 @@ pub async fn main() -> ExitCode {
 }
 
 fn valid_slug(slug: &str) -> bool {
-    !slug.is_empty()
-        && slug.len() <= 63
-        && slug
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    Slug::parse(slug).is_some()
 }
 
 async fn run(db: DatabaseArgs, command: Command) -> anyhow::Result<()> {
@@ -313,7 +379,15 @@ async fn run(db: DatabaseArgs, command: Command) -> anyhow::Result<()> {
             body_limit,
             limits,
             tls,
-        } => serve(db, listen, body_limit, limits, tls).await,
+            sandbox,
+        } => serve(db, listen, body_limit, limits, tls, sandbox).await,
+        Command::Seed {
+            tenant,
+            contacts,
+            companies,
+            seed,
+            quiet,
+        } => seed_tenant(&db, &tenant, (contacts, companies, seed), quiet).await,
         Command::Migrate => {
             db.open().await?;
             println!("migrated {}", db.database);
@@ -513,18 +587,87 @@ fn cert(
     Ok(())
 }
 
+/// `rolodex seed`: through the same use case as the admin API, with a progress bar on stderr.
+async fn seed_tenant(
+    db: &DatabaseArgs,
+    tenant: &str,
+    (contacts, companies, seed): (i64, i64, Option<i64>),
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let request = SeedRequest::check(contacts, companies, seed).map_err(|errors| {
+        let all: Vec<String> = errors
+            .entries()
+            .iter()
+            .flat_map(|(_, messages)| messages.iter().cloned())
+            .collect();
+        anyhow::anyhow!("{}", all.join(" "))
+    })?;
+    let database = db.open().await?;
+    let tenant_id = match admin_use_cases::tenant_id(&database, tenant).await {
+        Ok(id) => id,
+        Err(AppError::NotFound) => anyhow::bail!(
+            "no tenant {tenant:?}: create it first (rolodex tokens create --tenant {tenant})"
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let total = (request.contacts + request.companies) as u64;
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "seeding [{bar:40}] {pos}/{len} records, {per_sec}, eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let progress = |done: usize, _total: usize| bar.set_position(done as u64);
+    let made = crate::service::seed::seed(&database, tenant_id, request, &progress).await?;
+    bar.finish_and_clear();
+    println!(
+        "seeded tenant {tenant}: {} companies, {} contacts (seed {})",
+        made.companies, made.contacts, made.seed
+    );
+    Ok(())
+}
+
 async fn serve(
     db: DatabaseArgs,
     listen: SocketAddr,
     body_limit: usize,
     limits: ServeLimits,
     tls: TlsArgs,
+    sandbox: SandboxArgs,
 ) -> anyhow::Result<()> {
     // The certificate first: a bad file stops the start before anything else happens.
     let mut options = limits.options(body_limit);
     options.tls = tls.load()?;
     let shutdown = shutdown_signal()?;
+    // Checked before anything is opened; the messages never repeat a token.
+    let admin = sandbox
+        .admin_key()
+        .map_err(|message| anyhow::anyhow!(message))?;
+    if let Some(token) = &sandbox.bootstrap_token {
+        anyhow::ensure!(
+            is_issued_token_form(token.expose()),
+            "{}",
+            BootstrapError::BadToken
+        );
+        anyhow::ensure!(
+            valid_slug(&sandbox.bootstrap_tenant),
+            "{}",
+            BootstrapError::BadTenant
+        );
+    }
     let database = db.open().await?;
+    if let Some(token) = &sandbox.bootstrap_token {
+        admin_use_cases::bootstrap(&database, &sandbox.bootstrap_tenant, token.expose())
+            .await
+            .map_err(|e| anyhow::anyhow!("bootstrap token: {e}"))?;
+        tracing::info!(tenant = %sandbox.bootstrap_tenant, "bootstrap token ready");
+    }
     if let Some(token) = tokens::ensure_demo(&database).await? {
         println!("created tenant demo with an API token (shown only once):");
         println!("{token}");
@@ -538,6 +681,8 @@ async fn serve(
     } else {
         "http"
     };
+    options.admin = admin;
+    options.journal = sandbox.journal;
     println!("rolodex listening on {scheme}://{local}");
     tracing::info!(address = %local, scheme, database = %db.database, "listening");
     http::serve(listener, database, &options, shutdown).await?;

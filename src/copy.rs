@@ -13,87 +13,8 @@ use std::collections::BTreeSet;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::store::tables::{self, DEFERRED_REFERENCES, NOT_COPIED, TABLES, Table};
 use crate::store::{Database, Dialect, StoreError, Value};
-
-/// A table that is copied: its name and its primary key columns.
-struct Table {
-    name: &'static str,
-    key: &'static [&'static str],
-}
-
-/// Every table of the schema, parents before children (foreign keys are enforced on both backends).
-const TABLES: &[Table] = &[
-    Table {
-        name: "tenants",
-        key: &["id"],
-    },
-    Table {
-        name: "api_tokens",
-        key: &["id"],
-    },
-    Table {
-        name: "client_types",
-        key: &["id"],
-    },
-    Table {
-        name: "price_levels",
-        key: &["id"],
-    },
-    Table {
-        name: "companies",
-        key: &["id"],
-    },
-    Table {
-        name: "contacts",
-        key: &["id"],
-    },
-    Table {
-        name: "contact_companies",
-        key: &["contact_id", "company_id"],
-    },
-    Table {
-        name: "tags",
-        key: &["id"],
-    },
-    Table {
-        name: "contact_tags",
-        key: &["contact_id", "tag_id"],
-    },
-    Table {
-        name: "company_tags",
-        key: &["company_id", "tag_id"],
-    },
-    Table {
-        name: "portal_logins",
-        key: &["contact_id"],
-    },
-    Table {
-        name: "custom_fields",
-        key: &["id"],
-    },
-    Table {
-        name: "company_custom_values",
-        key: &["company_id", "field_id"],
-    },
-    Table {
-        name: "shipping_addresses",
-        key: &["id"],
-    },
-    Table {
-        name: "warehouses",
-        key: &["id"],
-    },
-];
-
-/// Tables that belong to the database itself, not to its data.
-const NOT_COPIED: &[&str] = &["schema_migrations"];
-
-/// Self-references that may point forward (a parent created after its child): copied as NULL
-/// first, then set once every row of the table exists.
-const DEFERRED_REFERENCES: &[(&str, &str)] = &[
-    ("companies", "parent_company_id"),
-    ("warehouses", "parent_id"),
-];
 
 /// A row's key values and the deferred references (column index, value) to set on it afterwards.
 type Fixup = (Vec<Value>, Vec<(usize, Value)>);
@@ -152,45 +73,11 @@ impl CopyReport {
 }
 
 async fn table_names(db: &Database) -> Result<Vec<String>, StoreError> {
-    let sql = match db.dialect() {
-        Dialect::Sqlite => {
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-        }
-        Dialect::Postgres => {
-            "SELECT table_name::text FROM information_schema.tables \
-             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
-        }
-    };
-    db.read::<_, StoreError>(async move |tx| {
-        tx.query(sql, &[])
-            .await?
-            .iter()
-            .map(|r| r.text(0))
-            .collect()
-    })
-    .await
+    tables::read_schema_tables(db).await
 }
 
 async fn column_names(db: &Database, table: &'static str) -> Result<Vec<String>, StoreError> {
-    let (sql, params) = match db.dialect() {
-        Dialect::Sqlite => (
-            "SELECT name FROM pragma_table_info($1) ORDER BY cid",
-            vec![Value::from(table)],
-        ),
-        Dialect::Postgres => (
-            "SELECT column_name::text FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
-            vec![Value::from(table)],
-        ),
-    };
-    db.read::<_, StoreError>(async move |tx| {
-        tx.query(sql, &params)
-            .await?
-            .iter()
-            .map(|r| r.text(0))
-            .collect()
-    })
-    .await
+    tables::read_columns(db, table).await
 }
 
 async fn count(db: &Database, table: &'static str) -> Result<u64, StoreError> {
@@ -284,7 +171,7 @@ pub async fn copy(
 async fn clear(to: &Database) -> Result<(), StoreError> {
     to.transact::<_, StoreError>(async |tx| {
         for t in TABLES.iter().rev() {
-            for (_, column) in DEFERRED_REFERENCES.iter().filter(|(n, _)| *n == t.name) {
+            for column in tables::deferred_columns(t.name) {
                 tx.execute(&format!("UPDATE {} SET {column} = NULL", t.name), &[])
                     .await?;
             }

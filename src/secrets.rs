@@ -118,9 +118,46 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
+/// A secret given on the command line or in the environment (the admin token, the bootstrap
+/// token): it prints (`Display` and `Debug`) as `***`; [`Secret::expose`] gives the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value itself (never to print).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Secret::from("rdx_hunter2".to_owned());
+        assert_eq!(format!("{s} {s:?}"), "*** Secret(***)");
+        assert_eq!(s.expose(), "rdx_hunter2");
+    }
 
     #[test]
     fn the_password_of_a_url_is_masked() {

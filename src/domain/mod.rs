@@ -2,15 +2,19 @@
 //! SQL. Functions here are pure; the store runs them inside its transactions.
 
 pub mod address;
+pub mod admin;
 pub mod auth;
 pub mod company;
 pub mod contact;
 pub mod custom_field;
 pub mod errors;
+pub mod fault;
 pub mod input;
+pub mod journal;
 pub mod limits;
 pub mod price_level;
 pub mod record;
+pub mod seed;
 pub mod shipping;
 pub mod tag;
 pub mod warehouse;

@@ -40,6 +40,13 @@ pub enum ApiError {
     /// The query string decodes to invalid UTF-8 or a NUL byte: 400.
     #[error("query string not valid UTF-8 or contains NUL")]
     BadQueryEncoding,
+    /// A fault rule of the sandbox answered instead of the handler (429, 500 or 503), with the
+    /// API's own body for that status.
+    #[error("injected fault {status}")]
+    Injected {
+        status: u16,
+        retry_after: Option<u64>,
+    },
     /// The token used up its requests of the current window: 429.
     #[error("too many attempts")]
     TooManyAttempts {
@@ -178,6 +185,21 @@ impl IntoResponse for ApiError {
                 StatusCode::BAD_REQUEST,
                 "The query string is not valid UTF-8 or contains a NUL byte.",
             ),
+            ApiError::Injected {
+                status,
+                retry_after,
+            } => {
+                let mut r = match status {
+                    429 => message(StatusCode::TOO_MANY_REQUESTS, "Too Many Attempts."),
+                    503 => message(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
+                    _ => message(StatusCode::INTERNAL_SERVER_ERROR, "Server Error"),
+                };
+                if let Some(seconds) = retry_after {
+                    r.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                }
+                r
+            }
             ApiError::TooManyAttempts {
                 limit,
                 retry_after,

@@ -1,15 +1,19 @@
 //! HTTP: routing, extractors, JSON shapes and the error mapping. Handlers parse, call a use case
 //! in `service`, and render.
 
+pub mod admin;
 pub mod auth;
 pub mod companies;
 pub mod contacts;
 pub mod custom_fields;
 pub mod error;
 pub mod extract;
+pub mod faults;
+pub mod journal;
 pub mod limits;
 pub mod price_levels;
 pub mod rate_limit;
+mod sandbox;
 pub mod server;
 pub mod tags;
 pub mod tls;
@@ -28,6 +32,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tower::Layer;
 
+use crate::domain::admin::AdminKey;
 use crate::service::tokens::TokenChecker;
 use crate::store::Database;
 
@@ -55,6 +60,12 @@ pub struct Shared {
     pub limits: limits::RequestLimits,
     /// Requests per minute per token; `None` when off.
     pub rate_limiter: Option<Arc<rate_limit::RateLimiter>>,
+    /// The admin API's key; `None`: no admin API (404).
+    pub admin: Option<AdminKey>,
+    /// The request journal (off with capacity 0).
+    pub journal: journal::Journal,
+    /// The fault rules of every tenant.
+    pub faults: faults::Faults,
 }
 
 impl AppState {
@@ -74,6 +85,9 @@ impl Shared {
                 timeouts: limits::RequestTimeouts::default(),
             },
             rate_limiter: None,
+            admin: None,
+            journal: journal::Journal::new(0),
+            faults: faults::Faults::default(),
         }
     }
 }
@@ -92,6 +106,10 @@ pub struct ServeOptions {
     pub rate_limit: u32,
     /// HTTPS with this certificate and key (`--tls-cert`, `--tls-key`); plain HTTP when `None`.
     pub tls: Option<tls::TlsConfig>,
+    /// The admin API's key (`--admin-token`); `None`: no admin API.
+    pub admin: Option<AdminKey>,
+    /// Exchanges the journal keeps per tenant (`--journal`); 0: off.
+    pub journal: usize,
 }
 
 impl Default for ServeOptions {
@@ -102,6 +120,8 @@ impl Default for ServeOptions {
             server: server::ServerConfig::default(),
             rate_limit: 0,
             tls: None,
+            admin: None,
+            journal: 0,
         }
     }
 }
@@ -118,6 +138,8 @@ pub async fn serve(
     shared.limits.timeouts = options.timeouts;
     shared.rate_limiter = (options.rate_limit > 0)
         .then(|| Arc::new(rate_limit::RateLimiter::new(options.rate_limit)));
+    shared.admin = options.admin;
+    shared.journal = journal::Journal::new(options.journal);
     let app = router(AppState::new(shared));
     server::serve(
         listener,
@@ -133,27 +155,38 @@ pub async fn serve(
 pub fn router(state: AppState) -> Router {
     // Authentication comes first under the API base, as on Laravel's `auth:api` group: it wraps
     // the API's whole router, so it runs before routing there and an unknown path is 401 without
-    // a valid token and 404 with one (a wrong method: 401, then 405 with `Allow`). The rate limit
-    // is a route layer inside it: only requests that reach an API route are counted.
-    let api = Router::new()
+    // a valid token and 404 with one (a wrong method: 401, then 405 with `Allow`). Inside it, as
+    // route layers (only requests that reach an API route): the rate limit, then the sandbox.
+    let mut api = Router::new()
         .merge(contacts::routes())
         .merge(companies::routes())
         .merge(tags::routes())
         .merge(custom_fields::routes())
         .merge(warehouses::routes())
-        .merge(price_levels::routes())
+        .merge(price_levels::routes());
+    // Fault rules and the journal, inside authentication; only where they can be used.
+    if state.admin.is_some() || state.journal.enabled() {
+        api = api.route_layer(from_fn_with_state(state.clone(), sandbox::around));
+    }
+    let api = api
         .route_layer(from_fn_with_state(state.clone(), auth::rate_limit))
         .fallback(not_found)
         .with_state(state.clone());
     let api = from_fn_with_state(state.clone(), auth::authenticate).layer(api);
     // Layers run outside in, i.e. bottom to top here: trace, then every request limit (see
     // `limits::guard`), then routing.
-    Router::new()
+    let mut app = Router::new()
         .route("/health", get(health))
         .route("/health/live", get(live))
         .route("/health/ready", get(ready))
-        .nest_service(BASE, api)
-        .fallback(not_found)
+        .nest_service(BASE, api);
+    if state.admin.is_some() {
+        app = app.nest(
+            admin::ADMIN_BASE,
+            admin::routes().route_layer(from_fn_with_state(state.clone(), admin::authenticate)),
+        );
+    }
+    app.fallback(not_found)
         .layer(axum::middleware::map_response(json_method_not_allowed))
         .layer(from_fn_with_state(state.limits, limits::guard))
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -102,29 +102,37 @@ pub async fn create(
     draft: Draft<CompanyPatch>,
 ) -> AppResult<Company> {
     let id = db
-        .transact(async move |tx| -> AppResult<i64> {
-            let checks = check(tx.conn(), tenant_id, None, draft.peek()).await?;
-            let new = company::finish(draft.clone(), &CompanyRecord::default(), &checks)?;
-            let id = store::companies::insert(tx.conn(), tenant_id, &new.record)
-                .await
-                .map_err(parent_gone)?;
-            if let Some(names) = new.tags.as_ref().filter(|n| !n.is_empty()) {
-                store::tags::replace(tx.conn(), tenant_id, RecordKind::Company, id, names).await?;
-            }
-            if let Some(values) = &new.custom_values {
-                store::custom_fields::set_values(tx.conn(), id, values).await?;
-            }
-            if let Some(list) = new
-                .shipping_addresses
-                .as_ref()
-                .filter(|l| !l.addresses.is_empty())
-            {
-                store::shipping::replace_all(tx.conn(), tenant_id, id, list).await?;
-            }
-            Ok(id)
-        })
+        .transact(async move |tx| insert(tx.conn(), tenant_id, draft.clone()).await)
         .await?;
     get(db, tenant_id, id).await
+}
+
+/// The work of `POST /companies` inside a write transaction (also what seeding runs, many per
+/// transaction): checks, rules, then the rows. Returns the new id.
+pub(super) async fn insert(
+    c: &mut dyn Conn,
+    tenant_id: i64,
+    draft: Draft<CompanyPatch>,
+) -> AppResult<i64> {
+    let checks = check(c, tenant_id, None, draft.peek()).await?;
+    let new = company::finish(draft, &CompanyRecord::default(), &checks)?;
+    let id = store::companies::insert(c, tenant_id, &new.record)
+        .await
+        .map_err(parent_gone)?;
+    if let Some(names) = new.tags.as_ref().filter(|n| !n.is_empty()) {
+        store::tags::replace(c, tenant_id, RecordKind::Company, id, names).await?;
+    }
+    if let Some(values) = &new.custom_values {
+        store::custom_fields::set_values(c, id, values).await?;
+    }
+    if let Some(list) = new
+        .shipping_addresses
+        .as_ref()
+        .filter(|l| !l.addresses.is_empty())
+    {
+        store::shipping::replace_all(c, tenant_id, id, list).await?;
+    }
+    Ok(id)
 }
 
 pub async fn get(db: &Database, tenant_id: i64, id: i64) -> AppResult<Company> {

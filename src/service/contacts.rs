@@ -116,47 +116,56 @@ pub async fn create(db: &Database, tenant_id: i64, draft: NewContactDraft) -> Ap
         _ => None,
     };
     let id = db
-        .transact(async move |tx| -> AppResult<i64> {
-            let checks = ContactChecks {
-                missing_companies: missing_companies(tx.conn(), tenant_id, &draft.company_ids())
-                    .await?,
-                login_email_taken: match draft.login_email() {
-                    Some(email) => {
-                        login_email_taken(tx.conn(), tenant_id, None, email.as_str()).await?
-                    }
-                    None => false,
-                },
-            };
+        .transact(async move |tx| {
             // Each run starts from the body as read.
-            let new = draft.clone().finish(&checks)?;
-            if new.login.is_some() && password_hash.is_none() {
-                return Err(login_changed_meanwhile());
-            }
-            let gone = company_gone(Some(&new.companies));
-            let id = store::contacts::insert(
+            insert(
                 tx.conn(),
                 tenant_id,
-                &new.fields,
-                new.links.primary_company_id,
+                draft.clone(),
+                password_hash.as_deref(),
             )
             .await
-            .map_err(&gone)?;
-            store::contacts::write_links(tx.conn(), id, &new.links)
-                .await
-                .map_err(&gone)?;
-            if !new.tags.is_empty() {
-                store::tags::replace(tx.conn(), tenant_id, RecordKind::Contact, id, &new.tags)
-                    .await?;
-            }
-            if let (Some(hash), Some((email, _))) = (&password_hash, &new.login) {
-                store::contacts::upsert_login(tx.conn(), tenant_id, id, email.as_str(), hash)
-                    .await
-                    .map_err(email_taken)?;
-            }
-            Ok(id)
         })
         .await?;
     get(db, tenant_id, id).await
+}
+
+/// The work of `POST /contacts` inside a write transaction (also what seeding runs, many per
+/// transaction): checks, rules, then the rows. `password_hash` is the hash of the body's password,
+/// made before the transaction. Returns the new id.
+pub(super) async fn insert(
+    c: &mut dyn Conn,
+    tenant_id: i64,
+    draft: NewContactDraft,
+    password_hash: Option<&str>,
+) -> AppResult<i64> {
+    let checks = ContactChecks {
+        missing_companies: missing_companies(c, tenant_id, &draft.company_ids()).await?,
+        login_email_taken: match draft.login_email() {
+            Some(email) => login_email_taken(c, tenant_id, None, email.as_str()).await?,
+            None => false,
+        },
+    };
+    let new = draft.finish(&checks)?;
+    if new.login.is_some() && password_hash.is_none() {
+        return Err(login_changed_meanwhile());
+    }
+    let gone = company_gone(Some(&new.companies));
+    let id = store::contacts::insert(c, tenant_id, &new.fields, new.links.primary_company_id)
+        .await
+        .map_err(&gone)?;
+    store::contacts::write_links(c, id, &new.links)
+        .await
+        .map_err(&gone)?;
+    if !new.tags.is_empty() {
+        store::tags::replace(c, tenant_id, RecordKind::Contact, id, &new.tags).await?;
+    }
+    if let (Some(hash), Some((email, _))) = (password_hash, &new.login) {
+        store::contacts::upsert_login(c, tenant_id, id, email.as_str(), hash)
+            .await
+            .map_err(email_taken)?;
+    }
+    Ok(id)
 }
 
 pub async fn get(db: &Database, tenant_id: i64, id: i64) -> AppResult<Contact> {

@@ -1,11 +1,13 @@
 //! Use cases: each one takes what the domain parsed, runs one transaction on the store, and returns the
 //! domain object to render. Handlers call these and nothing else.
 
+pub mod admin;
 pub mod companies;
 pub mod contacts;
 pub mod custom_fields;
 mod passwords;
 pub mod price_levels;
+pub mod seed;
 pub mod shipping;
 pub mod tags;
 pub mod tokens;

@@ -95,6 +95,14 @@ impl TokenChecker {
         Ok(grant)
     }
 
+    /// Forgets every remembered check, so a token revoked or deleted by this process (the admin
+    /// API) is refused here at once rather than within [`CACHE_TTL`].
+    pub fn forget_all(&self) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.clear();
+        }
+    }
+
     fn cached(&self, hash: &str) -> Option<Option<TokenGrant>> {
         let cache = self.cache.lock().ok()?;
         let (at, grant) = cache.get(hash)?;

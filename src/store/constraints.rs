@@ -27,6 +27,9 @@ pub const PRICE_LEVEL_NAME: &str = "price_levels_tenant_id_name_key_key";
 /// A company's price level.
 pub const COMPANY_PRICE_LEVEL: &str = "companies_price_level_id_fkey";
 
+/// A snapshot's name, unique per tenant.
+pub const SNAPSHOT_NAME: &str = "tenant_snapshots_tenant_id_name_key";
+
 /// Every unique constraint: its name, table and columns (as SQLite lists them).
 pub const UNIQUE: &[(&str, &str, &[&str])] = &[
     ("tenants_pkey", "tenants", &["id"]),
@@ -97,6 +100,8 @@ pub const UNIQUE: &[(&str, &str, &[&str])] = &[
     ("price_levels_pkey", "price_levels", &["id"]),
     (PRICE_LEVEL_NAME, "price_levels", &["tenant_id", "name_key"]),
     ("schema_migrations_pkey", "schema_migrations", &["version"]),
+    ("tenant_snapshots_pkey", "tenant_snapshots", &["id"]),
+    (SNAPSHOT_NAME, "tenant_snapshots", &["tenant_id", "name"]),
 ];
 
 /// The constraint named by SQLite's unique-violation message ("UNIQUE constraint failed:

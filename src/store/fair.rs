@@ -37,7 +37,7 @@ impl super::Database {
     }
 }
 
-fn current_tenant() -> Option<i64> {
+pub(super) fn current_tenant() -> Option<i64> {
     TENANT.try_with(|t| *t).ok()
 }
 

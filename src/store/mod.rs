@@ -9,12 +9,14 @@
 //! `Conn::dialect()`. SQLite is served by rusqlite with a group-committing writer thread (see
 //! `sqlite.rs`); PostgreSQL by tokio-postgres with a deadpool pool.
 
+pub mod admin;
 pub mod backup;
 pub mod companies;
 pub mod constraints;
 pub mod contacts;
 pub mod custom_fields;
 pub mod dialect;
+pub mod ephemeral;
 pub mod fair;
 mod idioms;
 pub mod list;
@@ -23,7 +25,9 @@ pub mod postgres;
 pub mod price_levels;
 pub mod records;
 pub mod shipping;
+pub mod snapshots;
 pub mod sqlite;
+pub mod tables;
 pub mod tags;
 pub mod tenants;
 pub mod value;
@@ -230,6 +234,9 @@ impl Default for DbOptions {
 impl Database {
     /// Opens (creating if needed) and migrates the database named by `url`.
     pub async fn open(url: &str, options: &DbOptions) -> Result<Self, StoreError> {
+        if ephemeral::is_memory_url(url) {
+            return Ok(Database::Sqlite(sqlite::SqliteDb::open_ephemeral(options)?));
+        }
         if let Some(path) = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))

@@ -57,10 +57,24 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/postgres/0004_price_levels.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/postgres/0005_snapshots.sql"),
+    ),
 ];
 
 /// Serialises concurrent migrations from several instances starting at once.
 const MIGRATION_LOCK: i64 = 0x0052_6f6c_6f64_6578; // "Rolodex"
+
+/// The advisory lock of one tenant's records. Every write transaction of a request takes it
+/// shared when it begins; what replaces all of a tenant's records at once (an admin reset,
+/// restore or deletion) takes it exclusively ([`super::admin::lock_tenant`]), so those never
+/// interleave with a request's write, on any instance sharing the database. Reads need no lock:
+/// their snapshot shows the records before or after.
+pub(super) fn tenant_lock_key(tenant_id: i64) -> i64 {
+    const TENANT_LOCKS: i64 = 0x5444_0000_0000_0000; // "TD": apart from MIGRATION_LOCK
+    TENANT_LOCKS.wrapping_add(tenant_id)
+}
 
 /// Longest wait for a connection: to open a new one, or for a busy pool to hand one back.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -412,8 +426,17 @@ impl PgDb {
         } else {
             "ISOLATION LEVEL READ COMMITTED"
         };
+        // A request's write holds its tenant's lock shared (see `tenant_lock_key`); the same
+        // round trip as the BEGIN.
+        let tenant_lock = match (read_only, super::fair::current_tenant()) {
+            (false, Some(tenant_id)) => format!(
+                "; SELECT pg_advisory_xact_lock_shared({})",
+                tenant_lock_key(tenant_id)
+            ),
+            _ => String::new(),
+        };
         let sql = format!(
-            "BEGIN {mode}; SET LOCAL statement_timeout = {}",
+            "BEGIN {mode}; SET LOCAL statement_timeout = {}{tenant_lock}",
             self.statement_timeout_ms
         );
         let mut attempts = 0;

@@ -45,6 +45,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/sqlite/0004_price_levels.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/sqlite/0005_snapshots.sql"),
+    ),
 ];
 
 /// Statements a connection keeps prepared. Every SQL text is constant or built from a bounded
@@ -314,6 +318,9 @@ pub struct SqliteDb {
     _readers_open: Arc<QueueCloser>,
     clock: Clock,
     reprepared: Arc<AtomicU64>,
+    /// The private directory of an ephemeral database (`sqlite::memory:`), removed with the last
+    /// handle.
+    _ephemeral: Option<Arc<super::ephemeral::EphemeralDir>>,
 }
 
 /// Closes the readers' queue on drop, so the reader threads end with the last [`SqliteDb`].
@@ -376,7 +383,18 @@ impl SqliteDb {
             readers: queue,
             clock: options.clock.clone(),
             reprepared,
+            _ephemeral: None,
         })
+    }
+
+    /// A database of its own in a private directory that goes with the last handle (see
+    /// `ephemeral`).
+    pub fn open_ephemeral(options: &DbOptions) -> Result<Self, StoreError> {
+        let dir = super::ephemeral::EphemeralDir::create()?;
+        let path = dir.database();
+        let mut db = Self::open(&path.to_string_lossy(), options)?;
+        db._ephemeral = Some(Arc::new(dir));
+        Ok(db)
     }
 
     /// Runs `work` on a reader thread, in a read transaction. The closure is sent to the thread

@@ -213,6 +213,15 @@ pub async fn insert_default(c: &mut dyn Conn, tenant_id: i64) -> Result<i64, Sto
     insert(c, tenant_id, &main).await
 }
 
+/// Gives the tenant its default warehouse if it has none (after a reset, or a snapshot restored
+/// from before warehouses).
+pub async fn ensure_default(c: &mut dyn Conn, tenant_id: i64) -> Result<(), StoreError> {
+    if count(c, tenant_id).await? == 0 {
+        insert_default(c, tenant_id).await?;
+    }
+    Ok(())
+}
+
 /// Rewrites the warehouse row and moves `updated_at`.
 pub async fn update(c: &mut dyn Conn, id: i64, r: &WarehouseRecord) -> Result<(), StoreError> {
     let mut params = record_params(r);

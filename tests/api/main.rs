@@ -3,6 +3,7 @@
 //! file or PostgreSQL database (`ROLODEX_TEST_POSTGRES`). What needs the binary as a process (the
 //! command line, signals, start-up) is in the `process` crate.
 
+mod admin;
 mod auth;
 mod companies;
 mod companies_list;

@@ -17,6 +17,7 @@ mod pg_pooler;
 mod pg_schema;
 mod pg_tls;
 mod rate_limit;
+mod sandbox;
 mod shutdown;
 mod support;
 mod systemd;

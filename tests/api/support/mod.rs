@@ -224,7 +224,12 @@ impl TestServer {
 
     /// A server on `db` (e.g. `TestDb::sqlite()` for what only SQLite has).
     pub fn start_on(db: TestDb) -> TestServer {
-        let server = RunningServer::start(&db, &[]);
+        TestServer::start_with(db, &[])
+    }
+
+    /// A server on `db` started with `serve` flags `args` (e.g. `--admin-token`).
+    pub fn start_with(db: TestDb, args: &[&str]) -> TestServer {
+        let server = RunningServer::start(&db, args);
         let token = server.create_token("acme", Some("tests"));
         TestServer {
             server,
