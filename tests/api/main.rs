@@ -15,6 +15,7 @@ mod custom_fields;
 mod hostile;
 mod hostile_http;
 mod http_errors;
+mod luminous_cli;
 mod prepared_statements;
 mod price_levels;
 mod probes;
