@@ -8,6 +8,7 @@ mod auth;
 mod companies;
 mod companies_list;
 mod console;
+mod console_browser;
 mod contacts_create;
 mod contacts_list;
 mod contacts_misc;
