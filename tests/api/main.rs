@@ -16,6 +16,7 @@ mod hostile;
 mod hostile_http;
 mod http_errors;
 mod luminous_cli;
+mod openapi;
 mod prepared_statements;
 mod price_levels;
 mod probes;
