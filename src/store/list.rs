@@ -98,24 +98,24 @@ pub fn render<F: ListFieldSql>(
     dialect: Dialect,
     params: &mut Vec<Value>,
 ) -> (String, String) {
-    let where_clause = q
+    let mut where_clause = q
         .filters
         .iter()
-        .map(|f| {
-            let cond = match f.field.sql() {
-                SqlField::Scalar(e) => scalar_cond(e, f, dialect, params),
-                // Negative operators on a relation ask for no matching related row
-                // (`company_id[neq]=5` is "not linked to company 5", `tag[notset]` "has no tag").
-                SqlField::Member { key, select, expr } => {
-                    let (negated, cond) = related_parts(expr, f, dialect, params);
-                    let not = if negated { "NOT " } else { "" };
-                    format!("{key} {not}IN ({select} WHERE {cond})")
-                }
-            };
-            format!("({cond})")
-        })
+        .map(|f| filter_cond(f, dialect, params))
         .collect::<Vec<_>>()
         .join(" AND ");
+    if !q.any_of.is_empty() {
+        let any = q
+            .any_of
+            .iter()
+            .map(|f| filter_cond(f, dialect, params))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        if !where_clause.is_empty() {
+            where_clause.push_str(" AND ");
+        }
+        where_clause.push_str(&format!("({any})"));
+    }
 
     let order_by = q
         .sort
@@ -139,6 +139,25 @@ pub fn render<F: ListFieldSql>(
         .join(", ");
 
     (where_clause, order_by)
+}
+
+/// One filter's condition, parenthesised.
+fn filter_cond<F: ListFieldSql>(
+    f: &Filter<F>,
+    dialect: Dialect,
+    params: &mut Vec<Value>,
+) -> String {
+    let cond = match f.field.sql() {
+        SqlField::Scalar(e) => scalar_cond(e, f, dialect, params),
+        // Negative operators on a relation ask for no matching related row
+        // (`company_id[neq]=5` is "not linked to company 5", `tag[notset]` "has no tag").
+        SqlField::Member { key, select, expr } => {
+            let (negated, cond) = related_parts(expr, f, dialect, params);
+            let not = if negated { "NOT " } else { "" };
+            format!("{key} {not}IN ({select} WHERE {cond})")
+        }
+    };
+    format!("({cond})")
 }
 
 fn bind(params: &mut Vec<Value>, value: Value) -> String {
@@ -718,6 +737,7 @@ mod tests {
                 page: 1,
                 per_page: 10,
             },
+            any_of: Vec::new(),
             filters: vec![
                 Filter {
                     field: TestField::Id,
