@@ -15,6 +15,7 @@ pub mod limits;
 pub mod openapi;
 pub mod price_levels;
 pub mod rate_limit;
+pub mod reference;
 mod sandbox;
 pub mod server;
 pub mod tags;
@@ -233,6 +234,7 @@ pub fn router(state: AppState) -> Router {
             &format!("{BASE}{}", openapi::DOCUMENT_PATH),
             document_route(routes_doc),
         )
+        .merge(reference::routes())
         .route("/health", get(health))
         .route("/health/live", get(live))
         .route("/health/ready", get(ready))

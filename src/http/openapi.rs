@@ -251,7 +251,7 @@ pub struct CompanyBody {
     /// A percentage, 0 to 100.
     pub tax_rate: Option<f64>,
     pub notes: Option<String>,
-    /// One of the contract's terms, e.g. `Net 30`, `Due on receipt`.
+    /// One of the contract's terms (sets `due_date_days`).
     pub payment_term: Option<String>,
     pub due_date_days: Option<i64>,
     pub price_level_id: Option<i64>,
@@ -267,9 +267,8 @@ pub struct CompanyBody {
 #[schema(example = json!({"label": "Region", "type": "dropdown", "options": {"choices": ["North", "South"]}}))]
 pub struct CustomFieldBody {
     pub label: Option<String>,
-    /// `number`, `date`, `string` or `dropdown`.
     #[schema(rename = "type")]
-    pub kind: Option<String>,
+    pub kind: Option<crate::domain::custom_field::FieldKind>,
     /// Default `["companies"]`.
     pub object_types: Option<Vec<String>>,
     /// `{"choices": [...]}` for a dropdown.
@@ -294,8 +293,8 @@ pub struct TagsBody {
 #[schema(example = json!({"name": "Dock 4", "parent_id": 1, "status": "inactive"}))]
 pub struct WarehouseBody {
     pub name: Option<String>,
-    /// `active` (default) or `inactive`.
-    pub status: Option<String>,
+    /// Default `active`.
+    pub status: Option<crate::domain::warehouse::WarehouseStatus>,
     pub parent_id: Option<i64>,
 }
 
@@ -304,11 +303,11 @@ pub struct WarehouseBody {
 #[schema(example = json!({"name": "Wholesale +10%", "status": "active", "type": "percentage", "percent_increase": 10.0}))]
 pub struct PriceLevelBody {
     pub name: Option<String>,
-    /// `active` (default) or `inactive`.
-    pub status: Option<String>,
-    /// `percentage` (default) or `fixed`.
+    /// Default `active`.
+    pub status: Option<crate::domain::price_level::LevelStatus>,
+    /// Default `percentage`.
     #[schema(rename = "type")]
-    pub kind: Option<String>,
+    pub kind: Option<crate::domain::price_level::LevelType>,
     pub percent_increase: Option<f64>,
 }
 
@@ -665,6 +664,69 @@ fn add_error_responses(path: &str, operation: &mut Operation) {
     }
 }
 
+/// The company example, built in parts (one `json!` of it all is too deep for the macro).
+fn company_example() -> serde_json::Value {
+    let address = json!({"id": 1, "company_id": 1, "company_name": "Acme Corporation", "first_name": "Sam", "last_name": "Lee", "full_name": "Sam Lee", "email": null, "phone": null, "address": "9 Port Way", "address_line_2": null, "city": "Dallas", "state": "TX", "postal_code": "75201", "country": "USA", "full_address": "9 Port Way, Dallas, TX 75201, USA", "is_default": true, "created_at": "2023-03-15T14:30:00Z", "updated_at": "2023-03-15T14:30:00Z"});
+    let level = json!({"id": 1, "created_at": "2023-03-15T14:30:00Z", "updated_at": "2023-03-15T14:30:00Z", "status": "active", "name": "Wholesale", "type": "percentage", "percent_increase": 15.5});
+    let mut company = serde_json::Map::new();
+    if let serde_json::Value::Object(part) = json!({"id": 1, "status": "active", "name": "Acme Corporation", "created_at": "2023-03-15T14:30:00Z", "updated_at": "2023-03-15T14:30:00Z", "type": "Wholesale", "parent_company_id": null, "phone": null, "address": "123 Main St", "address_line_2": null, "city": "Austin", "state": "TX"})
+    {
+        company.extend(part);
+    }
+    if let serde_json::Value::Object(part) = json!({"postal_code": "78701", "country": "USA", "full_address": "123 Main St, Austin, TX 78701, USA", "fein": null, "tax_exempt": false, "tax_rate": null, "notes": null, "payment_term": "Net 30", "due_date_days": 30, "price_level": level.clone(), "tags": [{"id": 1, "name": "vip", "description": null, "icon": null, "color": null}], "custom_fields": {"Region": "North"}})
+    {
+        company.extend(part);
+    }
+    if let serde_json::Value::Object(part) = json!({"default_shipping": address.clone(), "shipping_addresses": [address], "shipping_first_name": "Sam", "shipping_last_name": "Lee", "shipping_email": null, "shipping_phone": null, "shipping_address": "9 Port Way", "shipping_city": "Dallas", "shipping_state": "TX", "shipping_postal_code": "75201", "shipping_country": "USA", "shipping_full_address": "9 Port Way, Dallas, TX 75201, USA"})
+    {
+        company.extend(part);
+    }
+    serde_json::Value::Object(company)
+}
+
+/// Examples of the objects, as the API answers them (the README's walk-through), by schema name.
+fn object_examples() -> Vec<(&'static str, serde_json::Value)> {
+    vec![
+        (
+            "Contact",
+            json!({"id": "1", "created_at": "2023-03-15T14:30:00Z", "updated_at": "2023-03-15T14:30:00Z", "status": "active", "first_name": "John", "last_name": "Smith", "email": "john.smith@acmecorp.com", "phone": "555-987-6543", "phone_1": "555-987-6543", "phone_2": null, "full_name": "John Smith", "receiving_bank_name": null, "receiving_bank_address": null, "company_id": "1", "company": {"id": "1", "name": "Acme Corporation"}, "is_primary": false, "receive_quotation_pdf": false, "receive_purchase_order_pdf": false, "receive_purchase_order_invoice_pdf": false, "has_portal_login": false, "companies": [{"id": 1, "name": "Acme Corporation", "is_primary": false, "receive_quotation_pdf": false, "receive_purchase_order_pdf": false, "receive_purchase_order_invoice_pdf": false}], "tags": [{"id": 2, "name": "sales", "description": null, "icon": null, "color": null}]}),
+        ),
+        ("Company", company_example()),
+        (
+            "ShippingAddress",
+            json!({"id": 1, "company_id": 1, "company_name": "Acme Corporation", "first_name": "Sam", "last_name": "Lee", "full_name": "Sam Lee", "email": null, "phone": null, "address": "9 Port Way", "address_line_2": null, "city": "Dallas", "state": "TX", "postal_code": "75201", "country": "USA", "full_address": "9 Port Way, Dallas, TX 75201, USA", "is_default": true, "created_at": "2023-03-15T14:30:00Z", "updated_at": "2023-03-15T14:30:00Z"}),
+        ),
+        (
+            "Warehouse",
+            json!({"id": 1, "status": "active", "name": "Main Warehouse", "parent_id": null, "created_at": "2023-03-15T14:30:00Z", "updated_at": "2023-03-15T14:30:00Z"}),
+        ),
+        (
+            "PriceLevel",
+            json!({"id": 1, "created_at": "2023-03-15T14:30:00Z", "updated_at": "2023-03-15T14:30:00Z", "status": "active", "name": "Wholesale", "type": "percentage", "percent_increase": 15.5}),
+        ),
+        (
+            "CustomField",
+            json!({"id": 1, "label": "Region", "type": "dropdown", "object_types": ["companies"], "options": {"choices": ["North", "South"]}, "created_at": "2023-03-15T14:30:00Z", "updated_at": "2023-03-15T14:30:00Z"}),
+        ),
+        ("ClientType", json!({"id": 1, "name": "Wholesale"})),
+    ]
+}
+
+/// The names `payment_term` takes (`company::PAYMENT_TERMS`), as an enum of the company body.
+fn describe_payment_terms(schemas: &mut BTreeMap<String, RefOr<Schema>>) {
+    let Some(RefOr::T(Schema::Object(body))) = schemas.get_mut("CompanyBody") else {
+        return;
+    };
+    if let Some(RefOr::T(Schema::Object(term))) = body.properties.get_mut("payment_term") {
+        let mut names: Vec<serde_json::Value> = crate::domain::company::PAYMENT_TERMS
+            .iter()
+            .map(|(name, _)| json!(name))
+            .collect();
+        names.push(serde_json::Value::Null);
+        term.enum_values = Some(names);
+    }
+}
+
 /// Completes the document the routes produced: the server base, the bearer scheme, the shared
 /// error answers on every operation, and unique operation ids (one handler serving `POST`, `PUT`
 /// and `PATCH` is three operations: `updateContact`, `updateContact_put`, `updateContact_patch`).
@@ -684,6 +746,12 @@ pub fn finish(doc: &mut OpenApi) {
                 .build(),
         )),
     );
+    for (name, example) in object_examples() {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) {
+            object.examples = vec![example];
+        }
+    }
+    describe_payment_terms(&mut components.schemas);
     for (name, response) in error_responses() {
         components
             .responses

@@ -305,3 +305,71 @@ async fn openapi_document_describes_parameters_envelopes_and_errors() {
         }
     }
 }
+
+/// The vendored Redoc: `vendor/redoc-VERSION/` with its bundle and licence.
+fn vendored_redoc() -> (String, std::path::PathBuf) {
+    let vendor = Path::new(env!("CARGO_MANIFEST_DIR")).join("vendor");
+    let dirs: Vec<_> = std::fs::read_dir(&vendor)
+        .expect("vendor/")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_prefix("redoc-")
+                .map(|v| (v.to_owned(), e.path()))
+        })
+        .collect();
+    assert_eq!(dirs.len(), 1, "one vendored Redoc: {dirs:?}");
+    let (version, dir) = dirs.into_iter().next().expect("one");
+    assert!(dir.join("LICENSE").is_file(), "Redoc's licence is vendored");
+    assert!(dir.join("redoc.standalone.js.LICENSE.txt").is_file());
+    (version, dir)
+}
+
+#[tokio::test]
+async fn docs_page_renders_the_document_with_the_embedded_redoc() {
+    let s = TestServer::start().await;
+    let (version, dir) = vendored_redoc();
+    let page = s
+        .raw_request(Method::GET, "/docs", None, None, None, &[])
+        .await;
+    page.expect(200);
+    assert_eq!(
+        page.header("content-type").as_deref(),
+        Some("text/html; charset=utf-8")
+    );
+    let script = format!("/docs/redoc-{version}.standalone.js");
+    assert!(
+        page.text
+            .contains(&format!(r#"<script src="{script}"></script>"#)),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text
+            .contains(r#"<redoc spec-url="/external/api/v1/openapi.json""#)
+    );
+    // No CDN: the page loads nothing from another origin.
+    assert!(!page.text.contains("://"), "{}", page.text);
+
+    let bundle = s
+        .raw_request(Method::GET, &script, None, None, None, &[])
+        .await;
+    bundle.expect(200);
+    assert_eq!(
+        bundle.header("content-type").as_deref(),
+        Some("text/javascript; charset=utf-8")
+    );
+    let cache = bundle.header("cache-control").unwrap_or_default();
+    assert!(
+        cache.contains("max-age=31536000") && cache.contains("immutable"),
+        "{cache}"
+    );
+    let vendored = std::fs::read(dir.join("redoc.standalone.js")).expect("the bundle");
+    assert!(vendored.len() > 500_000);
+    assert!(
+        bundle.text.as_bytes() == vendored.as_slice(),
+        "the served bundle is the vendored file"
+    );
+    // What the page points Redoc at is there without a token.
+    served_document(&s).await;
+}
