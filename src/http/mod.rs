@@ -12,6 +12,7 @@ pub mod extract;
 pub mod faults;
 pub mod journal;
 pub mod limits;
+pub mod observe;
 pub mod openapi;
 pub mod price_levels;
 pub mod rate_limit;
@@ -223,12 +224,14 @@ pub fn router(state: AppState) -> Router {
     }
     let api = api
         .route_layer(from_fn_with_state(state.clone(), auth::rate_limit))
+        .route_layer(axum::middleware::from_fn(observe::note_route))
         .fallback(not_found)
         .with_state(state.clone());
     let api = from_fn_with_state(state.clone(), auth::authenticate).layer(api);
-    // Layers run outside in, i.e. bottom to top here: trace, then every request limit (see
-    // `limits::guard`), then routing.
-    // The document needs no token: it is mounted beside the authenticated API, not in it.
+    // Layers run outside in, i.e. bottom to top here (all after routing, so the route template is
+    // known): the request id and log line (`observe`), then every request limit (see
+    // `limits::guard`).
+    // The OpenAPI document needs no token: it is mounted beside the authenticated API, not in it.
     let mut app = Router::new()
         .route(
             &format!("{BASE}{}", openapi::DOCUMENT_PATH),
@@ -250,7 +253,7 @@ pub fn router(state: AppState) -> Router {
     app.fallback(not_found)
         .layer(axum::middleware::map_response(json_method_not_allowed))
         .layer(from_fn_with_state(state.limits, limits::guard))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(observe::around))
         .with_state(state)
 }
 
