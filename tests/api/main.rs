@@ -19,6 +19,7 @@ mod hostile_http;
 mod http_errors;
 mod luminous_cli;
 mod observe;
+mod openapi;
 mod prepared_statements;
 mod price_levels;
 mod probes;
