@@ -21,6 +21,8 @@ per_page = env_num("BENCH_PER_PAGE", 50)
 headers = { ["Accept"] = "application/json" }
 local token = os.getenv("BENCH_TOKEN")
 if token ~= nil and token ~= "" then headers["Authorization"] = "Bearer " .. token end
+-- The console workloads sign in with a session cookie, not a token.
+console_headers = { ["Accept"] = "text/html", ["Cookie"] = "rolodex_console=" .. (os.getenv("BENCH_CONSOLE_SESSION") or "") }
 json_headers = { ["Accept"] = "application/json", ["Content-Type"] = "application/json" }
 if headers["Authorization"] ~= nil then json_headers["Authorization"] = headers["Authorization"] end
 

@@ -20,6 +20,8 @@ pub fn script(name: &str) -> Option<&'static str> {
         "list_contacts" => include_str!("../../../bench/wrk/list_contacts.lua"),
         "company_contacts" => include_str!("../../../bench/wrk/company_contacts.lua"),
         "update_company" => include_str!("../../../bench/wrk/update_company.lua"),
+        "console_contacts" => include_str!("../../../bench/wrk/console_contacts.lua"),
+        "console_search" => include_str!("../../../bench/wrk/console_search.lua"),
         _ => return None,
     })
 }

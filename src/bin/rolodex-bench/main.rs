@@ -31,6 +31,8 @@ pub const WORKLOADS: &[&str] = &[
     "list_contacts",
     "company_contacts",
     "update_company",
+    "console_contacts",
+    "console_search",
 ];
 /// Those json-server can run too.
 const PEER_WORKLOADS: &[&str] = &[
@@ -344,6 +346,15 @@ async fn run(
     report.seed_seconds = seeding.elapsed().as_secs_f64();
     report.layout = Some(layout);
     let list_pages = (args.contacts / 100 / args.per_page).clamp(1, 20);
+    // A console session of the bench tenant, for the console workloads' cookie.
+    let console_session = rolodex::service::console::open(
+        &db,
+        &rolodex::service::tokens::TokenChecker::default(),
+        &token,
+    )
+    .await?
+    .map(|opened| opened.session_id)
+    .unwrap_or_default();
 
     // The storage-layer ceiling: the same use cases without HTTP, same concurrency.
     if args.storage_duration > 0 {
@@ -354,7 +365,8 @@ async fn run(
             list_pages,
             per_page: args.per_page,
         };
-        for w in workloads {
+        // The console workloads are whole pages over HTTP: there is no storage-layer twin.
+        for w in workloads.iter().filter(|w| !w.starts_with("console_")) {
             eprintln!("storage layer: {w}");
             let r = storage::run(
                 &ctx,
@@ -386,6 +398,10 @@ async fn run(
     let watched = Watched { pid: srv.pid() };
     report.idle_rss_mib = watched.rss_mib();
     let url = format!("http://{}", srv.addr);
+    if workloads.iter().any(|w| w.starts_with("console_")) {
+        // wrk counts a redirect as a success: make sure the session opens the page.
+        console_page_answers(srv.addr, &console_session)?;
+    }
     let settings = LoadSettings {
         threads: args.threads,
         connections: args.connections,
@@ -408,6 +424,7 @@ async fn run(
             ),
             ("BENCH_LIST_PAGES".into(), list_pages.to_string()),
             ("BENCH_PER_PAGE".into(), args.per_page.to_string()),
+            ("BENCH_CONSOLE_SESSION".into(), console_session),
         ],
     };
     let scripts = dir.join("wrk");
@@ -566,6 +583,26 @@ fn peer(
         let _ = child.kill();
         let _ = child.wait();
         report.peer.push(result?);
+    }
+    Ok(())
+}
+
+/// The console's contacts page answers 200 to the benchmark's session cookie (not a 303 to the
+/// sign-in page).
+fn console_page_answers(addr: std::net::SocketAddr, session: &str) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    write!(
+        stream,
+        "GET /console/contacts HTTP/1.1\r\nHost: bench\r\nCookie: rolodex_console={session}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head)?;
+    if &head[9..12] != b"200" {
+        anyhow::bail!(
+            "the console session was refused: {}",
+            String::from_utf8_lossy(&head)
+        );
     }
     Ok(())
 }
