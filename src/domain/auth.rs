@@ -25,6 +25,15 @@ pub fn generate_token() -> String {
     format!("{TOKEN_PREFIX}{random}")
 }
 
+/// A new random secret of 40 letters and digits (about 238 bits): a console session id or CSRF
+/// token.
+pub fn generate_secret() -> String {
+    let mut rng = UnwrapErr(SysRng);
+    (0..TOKEN_RANDOM_CHARS)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
 /// The stored form of a token: SHA-256, hex. A fast hash is right here: tokens are long and random,
 /// so there is nothing to brute-force, and every request verifies one.
 pub fn hash_token(token: &str) -> String {

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod companies;
+pub mod console;
 pub mod contacts;
 pub mod custom_fields;
 pub mod error;
@@ -66,6 +67,8 @@ pub struct Shared {
     pub journal: journal::Journal,
     /// The fault rules of every tenant.
     pub faults: faults::Faults,
+    /// The console's cookies are `Secure` (served over TLS).
+    pub secure_cookies: bool,
 }
 
 impl AppState {
@@ -88,6 +91,7 @@ impl Shared {
             admin: None,
             journal: journal::Journal::new(0),
             faults: faults::Faults::default(),
+            secure_cookies: false,
         }
     }
 }
@@ -140,6 +144,7 @@ pub async fn serve(
         .then(|| Arc::new(rate_limit::RateLimiter::new(options.rate_limit)));
     shared.admin = options.admin;
     shared.journal = journal::Journal::new(options.journal);
+    shared.secure_cookies = options.tls.is_some();
     let app = router(AppState::new(shared));
     server::serve(
         listener,
@@ -179,6 +184,8 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/health/live", get(live))
         .route("/health/ready", get(ready))
+        // The web console, outside the API's token authentication: it signs in with a session.
+        .nest(console::PREFIX, console::routes(state.clone()))
         .nest_service(BASE, api);
     if state.admin.is_some() {
         app = app.nest(

@@ -103,6 +103,10 @@ pub struct ListQuery<F> {
     pub page: Page,
     /// ANDed, in request order.
     pub filters: Vec<Filter<F>>,
+    /// At least one of these must hold (ORed, then ANDed with `filters`); empty: no condition. The
+    /// API's query language has no OR; the console's search box (one term over several fields)
+    /// sets it.
+    pub any_of: Vec<Filter<F>>,
     /// Always ends with the [`ListField::ID`] tie-break (unless it was already sorted on explicitly).
     pub sort: Vec<Sort<F>>,
 }
@@ -160,6 +164,7 @@ pub fn parse<F: ListField>(pairs: &[(String, String)]) -> Result<ListQuery<F>, V
     errors.into_result(ListQuery {
         page,
         filters,
+        any_of: Vec::new(),
         sort,
     })
 }

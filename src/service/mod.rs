@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod companies;
+pub mod console;
 pub mod contacts;
 pub mod custom_fields;
 mod passwords;

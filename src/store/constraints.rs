@@ -36,6 +36,12 @@ pub const UNIQUE: &[(&str, &str, &[&str])] = &[
     ("tenants_slug_key", "tenants", &["slug"]),
     ("api_tokens_pkey", "api_tokens", &["id"]),
     ("api_tokens_token_hash_key", "api_tokens", &["token_hash"]),
+    ("console_sessions_pkey", "console_sessions", &["id"]),
+    (
+        "console_sessions_session_hash_key",
+        "console_sessions",
+        &["session_hash"],
+    ),
     ("client_types_pkey", "client_types", &["id"]),
     (
         "client_types_tenant_id_name_key_key",

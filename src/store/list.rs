@@ -91,7 +91,7 @@ pub async fn list_page_with<F: ListFieldSql>(
         format!("{scope} AND {filter}")
     };
     let (count, count_params) = match shortcuts.unfiltered_count {
-        Some((sql, own)) if q.filters.is_empty() => (sql.to_owned(), own),
+        Some((sql, own)) if filter.is_empty() => (sql.to_owned(), own),
         _ => (
             format!("SELECT COUNT(*) {from} WHERE {condition}"),
             &params[..],
@@ -143,24 +143,24 @@ fn render_with<F: ListFieldSql>(
     params: &mut Vec<Value>,
     order_alias: Option<(&str, &str)>,
 ) -> (String, String) {
-    let where_clause = q
+    let mut where_clause = q
         .filters
         .iter()
-        .map(|f| {
-            let cond = match f.field.sql() {
-                SqlField::Scalar(e) => scalar_cond(e, f, dialect, params),
-                // Negative operators on a relation ask for no matching related row
-                // (`company_id[neq]=5` is "not linked to company 5", `tag[notset]` "has no tag").
-                SqlField::Member { key, select, expr } => {
-                    let (negated, cond) = related_parts(expr, f, dialect, params);
-                    let not = if negated { "NOT " } else { "" };
-                    format!("{key} {not}IN ({select} WHERE {cond})")
-                }
-            };
-            format!("({cond})")
-        })
+        .map(|f| filter_cond(f, dialect, params))
         .collect::<Vec<_>>()
         .join(" AND ");
+    if !q.any_of.is_empty() {
+        let any = q
+            .any_of
+            .iter()
+            .map(|f| filter_cond(f, dialect, params))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        if !where_clause.is_empty() {
+            where_clause.push_str(" AND ");
+        }
+        where_clause.push_str(&format!("({any})"));
+    }
 
     let order_by = q
         .sort
@@ -193,6 +193,25 @@ fn render_with<F: ListFieldSql>(
         .join(", ");
 
     (where_clause, order_by)
+}
+
+/// One filter's condition, parenthesised.
+fn filter_cond<F: ListFieldSql>(
+    f: &Filter<F>,
+    dialect: Dialect,
+    params: &mut Vec<Value>,
+) -> String {
+    let cond = match f.field.sql() {
+        SqlField::Scalar(e) => scalar_cond(e, f, dialect, params),
+        // Negative operators on a relation ask for no matching related row
+        // (`company_id[neq]=5` is "not linked to company 5", `tag[notset]` "has no tag").
+        SqlField::Member { key, select, expr } => {
+            let (negated, cond) = related_parts(expr, f, dialect, params);
+            let not = if negated { "NOT " } else { "" };
+            format!("{key} {not}IN ({select} WHERE {cond})")
+        }
+    };
+    format!("({cond})")
 }
 
 fn bind(params: &mut Vec<Value>, value: Value) -> String {
@@ -786,6 +805,7 @@ mod tests {
                 page: 1,
                 per_page: 10,
             },
+            any_of: Vec::new(),
             filters: vec![
                 Filter {
                     field: TestField::Id,

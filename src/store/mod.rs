@@ -12,6 +12,7 @@
 pub mod admin;
 pub mod backup;
 pub mod companies;
+pub mod console;
 pub mod constraints;
 pub mod contacts;
 pub mod custom_fields;

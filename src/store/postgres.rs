@@ -61,6 +61,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/postgres/0005_snapshots.sql"),
     ),
+    (
+        6,
+        include_str!("../../migrations/postgres/0006_console_sessions.sql"),
+    ),
 ];
 
 /// Serialises concurrent migrations from several instances starting at once.

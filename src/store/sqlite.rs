@@ -50,6 +50,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/sqlite/0005_snapshots.sql"),
     ),
+    (
+        6,
+        include_str!("../../migrations/sqlite/0006_console_sessions.sql"),
+    ),
 ];
 
 /// Statements a connection keeps prepared. Every SQL text is constant or built from a bounded

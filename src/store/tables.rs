@@ -72,6 +72,12 @@ pub const TABLES: &[Table] = &[
         key: &["id"],
         tenancy: Tenancy::Access,
     },
+    // After api_tokens: a session refers to the token it was opened with.
+    Table {
+        name: "console_sessions",
+        key: &["id"],
+        tenancy: Tenancy::Access,
+    },
     record("client_types"),
     // Before companies: `companies.price_level_id` refers to it.
     record("price_levels"),

@@ -7,6 +7,7 @@ mod admin;
 mod auth;
 mod companies;
 mod companies_list;
+mod console;
 mod contacts_create;
 mod contacts_list;
 mod contacts_misc;

@@ -1,0 +1,9 @@
+//! Placeholder, filled in by the next increment.
+
+use axum::Router;
+
+use crate::http::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}
