@@ -31,8 +31,44 @@ pub struct Cli {
     // Global: `rolodex --database URL serve` and `rolodex serve --database URL` alike.
     #[command(flatten)]
     db: DatabaseArgs,
+    /// Log lines on stderr: `text` (colours only on a terminal) or `json` (one object a line)
+    #[arg(
+        long,
+        global = true,
+        env = "ROLODEX_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--log-format`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Logs to stderr, filtered by `ROLODEX_LOG` (default `info`), in `format`.
+fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ROLODEX_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter);
+    match format {
+        // Colour codes only for a person at a terminal, never into a file or a pipe.
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        // The current span's fields (the request id) on every line, flattened beside the event's.
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -352,13 +388,7 @@ pub fn serve_options(args: &[&str]) -> anyhow::Result<(DbOptions, http::ServeOpt
 
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ROLODEX_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    init_logging(cli.log_format);
     match run(cli.db, cli.command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

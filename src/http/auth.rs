@@ -51,7 +51,10 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     req.extensions_mut().insert(grant);
     // The rest of the request runs as its tenant: its database work takes that tenant's share
     // of the readers / connections.
-    state.db.as_tenant(grant.tenant_id, next.run(req)).await
+    let mut response = state.db.as_tenant(grant.tenant_id, next.run(req)).await;
+    // For the request log (`observe`), outside this nested router.
+    response.extensions_mut().insert(grant);
+    response
 }
 
 /// The API routes' rate limit, after [`authenticate`] and only on matched routes (an unknown path

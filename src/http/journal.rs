@@ -33,7 +33,7 @@ pub struct Entry {
     pub request_body: Value,
     pub response_body: Value,
     pub duration_ms: f64,
-    /// The request's `X-Request-Id` (sent, or given by the server), when it has one.
+    /// The request's `X-Request-Id`: the one it was sent with, or the one the server gave it.
     pub request_id: Option<String>,
 }
 

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod faults;
 pub mod journal;
 pub mod limits;
+pub mod observe;
 pub mod price_levels;
 pub mod rate_limit;
 mod sandbox;
@@ -175,11 +176,13 @@ pub fn router(state: AppState) -> Router {
     }
     let api = api
         .route_layer(from_fn_with_state(state.clone(), auth::rate_limit))
+        .route_layer(axum::middleware::from_fn(observe::note_route))
         .fallback(not_found)
         .with_state(state.clone());
     let api = from_fn_with_state(state.clone(), auth::authenticate).layer(api);
-    // Layers run outside in, i.e. bottom to top here: trace, then every request limit (see
-    // `limits::guard`), then routing.
+    // Layers run outside in, i.e. bottom to top here (all after routing, so the route template is
+    // known): the request id and log line (`observe`), then every request limit (see
+    // `limits::guard`).
     let mut app = Router::new()
         .route("/health", get(health))
         .route("/health/live", get(live))
@@ -196,7 +199,7 @@ pub fn router(state: AppState) -> Router {
     app.fallback(not_found)
         .layer(axum::middleware::map_response(json_method_not_allowed))
         .layer(from_fn_with_state(state.limits, limits::guard))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(observe::around))
         .with_state(state)
 }
 

@@ -17,9 +17,8 @@ use super::auth::Grant;
 use super::error::ApiError;
 use super::faults::Action;
 use super::journal::{Entry, now_rfc3339_millis};
+use super::observe::RequestId;
 use crate::domain::journal::{kept_body, redact_query};
-
-const REQUEST_ID: &str = "x-request-id";
 
 pub async fn around(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let Some(grant) = req.extensions().get::<Grant>().copied() else {
@@ -41,7 +40,10 @@ pub async fn around(State(state): State<AppState>, req: Request, next: Next) -> 
         .get::<OriginalUri>()
         .map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned());
     let query = req.uri().query().map(redact_query);
-    let sent_id = header(req.headers(), REQUEST_ID);
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.as_str().to_owned());
     // The body was read whole by the limits middleware: collecting it again copies no I/O.
     let (parts, body) = req.into_parts();
     let request_bytes = collect(body).await;
@@ -52,7 +54,6 @@ pub async fn around(State(state): State<AppState>, req: Request, next: Next) -> 
 
     let (parts, body) = response.into_parts();
     let response_bytes = collect(body).await;
-    let request_id = sent_id.or_else(|| header(&parts.headers, REQUEST_ID));
     state.journal.record(
         grant.tenant_id,
         Entry {
@@ -95,11 +96,4 @@ async fn collect(body: Body) -> Bytes {
         .await
         .map(|c| c.to_bytes())
         .unwrap_or_default()
-}
-
-fn header(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
 }

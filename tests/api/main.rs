@@ -17,6 +17,7 @@ mod hostile;
 mod hostile_http;
 mod http_errors;
 mod luminous_cli;
+mod observe;
 mod prepared_statements;
 mod price_levels;
 mod probes;
