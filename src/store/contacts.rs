@@ -443,7 +443,9 @@ pub async fn views(
     let (Some(rows), Some(link_rows), Some(tag_rows)) =
         (results.next(), results.next(), results.next())
     else {
-        return Err(StoreError::Decode("a statement of the batch went missing".into()));
+        return Err(StoreError::Decode(
+            "a statement of the batch went missing".into(),
+        ));
     };
     let mut tags = tags::of_many_from_rows(&tag_rows)?;
 

@@ -109,7 +109,9 @@ pub async fn list_page_with<F: ListFieldSql>(
         .await?
         .into_iter();
     let (Some(count), Some(rows)) = (results.next(), results.next()) else {
-        return Err(StoreError::Decode("a statement of the batch went missing".into()));
+        return Err(StoreError::Decode(
+            "a statement of the batch went missing".into(),
+        ));
     };
     let total = count
         .first()

@@ -335,7 +335,9 @@ impl PgConn {
             let outcome = Self::timed(self.round_trip, round_trip).await;
             let first = begin.is_some();
             match self.settle(outcome) {
-                Err(StoreError::Unavailable { .. }) if first && self.is_closed() && attempts < 3 => {
+                Err(StoreError::Unavailable { .. })
+                    if first && self.is_closed() && attempts < 3 =>
+                {
                     if let Some(dead) = self.client.take() {
                         drop(Object::take(dead));
                     }
