@@ -306,6 +306,12 @@ impl PgConn {
             self.in_transaction = false;
             return;
         }
+        if self.broken {
+            // Nothing more goes over a broken connection (a ROLLBACK would wait out another
+            // round-trip timeout on a server that stopped answering); dropping it closes it, and
+            // the server rolls back.
+            return;
+        }
         if self.batch("ROLLBACK").await.is_ok() {
             self.in_transaction = false;
         }
