@@ -55,32 +55,69 @@ pub async fn list_page<F: ListFieldSql>(
     from: &str,
     select: &str,
     scope: &str,
-    mut params: Vec<Value>,
+    params: Vec<Value>,
     q: &ListQuery<F>,
 ) -> Result<(Vec<Row>, u64), StoreError> {
-    let (filter, order) = render(q, c.dialect(), &mut params);
+    list_page_with(c, from, select, scope, params, q, Shortcuts::default()).await
+}
+
+/// What a list may know about its own rows that the generic statements cannot.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Shortcuts<'a> {
+    /// The total when the query has no filters, with its own parameters: e.g. counting a
+    /// company's links from their index alone, instead of visiting every linked contact.
+    pub unfiltered_count: Option<(&'a str, &'a [Value])>,
+    /// `(sort expression, equivalent expression)`: sort by the second wherever the query sorts by
+    /// the first. In `contact_companies sc JOIN contacts c ON c.id = sc.contact_id`, ordering by
+    /// `sc.contact_id` instead of `c.id` lets the page be read in index order and stop after
+    /// the page, instead of sorting every linked contact.
+    pub order_alias: Option<(&'a str, &'a str)>,
+}
+
+/// [`list_page`] with [`Shortcuts`].
+pub async fn list_page_with<F: ListFieldSql>(
+    c: &mut dyn Conn,
+    from: &str,
+    select: &str,
+    scope: &str,
+    mut params: Vec<Value>,
+    q: &ListQuery<F>,
+    shortcuts: Shortcuts<'_>,
+) -> Result<(Vec<Row>, u64), StoreError> {
+    let (filter, order) = render_with(q, c.dialect(), &mut params, shortcuts.order_alias);
     let condition = if filter.is_empty() {
         scope.to_owned()
     } else {
         format!("{scope} AND {filter}")
     };
-    let total = c
-        .query_one(
-            &format!("SELECT COUNT(*) {from} WHERE {condition}"),
-            &params,
-        )
-        .await?
-        .int(0)?;
-    let total = u64::try_from(total).unwrap_or(0);
-    if q.page.offset() >= total {
-        return Ok((Vec::new(), total));
-    }
-    let sql = format!(
+    let (count, count_params) = match shortcuts.unfiltered_count {
+        Some((sql, own)) if filter.is_empty() => (sql.to_owned(), own),
+        _ => (
+            format!("SELECT COUNT(*) {from} WHERE {condition}"),
+            &params[..],
+        ),
+    };
+    let page = format!(
         "{select} WHERE {condition} ORDER BY {order} LIMIT {} OFFSET {}",
         q.page.per_page,
         q.page.offset()
     );
-    Ok((c.query(&sql, &params).await?, total))
+    // Independent statements: one round trip on PostgreSQL. (A page past the end costs its
+    // database no more than the count did: both walk the matching rows.)
+    let mut results = c
+        .query_batch(&[(&count, count_params), (&page, &params)])
+        .await?
+        .into_iter();
+    let (Some(count), Some(rows)) = (results.next(), results.next()) else {
+        return Err(StoreError::Decode(
+            "a statement of the batch went missing".into(),
+        ));
+    };
+    let total = count
+        .first()
+        .ok_or_else(|| StoreError::Decode("COUNT returned no row".into()))?
+        .int(0)?;
+    Ok((rows, u64::try_from(total).unwrap_or(0)))
 }
 
 /// Renders `q`'s filters and order. Parameters are appended to `params`, numbered from
@@ -97,6 +134,16 @@ pub fn render<F: ListFieldSql>(
     q: &ListQuery<F>,
     dialect: Dialect,
     params: &mut Vec<Value>,
+) -> (String, String) {
+    render_with(q, dialect, params, None)
+}
+
+/// [`render`], sorting by `order_alias.1` wherever the query sorts by `order_alias.0`.
+fn render_with<F: ListFieldSql>(
+    q: &ListQuery<F>,
+    dialect: Dialect,
+    params: &mut Vec<Value>,
+    order_alias: Option<(&str, &str)>,
 ) -> (String, String) {
     let mut where_clause = q
         .filters
@@ -127,8 +174,17 @@ pub fn render<F: ListFieldSql>(
                     s.field.name()
                 );
             };
-            // SQLite puts NULLs first ascending and last descending; make PostgreSQL agree.
+            let e = match order_alias {
+                Some((from, to)) if from == e => to,
+                _ => e,
+            };
+            // SQLite puts NULLs first ascending and last descending; make PostgreSQL agree. Ids
+            // are never NULL: without the NULLS clause PostgreSQL reads them in index order
+            // instead of sorting.
+            let never_null = s.field.name() == F::ID.name();
             match (dialect, s.descending) {
+                (Dialect::Postgres, false) if never_null => format!("{e} ASC"),
+                (Dialect::Postgres, true) if never_null => format!("{e} DESC"),
                 (Dialect::Sqlite, false) => format!("{e} ASC"),
                 (Dialect::Sqlite, true) => format!("{e} DESC"),
                 (Dialect::Postgres, false) => format!("{e} ASC NULLS FIRST"),
@@ -469,7 +525,7 @@ mod tests {
         assert_eq!((w.as_str(), o.as_str()), ("", "c.id ASC"));
         assert!(p.is_empty());
         let (_, o, _) = run(Dialect::Postgres, &[]);
-        assert_eq!(o, "c.id ASC NULLS FIRST");
+        assert_eq!(o, "c.id ASC");
     }
 
     #[test]
@@ -481,8 +537,22 @@ mod tests {
         );
         assert_eq!(
             run(Dialect::Postgres, sort).1,
-            "c.last_name DESC NULLS LAST, c.created_at ASC NULLS FIRST, c.id ASC NULLS FIRST"
+            "c.last_name DESC NULLS LAST, c.created_at ASC NULLS FIRST, c.id ASC"
         );
+    }
+
+    #[test]
+    fn order_alias_replaces_only_that_sort_expression() {
+        let pairs = [("sort".to_owned(), "last_name:desc".to_owned())];
+        let q = parse::<TestField>(&pairs).expect("should parse");
+        let mut params = Vec::new();
+        let (_, o) = render_with(
+            &q,
+            Dialect::Postgres,
+            &mut params,
+            Some(("c.id", "sc.contact_id")),
+        );
+        assert_eq!(o, "c.last_name DESC NULLS LAST, sc.contact_id ASC");
     }
 
     #[test]
@@ -723,7 +793,7 @@ mod tests {
                 "(c.created_at >= $2) AND (c.created_at < $3) AND (c.id IN ({TAGS} WHERE t.name = $4))"
             )
         );
-        assert_eq!(o, "c.id ASC NULLS FIRST");
+        assert_eq!(o, "c.id ASC");
         assert_eq!(
             params,
             vec![i(9), i(1_704_067_200), i(1_706_745_600), t("x")]

@@ -147,6 +147,19 @@ pub trait Conn: Send {
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError>;
     /// Runs a statement and returns the number of rows changed.
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError>;
+    /// Runs statements that do not depend on each other and returns each one's rows, in order.
+    /// PostgreSQL sends them all before reading any answer (pipelined: one round trip for all);
+    /// SQLite, in process, runs them one after the other.
+    async fn query_batch(
+        &mut self,
+        statements: &[(&str, &[Value])],
+    ) -> Result<Vec<Vec<Row>>, StoreError> {
+        let mut out = Vec::with_capacity(statements.len());
+        for (sql, params) in statements {
+            out.push(self.query(sql, params).await?);
+        }
+        Ok(out)
+    }
 }
 
 /// An open transaction, as the work run by [`Database::transact`] and [`Database::read`] sees it:

@@ -187,6 +187,12 @@ fn decode(row: &tokio_postgres::Row, columns: &Arc<Columns>) -> Result<Row, Stor
 /// the server rolls the transaction back and no later request inherits it.
 pub struct PgConn {
     client: Option<Object>,
+    /// Where a replacement comes from when the connection turns out to be dead at its first use.
+    pool: Pool,
+    /// The `BEGIN ...` batch not sent yet: it goes out with the transaction's first statement, in
+    /// the same write to the socket (pipelined), so opening a transaction costs no round trip of
+    /// its own.
+    pending_begin: Option<String>,
     /// Client-side limit on one round trip; `None` when statements may run forever.
     round_trip: Option<Duration>,
     /// Inside `BEGIN` .. `COMMIT`/`ROLLBACK`.
@@ -200,9 +206,11 @@ pub struct PgConn {
 }
 
 impl PgConn {
-    fn new(client: Object, round_trip: Option<Duration>) -> Self {
+    fn new(client: Object, pool: Pool, round_trip: Option<Duration>) -> Self {
         Self {
             client: Some(client),
+            pool,
+            pending_begin: None,
             round_trip,
             in_transaction: false,
             broken: false,
@@ -282,6 +290,11 @@ impl PgConn {
     }
 
     async fn commit(&mut self) -> Result<(), StoreError> {
+        if self.pending_begin.take().is_some() {
+            // Nothing was sent: there is no transaction to end.
+            self.in_transaction = false;
+            return Ok(());
+        }
         let result = self.batch("COMMIT").await;
         // Whatever happened, the transaction is over (a failed COMMIT rolls back).
         self.in_transaction = self.broken;
@@ -289,8 +302,72 @@ impl PgConn {
     }
 
     async fn rollback(&mut self) {
+        if self.pending_begin.take().is_some() {
+            self.in_transaction = false;
+            return;
+        }
+        if self.broken {
+            // Nothing more goes over a broken connection (a ROLLBACK would wait out another
+            // round-trip timeout on a server that stopped answering); dropping it closes it, and
+            // the server rolls back.
+            return;
+        }
         if self.batch("ROLLBACK").await.is_ok() {
             self.in_transaction = false;
+        }
+    }
+
+    /// One round trip: `op`, preceded on the wire by the pending `BEGIN` when it is the
+    /// transaction's first. When that first round trip finds the pooled connection closed (the
+    /// server restarted since it was last used), nothing has run: it is dropped and the round trip
+    /// sent again on another connection, at most twice.
+    async fn send(&mut self, op: Op<'_>) -> Result<Output, StoreError> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let begin = self.pending_begin.take();
+            let client = self.client()?;
+            let round_trip = async {
+                let begin = async {
+                    match &begin {
+                        Some(sql) => client.batch_execute(sql).await,
+                        None => Ok(()),
+                    }
+                };
+                // `try_join` polls `begin` first: its message is queued before the statement's.
+                let (_, out) = futures::future::try_join(begin, op.run(client)).await?;
+                Ok(out)
+            };
+            let outcome = Self::timed(self.round_trip, round_trip).await;
+            let first = begin.is_some();
+            match self.settle(outcome) {
+                Err(StoreError::Unavailable { .. })
+                    if first && self.is_closed() && attempts < 3 =>
+                {
+                    if let Some(dead) = self.client.take() {
+                        drop(Object::take(dead));
+                    }
+                    let fresh = tokio::time::timeout(
+                        CONNECT_TIMEOUT + Duration::from_millis(500),
+                        self.pool.get(),
+                    )
+                    .await;
+                    match fresh {
+                        Ok(Ok(client)) => {
+                            self.client = Some(client);
+                            self.broken = false;
+                            self.pending_begin = begin;
+                        }
+                        _ => {
+                            return Err(StoreError::unavailable(
+                                "no database connection after the pooled one was found closed",
+                            ));
+                        }
+                    }
+                }
+                Err(e) => return Err(e),
+                Ok(out) => return Ok(out),
+            }
         }
     }
 }
@@ -317,17 +394,73 @@ impl Conn for PgConn {
     }
 
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
-        let refs: Vec<(&(dyn ToSql + Sync), Type)> = params.iter().map(param).collect();
-        let outcome = Self::timed(self.round_trip, self.client()?.query_typed(sql, &refs)).await;
-        let rows = self.settle(outcome)?;
-        let columns = column_names(&rows);
-        rows.iter().map(|r| decode(r, &columns)).collect()
+        match self.send(Op::Query(&[(sql, params)])).await? {
+            Output::Rows(mut results) => decode_all(&results.pop().unwrap_or_default()),
+            Output::Count(_) => Err(StoreError::Decode("a query without rows".into())),
+        }
     }
 
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
-        let refs: Vec<(&(dyn ToSql + Sync), Type)> = params.iter().map(param).collect();
-        let outcome = Self::timed(self.round_trip, self.client()?.execute_typed(sql, &refs)).await;
-        self.settle(outcome)
+        match self.send(Op::Execute(sql, params)).await? {
+            Output::Count(n) => Ok(n),
+            Output::Rows(_) => Err(StoreError::Decode("a statement without a count".into())),
+        }
+    }
+
+    async fn query_batch(
+        &mut self,
+        statements: &[(&str, &[Value])],
+    ) -> Result<Vec<Vec<Row>>, StoreError> {
+        match self.send(Op::Query(statements)).await? {
+            Output::Rows(results) => results.iter().map(|rows| decode_all(rows)).collect(),
+            Output::Count(_) => Err(StoreError::Decode("a query without rows".into())),
+        }
+    }
+}
+
+fn decode_all(rows: &[tokio_postgres::Row]) -> Result<Vec<Row>, StoreError> {
+    let columns = column_names(rows);
+    rows.iter().map(|r| decode(r, &columns)).collect()
+}
+
+/// What one round trip of [`PgConn::send`] carries.
+#[derive(Clone, Copy)]
+enum Op<'a> {
+    /// Statements returning rows, sent together (pipelined).
+    Query(&'a [(&'a str, &'a [Value])]),
+    /// A statement whose changed-row count is the answer.
+    Execute(&'a str, &'a [Value]),
+}
+
+enum Output {
+    Rows(Vec<Vec<tokio_postgres::Row>>),
+    Count(u64),
+}
+
+impl Op<'_> {
+    async fn run(self, client: &Object) -> Result<Output, tokio_postgres::Error> {
+        match self {
+            Op::Query(statements) => {
+                let refs: Vec<Vec<(&(dyn ToSql + Sync), Type)>> = statements
+                    .iter()
+                    .map(|(_, params)| params.iter().map(param).collect())
+                    .collect();
+                // `try_join_all` polls every query once, in order, before waiting for any answer:
+                // all of them are on the wire at once.
+                let rows = futures::future::try_join_all(
+                    statements
+                        .iter()
+                        .zip(&refs)
+                        .map(|((sql, _), refs)| client.query_typed(sql, refs)),
+                )
+                .await?;
+                Ok(Output::Rows(rows))
+            }
+            Op::Execute(sql, params) => {
+                let refs: Vec<(&(dyn ToSql + Sync), Type)> = params.iter().map(param).collect();
+                Ok(Output::Count(client.execute_typed(sql, &refs).await?))
+            }
+        }
     }
 }
 
@@ -419,11 +552,11 @@ impl PgDb {
         .await
         .map_err(|_| StoreError::unavailable("timed out waiting for a database connection"))?
         .map_err(|e| self.pool_failure(e))?;
-        Ok(PgConn::new(client, self.round_trip()))
+        Ok(PgConn::new(client, self.pool.clone(), self.round_trip()))
     }
 
-    /// A connection with an open transaction. A pooled connection that turns out to be dead (the
-    /// server restarted since it was last used) is dropped and another one tried.
+    /// A connection with a transaction about to open: its `BEGIN` goes out with the first
+    /// statement ([`PgConn::send`], which also replaces a pooled connection found dead).
     async fn begin(&self, read_only: bool) -> Result<PgConn, StoreError> {
         let mode = if read_only {
             "ISOLATION LEVEL REPEATABLE READ READ ONLY"
@@ -439,23 +572,14 @@ impl PgDb {
             ),
             _ => String::new(),
         };
-        let sql = format!(
+        let mut conn = self.acquire().await?;
+        conn.in_transaction = true;
+        conn.now = self.clock.now();
+        conn.pending_begin = Some(format!(
             "BEGIN {mode}; SET LOCAL statement_timeout = {}{tenant_lock}",
             self.statement_timeout_ms
-        );
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            let mut conn = self.acquire().await?;
-            conn.in_transaction = true;
-            conn.now = self.clock.now();
-            match conn.batch(&sql).await {
-                Ok(()) => return Ok(conn),
-                // Only a connection found closed: retrying after a timeout would double the wait.
-                Err(StoreError::Unavailable { .. }) if conn.is_closed() && attempts < 3 => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        ));
+        Ok(conn)
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {

@@ -18,6 +18,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use futures::FutureExt;
+use rusqlite::config::DbConfig;
 use rusqlite::types::ValueRef;
 use tokio::sync::{mpsc, oneshot};
 
@@ -142,6 +143,12 @@ impl SqliteConn {
             conn.execute_batch("PRAGMA query_only = ON;")
                 .map_err(map_err)?;
         }
+        // The query planner stability guarantee: plans never depend on the values bound. Without
+        // it, `col = $n` on an indexed column (with ANALYZE's statistics), a LEFT JOIN or a partial
+        // index make SQLite compile the statement again at every execution, which costs more
+        // than running it (measured: 6% of a list's CPU in `sqlite3Reprepare`).
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+            .map_err(map_err)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let deadline = Arc::new(AtomicU64::new(0));
         let watched = Arc::clone(&deadline);

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::records::tag_link;
-use super::{Conn, Row, StoreError};
+use super::{Conn, Dialect, Row, StoreError, Value};
 use crate::domain::input::name_key;
 use crate::domain::{RecordKind, Tag};
 
@@ -75,21 +75,32 @@ pub async fn of_many(
     kind: RecordKind,
     ids: &[i64],
 ) -> Result<HashMap<i64, Vec<Tag>>, StoreError> {
-    let mut out: HashMap<i64, Vec<Tag>> = HashMap::new();
     if ids.is_empty() {
-        return Ok(out);
+        return Ok(HashMap::new());
     }
+    let (sql, params) = of_many_statement(c.dialect(), kind, ids);
+    of_many_from_rows(&c.query(&sql, &params).await?)
+}
+
+/// The statement [`of_many`] runs, for callers that send it with others ([`Conn::query_batch`]).
+pub fn of_many_statement(dialect: Dialect, kind: RecordKind, ids: &[i64]) -> (String, Vec<Value>) {
     let (table, key) = tag_link(kind);
     let mut params = Vec::with_capacity(1);
-    let member = c.dialect().id_in(&format!("l.{key}"), ids, &mut params);
+    let member = dialect.id_in(&format!("l.{key}"), ids, &mut params);
     let sql = format!(
         "SELECT l.{key} AS record_id, {TAG_COLUMNS} FROM {table} l \
          JOIN tags tg ON tg.id = l.tag_id WHERE {member} ORDER BY l.{key}, tg.name_key, tg.name, tg.id"
     );
-    for r in c.query(&sql, &params).await? {
+    (sql, params)
+}
+
+/// The rows of [`of_many_statement`], by record.
+pub fn of_many_from_rows(rows: &[Row]) -> Result<HashMap<i64, Vec<Tag>>, StoreError> {
+    let mut out: HashMap<i64, Vec<Tag>> = HashMap::new();
+    for r in rows {
         out.entry(r.int("record_id")?)
             .or_default()
-            .push(tag_from_row(&r)?);
+            .push(tag_from_row(r)?);
     }
     Ok(out)
 }

@@ -56,6 +56,10 @@ pub struct Args {
     /// --noisy-neighbour, tenant A's contacts (default there: 50,000)
     #[arg(long, default_value_t = 100_000)]
     contacts: u64,
+    /// Contacts per company: 20 (small companies) or e.g. 3000 (large B2B customers: the
+    /// company_contacts workload then pages through thousands of contacts per company)
+    #[arg(long, default_value_t = 20)]
+    contacts_per_company: u64,
     /// Concurrent connections (HTTP) / tasks (storage layer)
     #[arg(long, default_value_t = 64)]
     connections: u32,
@@ -342,7 +346,13 @@ async fn run(
     let (_, token) = rolodex::service::tokens::create(&db, "bench", Some("bench".into())).await?;
     let tenant = tenant_id(&db, "bench").await?;
     let seeding = Instant::now();
-    let layout = seed::seed(&db, tenant, args.contacts, epoch).await?;
+    let layout = seed::seed_shaped(
+        &db,
+        tenant,
+        seed::Layout::with_company_size(args.contacts, args.contacts_per_company),
+        epoch,
+    )
+    .await?;
     report.seed_seconds = seeding.elapsed().as_secs_f64();
     report.layout = Some(layout);
     let list_pages = (args.contacts / 100 / args.per_page).clamp(1, 20);

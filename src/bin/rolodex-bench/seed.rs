@@ -254,9 +254,15 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(contacts: u64) -> Self {
+        Self::with_company_size(contacts, 20)
+    }
+
+    /// `contacts` spread over `contacts / per_company` companies (round robin, so each company's
+    /// contacts span the whole id range).
+    pub fn with_company_size(contacts: u64, per_company: u64) -> Self {
         Layout {
             contacts,
-            companies: (contacts / 20).max(1),
+            companies: (contacts / per_company.max(1)).max(1),
             first_contact_id: 1,
             first_company_id: 1,
             first_tag_id: 1,
@@ -381,8 +387,18 @@ pub async fn seed(
     contacts: u64,
     epoch: i64,
 ) -> anyhow::Result<Layout> {
+    seed_shaped(db, tenant_id, Layout::new(contacts), epoch).await
+}
+
+/// [`seed`] with the company size of `layout` (see [`Layout::with_company_size`]).
+pub async fn seed_shaped(
+    db: &Database,
+    tenant_id: i64,
+    mut layout: Layout,
+    epoch: i64,
+) -> anyhow::Result<Layout> {
     let started = Instant::now();
-    let mut layout = Layout::new(contacts);
+    let contacts = layout.contacts;
     let next = |table: &'static str| async move {
         db.read::<_, StoreError>(async move |tx| {
             tx.query_one(
