@@ -253,6 +253,10 @@ enum Command {
         tls: TlsArgs,
         #[command(flatten)]
         sandbox: SandboxArgs,
+        /// Serve Prometheus metrics at http://ADDR/metrics (a listener of its own; off when
+        /// unset)
+        #[arg(long, env = "ROLODEX_METRICS_LISTEN", value_name = "ADDR")]
+        metrics_listen: Option<SocketAddr>,
     },
     /// Create the database if needed and apply migrations
     Migrate,
@@ -410,7 +414,14 @@ async fn run(db: DatabaseArgs, command: Command) -> anyhow::Result<()> {
             limits,
             tls,
             sandbox,
-        } => serve(db, listen, body_limit, limits, tls, sandbox).await,
+            metrics_listen,
+        } => {
+            let listeners = Listeners {
+                api: listen,
+                metrics: metrics_listen,
+            };
+            serve(db, listeners, body_limit, limits, tls, sandbox).await
+        }
         Command::Seed {
             tenant,
             contacts,
@@ -663,9 +674,15 @@ async fn seed_tenant(
     Ok(())
 }
 
+/// Where `serve` listens: the API, and the metrics if asked for.
+struct Listeners {
+    api: SocketAddr,
+    metrics: Option<SocketAddr>,
+}
+
 async fn serve(
     db: DatabaseArgs,
-    listen: SocketAddr,
+    listen: Listeners,
     body_limit: usize,
     limits: ServeLimits,
     tls: TlsArgs,
@@ -702,6 +719,25 @@ async fn serve(
         println!("created tenant demo with an API token (shown only once):");
         println!("{token}");
     }
+    let metrics = match listen.metrics {
+        None => None,
+        Some(address) => {
+            let listener = TcpListener::bind(address)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {address} for metrics: {e}"))?;
+            let local = listener.local_addr()?;
+            let handle = http::metrics::install().map_err(|e| anyhow::anyhow!(e))?;
+            println!("rolodex metrics on http://{local}/metrics");
+            tracing::info!(address = %local, "serving metrics");
+            Some(tokio::spawn(http::metrics::serve(
+                listener,
+                handle,
+                database.clone(),
+                std::future::pending(),
+            )))
+        }
+    };
+    let listen = listen.api;
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
@@ -716,6 +752,10 @@ async fn serve(
     println!("rolodex listening on {scheme}://{local}");
     tracing::info!(address = %local, scheme, database = %db.database, "listening");
     http::serve(listener, database, &options, shutdown).await?;
+    // The metrics go with the API (not drained: a scrape is quick and can be repeated).
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     tracing::info!("stopped");
     Ok(())
 }
