@@ -718,3 +718,132 @@ async fn logout_ends_the_session() {
     assert_eq!(r.status, 303);
     assert_eq!(r.location.as_deref(), Some("/console/login"));
 }
+
+/// The secret in the `data-token` element of a page.
+fn shown_token(page: &Page) -> String {
+    let at = page.html.find("data-token=\"").expect("data-token element");
+    let rest = &page.html[at + "data-token=\"".len()..];
+    rest[..rest.find('"').expect("end")].to_owned()
+}
+
+#[tokio::test]
+async fn tokens_created_in_the_console_work_on_the_api_until_revoked() {
+    let s = TestServer::start().await;
+    let c = Console::signed_in(&base(&s), &s.token).await;
+    let tokens = "/console/settings/api-tokens";
+    let page = c.get(tokens).await;
+    page.expect(200);
+    // The session's own token is listed by name and prefix, never in full.
+    assert!(page.html.contains("tests"));
+    assert!(page.html.contains(&format!("{}…", &s.token[..8])));
+    assert!(!page.html.contains(&s.token));
+
+    let r = c.post(tokens, tokens, &[("name", "ci <pipeline>")]).await;
+    r.expect(201);
+    let secret = shown_token(&r);
+    assert!(secret.starts_with("rdx_"));
+    assert!(r.html.contains("ci &lt;pipeline&gt;"));
+    s.get_as("/contacts", &secret).await.expect(200);
+    // Shown once: the list afterwards has no secret.
+    let page = c.get(tokens).await;
+    assert!(!page.html.contains(&secret));
+    assert!(!page.html.contains("data-token"));
+
+    // Too long a name: the admin API's 422 message at the field.
+    let long = "n".repeat(300);
+    let r = c.post(tokens, tokens, &[("name", &long)]).await;
+    r.expect(422);
+    assert!(r.html.contains("id=\"name-error\""));
+
+    // Revoke: confirmation, then refused on the API at once.
+    let id = page
+        .html
+        .split("id=\"token-")
+        .filter_map(|part| part.split('"').next())
+        .filter_map(|id| id.parse::<i64>().ok())
+        .max()
+        .expect("token ids");
+    let confirm = c.get(&format!("{tokens}/{id}/revoke")).await;
+    confirm.expect(200);
+    assert!(
+        confirm
+            .html
+            .contains("Revoke the token ci &lt;pipeline&gt;?")
+    );
+    let r = c
+        .post(
+            &format!("{tokens}/{id}/revoke"),
+            &format!("{tokens}/{id}/revoke"),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/console/settings/api-tokens?notice=revoked")
+    );
+    assert_eq!(s.get_as("/contacts", &secret).await.status, 401);
+    assert!(c.get(tokens).await.html.contains("revoked "));
+}
+
+#[tokio::test]
+async fn revoking_the_sessions_token_ends_the_session() {
+    let s = TestServer::start().await;
+    let other = s.named_token("acme", "second");
+    let a = Console::signed_in(&base(&s), &s.token).await;
+    let b = Console::signed_in(&base(&s), &other).await;
+    // Session b revokes the token session a was opened with.
+    let page = b.get("/console/settings/api-tokens").await;
+    let first_id = page
+        .html
+        .split("id=\"token-")
+        .filter_map(|part| part.split('"').next())
+        .filter_map(|id| id.parse::<i64>().ok())
+        .min()
+        .expect("token ids");
+    let path = format!("/console/settings/api-tokens/{first_id}/revoke");
+    b.post(&path, &path, &[]).await;
+    let r = a.get("/console/contacts").await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location.as_deref(), Some("/console/login"));
+    // Revoking its own token signs b out.
+    let page = b.get("/console/settings/api-tokens").await;
+    let own_id = page
+        .html
+        .split("id=\"token-")
+        .filter_map(|part| part.split('"').next())
+        .filter_map(|id| id.parse::<i64>().ok())
+        .max()
+        .expect("token ids");
+    let path = format!("/console/settings/api-tokens/{own_id}/revoke");
+    assert!(b.get(&path).await.html.contains("signs you out"));
+    let r = b.post(&path, &path, &[]).await;
+    assert_eq!(r.location.as_deref(), Some("/console/login"));
+    assert_eq!(b.get("/console/contacts").await.status, 303);
+}
+
+#[tokio::test]
+async fn another_tenants_token_cannot_be_revoked() {
+    let s = TestServer::start().await;
+    let theirs = s.named_token("globex", "theirs");
+    let c = Console::signed_in(&base(&s), &s.token).await;
+    let g = Console::signed_in(&base(&s), &theirs).await;
+    let page = g.get("/console/settings/api-tokens").await;
+    let their_id = page
+        .html
+        .split("id=\"token-")
+        .filter_map(|part| part.split('"').next())
+        .find_map(|id| id.parse::<i64>().ok())
+        .expect("token id");
+    assert!(
+        !c.get("/console/settings/api-tokens")
+            .await
+            .html
+            .contains(&format!("id=\"token-{their_id}\""))
+    );
+    let path = format!("/console/settings/api-tokens/{their_id}/revoke");
+    c.get(&path).await.expect(404);
+    c.post("/console/settings/api-tokens", &path, &[])
+        .await
+        .expect(404);
+    s.get_as("/contacts", &theirs).await.expect(200);
+}

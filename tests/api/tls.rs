@@ -375,3 +375,59 @@ fn tls_files_with_the_wrong_content_are_named() {
         format!("the TLS certificate file {huge} is larger than 1048576 bytes")
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The console's cookies
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn over_tls_the_console_cookies_are_secure() {
+    let s = TlsServer::start(&[]);
+    install_crypto_provider();
+    let ca = reqwest::Certificate::from_pem(&s.certs.ca_pem()).expect("a PEM certificate");
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .tls_certs_only([ca])
+        .resolve(
+            ACME_HOST,
+            std::net::SocketAddr::from(([127, 0, 0, 1], s.port())),
+        )
+        .build()
+        .expect("client");
+    let login = client
+        .get(s.url(ACME_HOST, "/console/login"))
+        .send()
+        .await
+        .expect("GET /console/login");
+    let login_cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("login cookie")
+        .to_owned();
+    assert!(login_cookie.contains("; Secure"), "{login_cookie}");
+    let html = login.text().await.expect("page");
+    let at = html.find("name=\"_csrf\" value=\"").expect("csrf") + 20;
+    let csrf = &html[at..at + html[at..].find('"').expect("end")];
+    let signed_in = client
+        .post(s.url(ACME_HOST, "/console/login"))
+        .header("Cookie", login_cookie.split(';').next().unwrap_or_default())
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("_csrf={csrf}&token={}", s.token))
+        .send()
+        .await
+        .expect("POST /console/login");
+    assert_eq!(signed_in.status().as_u16(), 303);
+    let session = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("rolodex_console="))
+        .expect("session cookie")
+        .to_owned();
+    for part in ["; Secure", "; HttpOnly", "; SameSite=Strict"] {
+        assert!(session.contains(part), "{part} missing: {session}");
+    }
+}

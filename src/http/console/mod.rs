@@ -52,6 +52,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/login", get(login_page).post(login))
         .route("/style.css", get(style))
+        .route("/console.js", get(script))
         .merge(signed_in)
         .fallback(not_found)
 }
@@ -270,6 +271,17 @@ async fn style() -> Response {
             (header::CACHE_CONTROL, "max-age=3600"),
         ],
         page::STYLE,
+    )
+        .into_response()
+}
+
+async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        page::SCRIPT,
     )
         .into_response()
 }

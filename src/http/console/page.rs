@@ -11,8 +11,14 @@ use super::{CSRF_FIELD, PREFIX};
 use crate::domain::ValidationErrors;
 use crate::service::console::Session;
 
+/// Validation errors by form field.
+pub type Errors = BTreeMap<String, Vec<String>>;
+
 /// The one stylesheet, embedded in the binary.
 pub const STYLE: &str = include_str!("style.css");
+
+/// The one script: the copy buttons (everything works without it).
+pub const SCRIPT: &str = include_str!("console.js");
 
 pub fn html_response(status: StatusCode, body: Markup) -> Response {
     (
@@ -27,7 +33,7 @@ pub fn html_response(status: StatusCode, body: Markup) -> Response {
             ("x-content-type-options", "nosniff"),
             (
                 "content-security-policy",
-                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
             ),
         ],
         body.into_string(),
@@ -45,6 +51,7 @@ pub fn layout(title: &str, session: Option<&Session>, main: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Rolodex" }
                 link rel="stylesheet" href={ (PREFIX) "/style.css" };
+                script src={ (PREFIX) "/console.js" } defer {}
             }
             body {
                 a class="skip" href="#main" { "Skip to content" }
