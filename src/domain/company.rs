@@ -128,7 +128,7 @@ pub enum ClientTypeRef {
 }
 
 /// A client type as `GET /client-types` lists it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ClientType {
     pub id: i64,
     pub name: String,
@@ -600,7 +600,7 @@ impl Company {
 }
 
 /// The company object of §5.1.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Company {
     pub id: i64,
     pub status: String,
@@ -628,6 +628,8 @@ pub struct Company {
     /// without a level).
     pub price_level: Option<PriceLevel>,
     pub tags: Vec<Tag>,
+    /// Values by custom-field label.
+    #[schema(value_type = Object, example = json!({"Region": "North"}))]
     pub custom_fields: Map<String, Value>,
     pub default_shipping: Option<ShippingAddress>,
     pub shipping_addresses: Vec<ShippingAddress>,

@@ -778,15 +778,16 @@ pub fn same_names(a: &[String], b: &[String]) -> bool {
 }
 
 /// `{"id": "<string>", "name": ...}` of the primary company.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CompanyRef {
     #[serde(serialize_with = "super::id_as_string")]
+    #[schema(value_type = String, example = "1")]
     pub id: i64,
     pub name: String,
 }
 
 /// One element of `companies`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ContactCompany {
     pub id: i64,
     pub name: String,
@@ -859,9 +860,10 @@ impl Contact {
 }
 
 /// The contact object of §4.1, in the reference's field order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Contact {
     #[serde(serialize_with = "super::id_as_string")]
+    #[schema(value_type = String, example = "1")]
     pub id: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -876,6 +878,7 @@ pub struct Contact {
     pub receiving_bank_name: Option<String>,
     pub receiving_bank_address: Option<String>,
     #[serde(serialize_with = "super::opt_id_as_string")]
+    #[schema(value_type = Option<String>, example = "1")]
     pub company_id: Option<i64>,
     pub company: Option<CompanyRef>,
     pub is_primary: bool,

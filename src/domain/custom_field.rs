@@ -57,7 +57,8 @@ const MAX_OBJECT_TYPES: usize = 10;
 /// Largest `options.maxLength` a `string` field may declare.
 pub const MAX_STRING_OPTION: i64 = 65_535;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum FieldKind {
     Number,
     Date,
@@ -100,13 +101,16 @@ impl Serialize for FieldKind {
 pub const LABEL_TAKEN: &str = "The label has already been taken.";
 
 /// A definition as stored and returned.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = CustomField)]
 pub struct Definition {
     pub id: i64,
     pub label: String,
     #[serde(rename = "type")]
     pub kind: FieldKind,
     pub object_types: Vec<String>,
+    /// `{"choices": [...]}` for a dropdown; `{}` otherwise.
+    #[schema(value_type = Object)]
     pub options: Map<String, Value>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

@@ -47,8 +47,24 @@ impl Serialize for Timestamp {
     }
 }
 
+/// In the OpenAPI document: what [`Timestamp::rfc3339`] writes.
+impl utoipa::PartialSchema for Timestamp {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .description(Some("UTC, RFC 3339, whole seconds."))
+            .examples([serde_json::json!("2023-03-15T14:30:00Z")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Timestamp {}
+
 /// A tag as records show it (§4.1).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(example = json!({"id": 3, "name": "vip", "description": null, "icon": null, "color": null}))]
 pub struct Tag {
     pub id: i64,
     pub name: String,

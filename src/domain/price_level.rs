@@ -14,7 +14,8 @@ use super::errors::ValidationErrors;
 use super::input::{Body, Draft, MAX_STRING, Patch, label, read_number};
 
 /// Whether a level is offered; both may be assigned to companies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum LevelStatus {
     Active,
     Inactive,
@@ -23,7 +24,8 @@ pub enum LevelStatus {
 /// How a level prices: `percentage` is the base price changed by `percent_increase` percent;
 /// `fixed` means the level has its own fixed price per product (kept by the hosted product's
 /// price lists, which Rolodex does not serve), so `percent_increase` is only informative there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum LevelType {
     Percentage,
     Fixed,
@@ -97,7 +99,7 @@ pub struct PriceLevelRecord {
 }
 
 /// The price-level object, fields in the Luminous page's order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PriceLevel {
     pub id: i64,
     pub created_at: Timestamp,

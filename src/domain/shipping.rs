@@ -232,7 +232,7 @@ pub fn read_address_list(
 }
 
 /// The shipping address object of §5.1.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ShippingAddress {
     pub id: i64,
     pub company_id: i64,

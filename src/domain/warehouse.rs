@@ -26,7 +26,8 @@ pub const DELETE_LAST: &str = "The warehouse cannot be deleted: it is the only w
      must always be one. Create another warehouse first.";
 
 /// `status` of a warehouse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum WarehouseStatus {
     #[default]
     Active,
@@ -76,7 +77,7 @@ pub struct WarehouseParts {
 }
 
 /// The warehouse object, fields in the order of the Luminous reference.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Warehouse {
     pub id: i64,
     pub status: WarehouseStatus,

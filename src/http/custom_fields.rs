@@ -2,33 +2,37 @@
 
 use super::extract::Path;
 use crate::domain::custom_field::parse_definition;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::AppState;
 use super::auth::Tenant;
 use super::data;
 use super::error::ApiResult;
 use super::extract::{JsonObject, QueryPairs, record_id};
+use super::openapi::{CustomFieldBody, CustomFieldData, CustomFieldList, CustomFieldListParams};
 use crate::service::custom_fields;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/custom-fields", get(list).post(create))
-        .route(
-            "/custom-fields/{id}",
-            get(read)
-                .post(update)
-                .put(update)
-                .patch(update)
-                .delete(delete),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(read, update, delete))
 }
 
 /// `GET /custom-fields[?object_type=companies]`: a short list, without paging.
+/// List custom-field definitions
+#[utoipa::path(
+    get,
+    path = "/custom-fields",
+    tag = "Custom fields",
+    operation_id = "listCustomFields",
+    params(CustomFieldListParams),
+    responses(
+        (status = 200, description = "Every definition (no paging).", body = CustomFieldList),
+    ),
+)]
 async fn list(
     State(s): State<AppState>,
     Tenant(t): Tenant,
@@ -42,6 +46,19 @@ async fn list(
     Ok(data(StatusCode::OK, all))
 }
 
+/// Create a custom-field definition
+///
+/// `label` (unique, case-insensitively) and `type` are required.
+#[utoipa::path(
+    post,
+    path = "/custom-fields",
+    tag = "Custom fields",
+    operation_id = "createCustomField",
+    request_body = CustomFieldBody,
+    responses(
+        (status = 201, description = "The new definition.", body = CustomFieldData),
+    ),
+)]
 async fn create(
     State(s): State<AppState>,
     Tenant(t): Tenant,
@@ -51,6 +68,17 @@ async fn create(
     Ok(data(StatusCode::CREATED, def))
 }
 
+/// Get a custom-field definition
+#[utoipa::path(
+    get,
+    path = "/custom-fields/{id}",
+    tag = "Custom fields",
+    operation_id = "getCustomField",
+    params(("id" = i64, Path, description = "The definition's id.")),
+    responses(
+        (status = 200, description = "The definition.", body = CustomFieldData),
+    ),
+)]
 async fn read(
     State(s): State<AppState>,
     Tenant(t): Tenant,
@@ -60,6 +88,18 @@ async fn read(
     Ok(data(StatusCode::OK, def))
 }
 
+/// Update a custom-field definition
+#[utoipa::path(
+    method(post, put, patch),
+    path = "/custom-fields/{id}",
+    tag = "Custom fields",
+    operation_id = "updateCustomField",
+    params(("id" = i64, Path, description = "The definition's id.")),
+    request_body = CustomFieldBody,
+    responses(
+        (status = 200, description = "The definition, updated.", body = CustomFieldData),
+    ),
+)]
 async fn update(
     State(s): State<AppState>,
     Tenant(t): Tenant,
@@ -71,6 +111,17 @@ async fn update(
     Ok(data(StatusCode::OK, def))
 }
 
+/// Delete a custom-field definition
+#[utoipa::path(
+    delete,
+    path = "/custom-fields/{id}",
+    tag = "Custom fields",
+    operation_id = "deleteCustomField",
+    params(("id" = i64, Path, description = "The definition's id.")),
+    responses(
+        (status = 204, description = "Deleted, with every company's value for it."),
+    ),
+)]
 async fn delete(
     State(s): State<AppState>,
     Tenant(t): Tenant,

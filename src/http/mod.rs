@@ -14,8 +14,10 @@ pub mod journal;
 pub mod limits;
 pub mod metrics;
 pub mod observe;
+pub mod openapi;
 pub mod price_levels;
 pub mod rate_limit;
+pub mod reference;
 mod sandbox;
 pub mod server;
 pub mod tags;
@@ -34,6 +36,8 @@ use axum::routing::get;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tower::Layer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::domain::admin::AdminKey;
 use crate::service::tokens::TokenChecker;
@@ -158,19 +162,63 @@ pub async fn serve(
     .await
 }
 
+/// The tenant API's routes, each registered with its operation in the OpenAPI document (see
+/// [`openapi`]): a route cannot be served without being documented.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(contacts::routes())
+        .merge(companies::routes())
+        .merge(tags::routes())
+        .merge(custom_fields::routes())
+        .merge(warehouses::routes())
+        .merge(price_levels::routes())
+}
+
+/// The tenant API's OpenAPI document as served at `{BASE}/openapi.json` (and committed as
+/// `docs/openapi.json`): pretty JSON with a final newline.
+pub fn api_document_json() -> Result<String, serde_json::Error> {
+    openapi_json(api_routes().into_openapi())
+}
+
+fn openapi_json(routes_doc: utoipa::openapi::OpenApi) -> Result<String, serde_json::Error> {
+    let mut text = serde_json::to_string_pretty(&openapi::document(routes_doc))?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// Serves the OpenAPI document, rendered once at start-up.
+fn document_route(routes_doc: utoipa::openapi::OpenApi) -> axum::routing::MethodRouter<AppState> {
+    let document = openapi_json(routes_doc)
+        .map(axum::body::Bytes::from)
+        .map_err(|e| e.to_string());
+    get(move || {
+        let document = document.clone();
+        async move {
+            match document {
+                Ok(bytes) => (
+                    [(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    )],
+                    bytes,
+                )
+                    .into_response(),
+                Err(e) => error::ApiError::App(crate::error::AppError::Internal(format!(
+                    "OpenAPI document: {e}"
+                )))
+                .into_response(),
+            }
+        }
+    })
+}
+
 /// The whole application, ready to serve.
 pub fn router(state: AppState) -> Router {
     // Authentication comes first under the API base, as on Laravel's `auth:api` group: it wraps
     // the API's whole router, so it runs before routing there and an unknown path is 401 without
     // a valid token and 404 with one (a wrong method: 401, then 405 with `Allow`). Inside it, as
     // route layers (only requests that reach an API route): the rate limit, then the sandbox.
-    let mut api = Router::new()
-        .merge(contacts::routes())
-        .merge(companies::routes())
-        .merge(tags::routes())
-        .merge(custom_fields::routes())
-        .merge(warehouses::routes())
-        .merge(price_levels::routes());
+    let (mut api, routes_doc) = api_routes().split_for_parts();
     // Fault rules and the journal, inside authentication; only where they can be used.
     if state.admin.is_some() || state.journal.enabled() {
         api = api.route_layer(from_fn_with_state(state.clone(), sandbox::around));
@@ -184,7 +232,13 @@ pub fn router(state: AppState) -> Router {
     // Layers run outside in, i.e. bottom to top here (all after routing, so the route template is
     // known): the request id and log line (`observe`), then every request limit (see
     // `limits::guard`).
+    // The OpenAPI document needs no token: it is mounted beside the authenticated API, not in it.
     let mut app = Router::new()
+        .route(
+            &format!("{BASE}{}", openapi::DOCUMENT_PATH),
+            document_route(routes_doc),
+        )
+        .merge(reference::routes())
         .route("/health", get(health))
         .route("/health/live", get(live))
         .route("/health/ready", get(ready))

@@ -4,34 +4,38 @@
 //! the same bare object, so the resource has one shape (docs/compatibility.md).
 
 use super::extract::Path;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::AppState;
 use super::auth::Tenant;
 use super::error::ApiResult;
 use super::extract::{JsonObject, QueryPairs, record_id};
+use super::openapi::{ErrorBody, PriceLevelBody, PriceLevelListParams, PriceLevelPage};
 use super::{bare, page};
-use crate::domain::price_level::{self, PriceLevelListField};
+use crate::domain::price_level::{self, PriceLevel, PriceLevelListField};
 use crate::query;
 use crate::service::price_levels;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/price-levels", get(list).post(create))
-        .route(
-            "/price-levels/{id}",
-            get(read)
-                .post(update)
-                .put(update)
-                .patch(update)
-                .delete(delete),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(read, update, delete))
 }
 
+/// List price levels
+#[utoipa::path(
+    get,
+    path = "/price-levels",
+    tag = "Price levels",
+    operation_id = "listPriceLevels",
+    params(PriceLevelListParams),
+    responses(
+        (status = 200, description = "A page of price levels.", body = PriceLevelPage),
+    ),
+)]
 async fn list(
     State(s): State<AppState>,
     Tenant(t): Tenant,
@@ -43,6 +47,19 @@ async fn list(
     Ok(page(items, page_spec, total))
 }
 
+/// Create a price level
+///
+/// A Rolodex extension. `name` is required and unique (case-insensitively).
+#[utoipa::path(
+    post,
+    path = "/price-levels",
+    tag = "Price levels",
+    operation_id = "createPriceLevel",
+    request_body = PriceLevelBody,
+    responses(
+        (status = 201, description = "The new level, bare (no `data`).", body = PriceLevel),
+    ),
+)]
 async fn create(
     State(s): State<AppState>,
     Tenant(t): Tenant,
@@ -52,6 +69,17 @@ async fn create(
     Ok(bare(StatusCode::CREATED, level))
 }
 
+/// Get a price level
+#[utoipa::path(
+    get,
+    path = "/price-levels/{id}",
+    tag = "Price levels",
+    operation_id = "getPriceLevel",
+    params(("id" = i64, Path, description = "The price level's id.")),
+    responses(
+        (status = 200, description = "The level, bare (no `data`), as the Luminous reference has it.", body = PriceLevel),
+    ),
+)]
 async fn read(
     State(s): State<AppState>,
     Tenant(t): Tenant,
@@ -61,6 +89,20 @@ async fn read(
     Ok(bare(StatusCode::OK, level))
 }
 
+/// Update a price level
+///
+/// A Rolodex extension; only the fields present change.
+#[utoipa::path(
+    method(post, put, patch),
+    path = "/price-levels/{id}",
+    tag = "Price levels",
+    operation_id = "updatePriceLevel",
+    params(("id" = i64, Path, description = "The price level's id.")),
+    request_body = PriceLevelBody,
+    responses(
+        (status = 200, description = "The level, updated, bare (no `data`).", body = PriceLevel),
+    ),
+)]
 async fn update(
     State(s): State<AppState>,
     Tenant(t): Tenant,
@@ -72,6 +114,18 @@ async fn update(
     Ok(bare(StatusCode::OK, level))
 }
 
+/// Delete a price level
+#[utoipa::path(
+    delete,
+    path = "/price-levels/{id}",
+    tag = "Price levels",
+    operation_id = "deletePriceLevel",
+    params(("id" = i64, Path, description = "The price level's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 409, description = "Companies still use the level.", body = ErrorBody),
+    ),
+)]
 async fn delete(
     State(s): State<AppState>,
     Tenant(t): Tenant,

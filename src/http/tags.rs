@@ -1,34 +1,28 @@
 //! §5.5: tags on a record — `/contacts/{id}/tags...` and `/companies/{id}/tags...`.
 
 use super::extract::Path;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
 use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::AppState;
 use super::auth::Tenant;
 use super::data;
 use super::error::ApiResult;
 use super::extract::{JsonObject, record_id};
+use super::openapi::{TagList, TagsBody, TagsReplaced};
 use crate::domain::RecordKind;
 use crate::domain::tag::parse_names;
 use crate::service::tags;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/contacts/{id}/tags",
-            get(list_contact).post(add_contact).put(replace_contact),
-        )
-        .route("/contacts/{id}/tags/{name}", delete(remove_contact))
-        .route(
-            "/companies/{id}/tags",
-            get(list_company).post(add_company).put(replace_company),
-        )
-        .route("/companies/{id}/tags/{name}", delete(remove_company))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_contact, add_contact, replace_contact))
+        .routes(routes!(remove_contact))
+        .routes(routes!(list_company, add_company, replace_company))
+        .routes(routes!(remove_company))
 }
 
 async fn list(s: AppState, t: i64, kind: RecordKind, id: &str) -> ApiResult<Response> {
@@ -69,6 +63,17 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// List a contact's tags
+#[utoipa::path(
+    get,
+    path = "/contacts/{id}/tags",
+    tag = "Tags",
+    operation_id = "listContactTags",
+    params(("id" = i64, Path, description = "The contact's id.")),
+    responses(
+        (status = 200, description = "The contact's tags.", body = TagList),
+    ),
+)]
 async fn list_contact(
     State(s): State<AppState>,
     Tenant(t): Tenant,
@@ -77,6 +82,17 @@ async fn list_contact(
     list(s, t, RecordKind::Contact, &id).await
 }
 
+/// List a company's tags
+#[utoipa::path(
+    get,
+    path = "/companies/{id}/tags",
+    tag = "Tags",
+    operation_id = "listCompanyTags",
+    params(("id" = i64, Path, description = "The company's id.")),
+    responses(
+        (status = 200, description = "The company's tags.", body = TagList),
+    ),
+)]
 async fn list_company(
     State(s): State<AppState>,
     Tenant(t): Tenant,
@@ -85,6 +101,20 @@ async fn list_company(
     list(s, t, RecordKind::Company, &id).await
 }
 
+/// Add tags to a contact
+///
+/// Tags new to the tenant are created; those the record has are kept.
+#[utoipa::path(
+    post,
+    path = "/contacts/{id}/tags",
+    tag = "Tags",
+    operation_id = "addContactTags",
+    params(("id" = i64, Path, description = "The contact's id.")),
+    request_body = TagsBody,
+    responses(
+        (status = 200, description = "Every tag of the contact, after the change.", body = TagList),
+    ),
+)]
 async fn add_contact(
     State(s): State<AppState>,
     Tenant(t): Tenant,
@@ -94,6 +124,20 @@ async fn add_contact(
     add(s, t, RecordKind::Contact, &id, body).await
 }
 
+/// Add tags to a company
+///
+/// Tags new to the tenant are created; those the record has are kept.
+#[utoipa::path(
+    post,
+    path = "/companies/{id}/tags",
+    tag = "Tags",
+    operation_id = "addCompanyTags",
+    params(("id" = i64, Path, description = "The company's id.")),
+    request_body = TagsBody,
+    responses(
+        (status = 200, description = "Every tag of the company, after the change.", body = TagList),
+    ),
+)]
 async fn add_company(
     State(s): State<AppState>,
     Tenant(t): Tenant,
@@ -103,6 +147,18 @@ async fn add_company(
     add(s, t, RecordKind::Company, &id, body).await
 }
 
+/// Replace a contact's tags
+#[utoipa::path(
+    put,
+    path = "/contacts/{id}/tags",
+    tag = "Tags",
+    operation_id = "replaceContactTags",
+    params(("id" = i64, Path, description = "The contact's id.")),
+    request_body = TagsBody,
+    responses(
+        (status = 200, description = "The contact's tags, replaced.", body = TagsReplaced),
+    ),
+)]
 async fn replace_contact(
     State(s): State<AppState>,
     Tenant(t): Tenant,
@@ -112,6 +168,18 @@ async fn replace_contact(
     replace(s, t, RecordKind::Contact, &id, body).await
 }
 
+/// Replace a company's tags
+#[utoipa::path(
+    put,
+    path = "/companies/{id}/tags",
+    tag = "Tags",
+    operation_id = "replaceCompanyTags",
+    params(("id" = i64, Path, description = "The company's id.")),
+    request_body = TagsBody,
+    responses(
+        (status = 200, description = "The company's tags, replaced.", body = TagsReplaced),
+    ),
+)]
 async fn replace_company(
     State(s): State<AppState>,
     Tenant(t): Tenant,
@@ -121,6 +189,17 @@ async fn replace_company(
     replace(s, t, RecordKind::Company, &id, body).await
 }
 
+/// Remove a tag from a contact
+#[utoipa::path(
+    delete,
+    path = "/contacts/{id}/tags/{name}",
+    tag = "Tags",
+    operation_id = "removeContactTag",
+    params(("id" = i64, Path, description = "The contact's id."), ("name" = String, Path, description = "The tag's name.")),
+    responses(
+        (status = 204, description = "Removed."),
+    ),
+)]
 async fn remove_contact(
     State(s): State<AppState>,
     Tenant(t): Tenant,
@@ -129,6 +208,17 @@ async fn remove_contact(
     remove(s, t, RecordKind::Contact, &id, name).await
 }
 
+/// Remove a tag from a company
+#[utoipa::path(
+    delete,
+    path = "/companies/{id}/tags/{name}",
+    tag = "Tags",
+    operation_id = "removeCompanyTag",
+    params(("id" = i64, Path, description = "The company's id."), ("name" = String, Path, description = "The tag's name.")),
+    responses(
+        (status = 204, description = "Removed."),
+    ),
+)]
 async fn remove_company(
     State(s): State<AppState>,
     Tenant(t): Tenant,

@@ -1,34 +1,38 @@
 //! Warehouses (issue 10): `/warehouses` and `/warehouses/{id}`.
 
 use super::extract::Path;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::AppState;
 use super::auth::Tenant;
 use super::error::ApiResult;
 use super::extract::{JsonObject, QueryPairs, record_id};
+use super::openapi::{ErrorBody, WarehouseBody, WarehouseData, WarehouseListParams, WarehousePage};
 use super::{data, page};
 use crate::domain::warehouse::{self, WarehouseListField};
 use crate::query;
 use crate::service::warehouses;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/warehouses", get(list).post(create))
-        .route(
-            "/warehouses/{id}",
-            get(read)
-                .post(update)
-                .put(update)
-                .patch(update)
-                .delete(delete),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(read, update, delete))
 }
 
+/// List warehouses
+#[utoipa::path(
+    get,
+    path = "/warehouses",
+    tag = "Warehouses",
+    operation_id = "listWarehouses",
+    params(WarehouseListParams),
+    responses(
+        (status = 200, description = "A page of warehouses.", body = WarehousePage),
+    ),
+)]
 async fn list(
     State(s): State<AppState>,
     Tenant(t): Tenant,
@@ -40,6 +44,19 @@ async fn list(
     Ok(page(items, page_spec, total))
 }
 
+/// Create a warehouse
+///
+/// `name` is required and unique (case-insensitively); `parent_id` must not make a cycle.
+#[utoipa::path(
+    post,
+    path = "/warehouses",
+    tag = "Warehouses",
+    operation_id = "createWarehouse",
+    request_body = WarehouseBody,
+    responses(
+        (status = 201, description = "The new warehouse.", body = WarehouseData),
+    ),
+)]
 async fn create(
     State(s): State<AppState>,
     Tenant(t): Tenant,
@@ -49,6 +66,17 @@ async fn create(
     Ok(data(StatusCode::CREATED, created))
 }
 
+/// Get a warehouse
+#[utoipa::path(
+    get,
+    path = "/warehouses/{id}",
+    tag = "Warehouses",
+    operation_id = "getWarehouse",
+    params(("id" = i64, Path, description = "The warehouse's id.")),
+    responses(
+        (status = 200, description = "The warehouse.", body = WarehouseData),
+    ),
+)]
 async fn read(
     State(s): State<AppState>,
     Tenant(t): Tenant,
@@ -58,6 +86,20 @@ async fn read(
     Ok(data(StatusCode::OK, found))
 }
 
+/// Update a warehouse
+///
+/// Only the fields present change; `POST`, `PUT` and `PATCH` are the same.
+#[utoipa::path(
+    method(post, put, patch),
+    path = "/warehouses/{id}",
+    tag = "Warehouses",
+    operation_id = "updateWarehouse",
+    params(("id" = i64, Path, description = "The warehouse's id.")),
+    request_body = WarehouseBody,
+    responses(
+        (status = 200, description = "The warehouse, updated.", body = WarehouseData),
+    ),
+)]
 async fn update(
     State(s): State<AppState>,
     Tenant(t): Tenant,
@@ -69,6 +111,18 @@ async fn update(
     Ok(data(StatusCode::OK, updated))
 }
 
+/// Delete a warehouse
+#[utoipa::path(
+    delete,
+    path = "/warehouses/{id}",
+    tag = "Warehouses",
+    operation_id = "deleteWarehouse",
+    params(("id" = i64, Path, description = "The warehouse's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 409, description = "The warehouse has children, or is the only one.", body = ErrorBody),
+    ),
+)]
 async fn delete(
     State(s): State<AppState>,
     Tenant(t): Tenant,

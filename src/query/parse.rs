@@ -13,7 +13,7 @@ use crate::domain::errors::ValidationErrors;
 use crate::domain::limits::{MAX_FILTERS, MAX_LIST_VALUES, too_many_items};
 
 /// The largest accepted page size (`per_page` / `limit`).
-const MAX_PER_PAGE: u64 = 100;
+pub const MAX_PER_PAGE: u64 = 100;
 const SECONDS_PER_DAY: i64 = 86_400;
 
 /// The parsed value of a filter.

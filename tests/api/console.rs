@@ -847,3 +847,228 @@ async fn another_tenants_token_cannot_be_revoked() {
         .expect(404);
     s.get_as("/contacts", &theirs).await.expect(200);
 }
+
+#[tokio::test]
+async fn companies_create_with_an_address_edit_and_delete() {
+    let s = TestServer::start().await;
+    s.post(
+        "/custom-fields",
+        &json!({"label": "Region", "type": "dropdown", "options": {"choices": ["North", "South"]}}),
+    )
+    .await
+    .expect(201);
+    let c = Console::signed_in(&base(&s), &s.token).await;
+    let new = "/console/companies/new";
+    // A shipping address without its city: the API's message at the address's field.
+    let r = c
+        .post(
+            new,
+            new,
+            &[("name", "Acme <Corp>"), ("ship_address_1", "9 Port Way")],
+        )
+        .await;
+    r.expect(422);
+    assert!(r.html.contains("id=\"ship_city-error\""), "{}", r.html);
+    assert!(r.html.contains("value=\"Acme &lt;Corp&gt;\""));
+    let r = c
+        .post(
+            new,
+            new,
+            &[
+                ("name", "Acme <Corp>"),
+                ("city", "Austin"),
+                ("client_type", "Wholesale"),
+                ("payment_term", "Net 30"),
+                ("tags", "vip, east"),
+                ("custom_1", "North"),
+                ("ship_address_1", "9 Port Way"),
+                ("ship_city", "Dallas"),
+                ("ship_first_name", "Sam"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let location = r.location.expect("location");
+    let id = location
+        .trim_start_matches("/console/companies/")
+        .trim_end_matches("?notice=created")
+        .to_owned();
+    let api = s.get(&format!("/companies/{id}")).await;
+    api.expect(200);
+    let company = api.data().clone();
+    assert_eq!(company["name"], "Acme <Corp>");
+    assert_eq!(company["type"], "Wholesale");
+    assert_eq!(company["due_date_days"], 30);
+    assert_eq!(company["custom_fields"], json!({"Region": "North"}));
+    assert_eq!(company["shipping_addresses"][0]["city"], "Dallas");
+    assert_eq!(company["shipping_addresses"][0]["is_default"], true);
+
+    let path = format!("/console/companies/{id}");
+    let page = c.get(&path).await;
+    page.expect(200);
+    assert!(page.html.contains("<h1>Acme &lt;Corp&gt;</h1>"));
+    assert!(page.html.contains("<strong>(default)</strong>"));
+    assert!(page.html.contains("Net 30 (30 days)"));
+    assert!(
+        page.html
+            .contains("<option value=\"North\" selected>North</option>")
+    );
+
+    // Edit: an unknown parent is the API's 422 at its field; a real change is saved alone.
+    let r = c
+        .post(&path, &path, &[("parent_company_id", "999999")])
+        .await;
+    r.expect(422);
+    assert!(
+        r.html.contains("id=\"parent_company_id-error\""),
+        "{}",
+        r.html
+    );
+    let parent = s.create_company("Parent").await;
+    let r = c
+        .post(
+            &path,
+            &path,
+            &[
+                ("parent_company_id", &parent.to_string()),
+                ("custom_1", "South"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let after = s.get(&format!("/companies/{id}")).await.data().clone();
+    assert_eq!(after["parent_company_id"], parent);
+    assert_eq!(after["custom_fields"], json!({"Region": "South"}));
+    assert_eq!(after["name"], company["name"]);
+    assert_eq!(after["tags"], company["tags"]);
+
+    // A second address, made the default; then edited and deleted.
+    let r = c
+        .post(
+            &path,
+            &format!("{path}/shipping"),
+            &[
+                ("ship_address_1", "1 Dock St"),
+                ("ship_city", "Houston"),
+                ("ship_is_default", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let addresses = s.get(&format!("/companies/{id}")).await.data()["shipping_addresses"].clone();
+    let second = addresses
+        .as_array()
+        .expect("addresses")
+        .iter()
+        .find(|a| a["city"] == "Houston")
+        .expect("the new address")
+        .clone();
+    assert_eq!(second["is_default"], true);
+    let address_path = format!("{path}/shipping/{}", second["id"]);
+    let edit = c.get(&address_path).await;
+    edit.expect(200);
+    assert!(edit.html.contains("value=\"1 Dock St\""));
+    let r = c
+        .post(
+            &address_path,
+            &address_path,
+            &[
+                ("ship_address_1", "2 Dock St"),
+                ("ship_city", "Houston"),
+                ("ship_is_default", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let r = c
+        .post(&address_path, &format!("{address_path}/delete"), &[])
+        .await;
+    assert_eq!(r.status, 303);
+    let left = s.get(&format!("/companies/{id}")).await.data()["shipping_addresses"].clone();
+    assert_eq!(left.as_array().map(Vec::len), Some(1));
+
+    // Delete: 409 while a contact has no other company, as a readable message.
+    let contact = s
+        .create_contact(json!({"first_name": "Only", "company_id": id.parse::<i64>().expect("id")}))
+        .await;
+    let r = c.post(&path, &format!("{path}/delete"), &[]).await;
+    r.expect(409);
+    assert!(
+        r.html.contains("The company was not deleted."),
+        "{}",
+        r.html
+    );
+    assert!(r.html.contains("Only"));
+    s.delete(&format!("/contacts/{}", cid(&contact)))
+        .await
+        .expect(204);
+    assert!(
+        c.get(&format!("{path}/delete"))
+            .await
+            .html
+            .contains("Delete Acme &lt;Corp&gt;?")
+    );
+    let r = c.post(&path, &format!("{path}/delete"), &[]).await;
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/console/companies?notice=deleted")
+    );
+    s.get(&format!("/companies/{id}")).await.expect(404);
+}
+
+#[tokio::test]
+async fn the_company_list_filters_and_other_tenants_companies_are_not_found() {
+    let s = TestServer::start().await;
+    for (name, city) in [
+        ("Acme", "Austin"),
+        ("Acme East", "Boston"),
+        ("Globex", "Austin"),
+    ] {
+        s.post("/companies", &json!({"name": name, "city": city}))
+            .await
+            .expect(201);
+    }
+    let other = s.token("globex");
+    let theirs = s.create_company_as(&other, "Theirs").await;
+    let c = Console::signed_in(&base(&s), &s.token).await;
+    let r = c.get("/console/companies").await;
+    r.expect(200);
+    assert!(r.html.contains("3 companies"));
+    assert!(!r.html.contains("Theirs"));
+    assert!(
+        c.get("/console/companies?q=Acme")
+            .await
+            .html
+            .contains("2 companies")
+    );
+    assert!(
+        c.get("/console/companies?city=Austin&q=Acme")
+            .await
+            .html
+            .contains("1 company ·")
+    );
+    let r = c.get("/console/companies?sort=name&dir=desc").await;
+    assert!(r.html.find(">Globex<").expect("Globex") < r.html.find(">Acme<").expect("Acme"));
+    let path = format!("/console/companies/{theirs}");
+    c.get(&path).await.expect(404);
+    c.get(&format!("{path}/delete")).await.expect(404);
+    c.post("/console/companies", &path, &[("name", "Mine now")])
+        .await
+        .expect(404);
+    c.post("/console/companies", &format!("{path}/delete"), &[])
+        .await
+        .expect(404);
+    c.post(
+        "/console/companies",
+        &format!("{path}/shipping"),
+        &[("ship_address_1", "x"), ("ship_city", "y")],
+    )
+    .await
+    .expect(404);
+    assert_eq!(
+        s.get_as(&format!("/companies/{theirs}"), &other)
+            .await
+            .data()["name"],
+        "Theirs"
+    );
+}

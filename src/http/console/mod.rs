@@ -171,6 +171,10 @@ pub struct Form {
 }
 
 impl Form {
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Form {
+        Form { pairs }
+    }
+
     fn parse(body: &[u8]) -> ConsoleResult<Form> {
         let mut pairs = Vec::new();
         for (name, value) in url::form_urlencoded::parse(body) {

@@ -62,8 +62,6 @@ pub fn layout(title: &str, session: Option<&Session>, main: Markup) -> Markup {
                             a href={ (PREFIX) "/contacts" } { "Contacts" }
                             a href={ (PREFIX) "/companies" } { "Companies" }
                             a href={ (PREFIX) "/settings/api-tokens" } { "API tokens" }
-                            a href={ (PREFIX) "/settings/custom-fields" } { "Custom fields" }
-                            a href={ (PREFIX) "/settings/tags" } { "Tags" }
                         }
                         span class="tenant" { "Tenant " strong { (session.tenant_slug) } }
                         form method="post" action={ (PREFIX) "/logout" } class="inline" {

@@ -1,0 +1,496 @@
+//! The console in a real browser: headless Chromium driven over WebDriver (chromedriver, spoken
+//! to in its JSON protocol with the tests' HTTP client), against the real server in this process.
+//!
+//! These tests need `chromium` and `chromedriver` (Debian: `chromium`, `chromium-driver`;
+//! `.ci/run` installs them). They are `#[ignore]`d so a plain run reports them as skipped; run
+//! them with `--run-ignored all` (as `.ci/run` does, with `ROLODEX_BROWSER_TESTS=1`). Asked to run
+//! without a browser they fail, never pass. Screenshots of the main pages go to
+//! `target/console-screenshots/`.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::*;
+
+const IGNORE: &str = "";
+
+fn program(env: &str, candidates: &[&str]) -> String {
+    if let Ok(path) = std::env::var(env)
+        && !path.trim().is_empty()
+    {
+        return path;
+    }
+    candidates
+        .iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .map(|p| (*p).to_owned())
+        .unwrap_or_else(|| {
+            panic!(
+                "browser tests need {} (set {env}, or install Debian's chromium and chromium-driver); \
+                 ROLODEX_BROWSER_TESTS={}",
+                candidates.join(" or "),
+                std::env::var("ROLODEX_BROWSER_TESTS").unwrap_or_default()
+            )
+        })
+}
+
+/// A chromedriver process and one headless Chromium session in it.
+struct Browser {
+    driver: Child,
+    http: reqwest::Client,
+    session: String,
+}
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+impl Browser {
+    async fn start() -> Browser {
+        let chromedriver = program(
+            "CHROMEDRIVER",
+            &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"],
+        );
+        let chromium = program(
+            "CHROMIUM",
+            &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {chromedriver}: {e}"));
+        let http = client();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ready = http
+                .get(format!("{base}/status"))
+                .send()
+                .await
+                .ok()
+                .map(|r| r.status().is_success())
+                .unwrap_or(false);
+            if ready {
+                break;
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                         "--disable-dev-shm-usage", "--window-size=1280,1000"]
+            }
+        }}});
+        let r: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .expect("new session")
+            .json()
+            .await
+            .expect("session JSON");
+        let session = r["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {r}"))
+            .to_owned();
+        Browser {
+            driver,
+            http,
+            session: format!("{base}/session/{session}"),
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self.http.request(method, format!("{}{path}", self.session));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let r: Value = req
+            .send()
+            .await
+            .expect("WebDriver call")
+            .json()
+            .await
+            .expect("WebDriver JSON");
+        if r["value"]["error"].is_string() {
+            panic!("WebDriver {path}: {}", r["value"]);
+        }
+        r["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
+            .await;
+    }
+
+    async fn url(&self) -> String {
+        self.call(reqwest::Method::GET, "/url", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    async fn source(&self) -> String {
+        self.call(reqwest::Method::GET, "/source", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        v[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {v}"))
+            .to_owned()
+    }
+
+    async fn count(&self, css: &str) -> usize {
+        self.call(
+            reqwest::Method::POST,
+            "/elements",
+            Some(json!({"using": "css selector", "value": css})),
+        )
+        .await
+        .as_array()
+        .map_or(0, Vec::len)
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let id = self.find(css).await;
+        self.call(reqwest::Method::GET, &format!("/element/{id}/text"), None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    async fn attribute(&self, css: &str, name: &str) -> Option<String> {
+        let id = self.find(css).await;
+        self.call(
+            reqwest::Method::GET,
+            &format!("/element/{id}/attribute/{name}"),
+            None,
+        )
+        .await
+        .as_str()
+        .map(str::to_owned)
+    }
+
+    /// Replaces the value of the input `css` by typing `text`.
+    async fn fill(&self, css: &str, text: &str) {
+        let id = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/clear"),
+            Some(json!({})),
+        )
+        .await;
+        if !text.is_empty() {
+            self.call(
+                reqwest::Method::POST,
+                &format!("/element/{id}/value"),
+                Some(json!({"text": text})),
+            )
+            .await;
+        }
+    }
+
+    async fn click(&self, css: &str) {
+        let id = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    async fn click_link(&self, text: &str) {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "link text", "value": text})),
+            )
+            .await;
+        let id = v[ELEMENT].as_str().expect("link").to_owned();
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    async fn script(&self, script: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
+    /// Saves a PNG of the page as `target/console-screenshots/NAME.png`.
+    async fn screenshot(&self, name: &str) {
+        let data = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        let png = base64_decode(data.as_str().expect("screenshot data"));
+        assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/console-screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot directory");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// Standard base64 (the screenshot encoding), without a dependency for it.
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0);
+    for v in text.bytes().filter_map(value) {
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn base64_decodes() {
+    assert_eq!(base64_decode("aGVsbG8="), b"hello");
+    assert_eq!(base64_decode("iVBORw=="), b"\x89PNG");
+    let _ = IGNORE;
+}
+
+async fn sign_in(b: &Browser, s: &TestServer, token: &str) {
+    b.goto(&s.url("/console/login")).await;
+    b.fill("#token", token).await;
+    b.click("form button[type=submit]").await;
+}
+
+#[tokio::test]
+#[ignore = "browser test: needs chromium and chromedriver; run with --run-ignored all (as .ci/run does)"]
+async fn browser_contacts_search_edit_and_errors() {
+    let s = TestServer::start().await;
+    let acme = s.create_company("Acme").await;
+    let globex = s.create_company("Globex").await;
+    for i in 0..40 {
+        s.create_contact(json!({
+            "first_name": format!("Person{i:02}"),
+            "last_name": if i % 2 == 0 { "Even" } else { "Odd" },
+            "email": format!("p{i:02}@example.com"),
+            "company_id": if i < 30 { acme } else { globex },
+            "tags": if i % 4 == 0 { json!(["vip"]) } else { json!([]) },
+        }))
+        .await;
+    }
+    let ann = s
+        .create_contact(json!({
+            "first_name": "Ann", "last_name": "Lee", "email": "ann@example.com",
+            "phone_1": "555-0100", "company_id": acme, "tags": ["vip"],
+        }))
+        .await;
+    let b = Browser::start().await;
+
+    sign_in(&b, &s, &s.token).await;
+    assert!(
+        b.url().await.ends_with("/console/contacts"),
+        "{}",
+        b.url().await
+    );
+    assert_eq!(b.text("#total").await, "41 contacts · page 1 of 2");
+    assert_eq!(b.count("tbody tr").await, 25);
+    b.screenshot("contacts-list").await;
+
+    // Search, then a filter on top of it; the URL holds the view.
+    b.fill("#q", "Lee").await;
+    b.click("form[role=search] button[type=submit]").await;
+    assert_eq!(b.text("#total").await, "1 contact · page 1 of 1");
+    assert!(b.url().await.contains("q=Lee"));
+    b.fill("#q", "Even").await;
+    b.fill("#tag", "vip").await;
+    b.fill("#company", &globex.to_string()).await;
+    b.click("form[role=search] button[type=submit]").await;
+    // i in 30..40, even and i % 4 == 0: 32, 36.
+    assert_eq!(b.text("#total").await, "2 contacts · page 1 of 1");
+    let bookmarked = b.url().await;
+    b.goto(&s.url("/console/contacts")).await;
+    b.goto(&bookmarked).await;
+    assert_eq!(b.text("#total").await, "2 contacts · page 1 of 1");
+    // A sortable header.
+    b.goto(&s.url("/console/contacts")).await;
+    b.click_link("E-mail").await;
+    b.click_link("E-mail ▲").await;
+    assert!(b.url().await.contains("sort=email&dir=desc"));
+    assert_eq!(b.text("tbody tr td:nth-child(2)").await, "p39@example.com");
+
+    // Edit: change the phone only; the API shows exactly that change.
+    let id = cid(&ann);
+    b.goto(&s.url(&format!("/console/contacts/{id}"))).await;
+    b.fill("#phone_1", "555-0199").await;
+    b.click("section[aria-labelledby=edit] button[type=submit]")
+        .await;
+    assert_eq!(b.text("p.notice").await, "Saved.");
+    let after = s.contact(&id).await;
+    let mut expected = ann.clone();
+    expected["phone_1"] = json!("555-0199");
+    expected["phone"] = json!("555-0199");
+    expected["updated_at"] = after["updated_at"].clone();
+    assert_eq!(after, expected);
+
+    // A 422, next to its field, with the value kept.
+    b.fill("#email", "not-an-email").await;
+    b.click("section[aria-labelledby=edit] button[type=submit]")
+        .await;
+    let api = s
+        .post(
+            &format!("/contacts/{id}"),
+            &json!({"email": "not-an-email"}),
+        )
+        .await;
+    assert_eq!(
+        b.text("#email-error").await,
+        api.body["errors"]["email"][0].as_str().expect("message")
+    );
+    assert_eq!(
+        b.attribute("#email", "aria-describedby").await.as_deref(),
+        Some("email-error")
+    );
+    assert_eq!(
+        b.attribute("#email", "value").await.as_deref(),
+        Some("not-an-email")
+    );
+    b.screenshot("contact-edit-error").await;
+    assert_eq!(s.contact(&id).await, after);
+
+    // A form whose CSRF token was taken out is refused.
+    b.goto(&s.url(&format!("/console/contacts/{id}"))).await;
+    b.script("document.querySelectorAll('input[name=_csrf]').forEach(e => e.remove())")
+        .await;
+    b.fill("#first_name", "Forged").await;
+    b.click("section[aria-labelledby=edit] button[type=submit]")
+        .await;
+    assert_eq!(b.text("h1").await, "Forbidden");
+    assert_eq!(s.contact(&id).await["first_name"], "Ann");
+
+    // Another tenant's contact: 404.
+    let other = s.token("globex");
+    let theirs = s
+        .create_contact_as(
+            &other,
+            json!({"first_name": "Theirs", "company_id": s.create_company_as(&other, "G").await}),
+        )
+        .await;
+    b.goto(&s.url(&format!("/console/contacts/{}", cid(&theirs))))
+        .await;
+    assert_eq!(b.text("h1").await, "Not found");
+
+    // Sign out: the session is gone.
+    b.goto(&s.url("/console/contacts")).await;
+    b.click("header form button[type=submit]").await;
+    assert!(b.url().await.ends_with("/console/login"));
+    b.goto(&s.url("/console/contacts")).await;
+    assert!(b.url().await.ends_with("/console/login"));
+}
+
+#[tokio::test]
+#[ignore = "browser test: needs chromium and chromedriver; run with --run-ignored all (as .ci/run does)"]
+async fn browser_company_with_a_shipping_address_and_tokens() {
+    let s = TestServer::start().await;
+    let b = Browser::start().await;
+    sign_in(&b, &s, &s.token).await;
+
+    // A company with a shipping address, through the create form.
+    b.goto(&s.url("/console/companies/new")).await;
+    b.fill("#name", "Acme Corporation").await;
+    b.fill("#city", "Austin").await;
+    b.fill("#payment_term", "Net 30").await;
+    b.fill("#ship_address_1", "9 Port Way").await;
+    b.fill("#ship_city", "Dallas").await;
+    b.fill("#ship_first_name", "Sam").await;
+    b.click("main form button[type=submit]").await;
+    assert_eq!(b.text("p.notice").await, "Created.");
+    let id = b
+        .url()
+        .await
+        .split("/console/companies/")
+        .nth(1)
+        .and_then(|rest| rest.split('?').next())
+        .expect("company id")
+        .to_owned();
+    let company = s.get(&format!("/companies/{id}")).await;
+    company.expect(200);
+    assert_eq!(company.data()["shipping_addresses"][0]["city"], "Dallas");
+    assert_eq!(company.data()["shipping_addresses"][0]["is_default"], true);
+    assert!(b.text("#shipping + ul").await.contains("(default)"));
+    s.create_contact(json!({"first_name": "Sam", "last_name": "Lee", "company_id": id.parse::<i64>().expect("id")}))
+        .await;
+    b.goto(&s.url(&format!("/console/companies/{id}"))).await;
+    b.screenshot("company").await;
+
+    // API tokens.
+    b.goto(&s.url("/console/settings/api-tokens")).await;
+    b.fill("#name", "browser-made").await;
+    b.click("section[aria-labelledby=create] button[type=submit]")
+        .await;
+    let secret = b
+        .attribute("[data-token]", "data-token")
+        .await
+        .expect("the new token");
+    assert!(secret.starts_with("rdx_"));
+    assert_eq!(b.text("[data-token]").await, secret);
+    b.screenshot("tokens").await;
+    s.get_as("/contacts", &secret).await.expect(200);
+
+    // Revoke it, through the confirmation page.
+    b.goto(&s.url("/console/settings/api-tokens")).await;
+    assert!(!b.source().await.contains(&secret));
+    let row = b
+        .script("return [...document.querySelectorAll('tbody tr')].find(r => r.textContent.includes('browser-made')).id")
+        .await;
+    let row = row.as_str().expect("row id").to_owned();
+    b.click(&format!("#{row} a")).await;
+    b.click("main form button.danger").await;
+    assert_eq!(b.text("p.notice").await, "The token was revoked.");
+    assert_eq!(s.get_as("/contacts", &secret).await.status, 401);
+}
