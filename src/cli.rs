@@ -52,12 +52,20 @@ pub enum LogFormat {
 }
 
 /// Logs to stderr, filtered by `ROLODEX_LOG` (default `info`), in `format`.
-fn init_logging(format: LogFormat) {
+///
+/// Lines are written by a background thread: a request formats its line into a queue instead of
+/// making a `write(2)` on stderr itself, which cost about a third of GET-by-id throughput. The
+/// queue blocks when full rather than dropping lines. The returned guard flushes it when dropped.
+fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("ROLODEX_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("rolodex-log")
+        .finish(std::io::stderr());
     let builder = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_env_filter(filter);
     match format {
         // Colour codes only for a person at a terminal, never into a file or a pipe.
@@ -69,6 +77,7 @@ fn init_logging(format: LogFormat) {
             .with_span_list(false)
             .init(),
     }
+    guard
 }
 
 #[derive(Args, Debug, Clone)]
@@ -253,6 +262,10 @@ enum Command {
         tls: TlsArgs,
         #[command(flatten)]
         sandbox: SandboxArgs,
+        /// Serve Prometheus metrics at http://ADDR/metrics (a listener of its own; off when
+        /// unset)
+        #[arg(long, env = "ROLODEX_METRICS_LISTEN", value_name = "ADDR")]
+        metrics_listen: Option<SocketAddr>,
     },
     /// Create the database if needed and apply migrations
     Migrate,
@@ -388,8 +401,11 @@ pub fn serve_options(args: &[&str]) -> anyhow::Result<(DbOptions, http::ServeOpt
 
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
-    match run(cli.db, cli.command).await {
+    let log_guard = init_logging(cli.log_format);
+    let result = run(cli.db, cli.command).await;
+    // Every queued log line is out before the error line, and before the process exits.
+    drop(log_guard);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("rolodex: error: {e:#}");
@@ -410,7 +426,14 @@ async fn run(db: DatabaseArgs, command: Command) -> anyhow::Result<()> {
             limits,
             tls,
             sandbox,
-        } => serve(db, listen, body_limit, limits, tls, sandbox).await,
+            metrics_listen,
+        } => {
+            let listeners = Listeners {
+                api: listen,
+                metrics: metrics_listen,
+            };
+            serve(db, listeners, body_limit, limits, tls, sandbox).await
+        }
         Command::Seed {
             tenant,
             contacts,
@@ -663,9 +686,15 @@ async fn seed_tenant(
     Ok(())
 }
 
+/// Where `serve` listens: the API, and the metrics if asked for.
+struct Listeners {
+    api: SocketAddr,
+    metrics: Option<SocketAddr>,
+}
+
 async fn serve(
     db: DatabaseArgs,
-    listen: SocketAddr,
+    listen: Listeners,
     body_limit: usize,
     limits: ServeLimits,
     tls: TlsArgs,
@@ -702,6 +731,25 @@ async fn serve(
         println!("created tenant demo with an API token (shown only once):");
         println!("{token}");
     }
+    let metrics = match listen.metrics {
+        None => None,
+        Some(address) => {
+            let listener = TcpListener::bind(address)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {address} for metrics: {e}"))?;
+            let local = listener.local_addr()?;
+            let handle = http::metrics::install().map_err(|e| anyhow::anyhow!(e))?;
+            println!("rolodex metrics on http://{local}/metrics");
+            tracing::info!(address = %local, "serving metrics");
+            Some(tokio::spawn(http::metrics::serve(
+                listener,
+                handle,
+                database.clone(),
+                std::future::pending(),
+            )))
+        }
+    };
+    let listen = listen.api;
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
@@ -716,6 +764,10 @@ async fn serve(
     println!("rolodex listening on {scheme}://{local}");
     tracing::info!(address = %local, scheme, database = %db.database, "listening");
     http::serve(listener, database, &options, shutdown).await?;
+    // The metrics go with the API (not drained: a scrape is quick and can be repeated).
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -74,6 +74,7 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
             retry_after,
             reset_at,
         } => {
+            super::metrics::record_rate_limited();
             return ApiError::TooManyAttempts {
                 limit,
                 retry_after,

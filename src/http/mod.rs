@@ -12,6 +12,7 @@ pub mod extract;
 pub mod faults;
 pub mod journal;
 pub mod limits;
+pub mod metrics;
 pub mod observe;
 pub mod openapi;
 pub mod price_levels;

@@ -84,16 +84,21 @@ pub async fn around(mut req: Request, next: Next) -> Response {
     let outer_route = req.extensions().get::<MatchedPath>().cloned();
     let under_api = is_under_api(req.uri().path());
     req.extensions_mut().insert(RequestId(id.clone()));
+    let in_flight = super::metrics::enabled().then(super::metrics::InFlight::start);
     let span = tracing::info_span!("request", request_id = %id.to_str().unwrap_or_default());
     let mut response = next.run(req).instrument(span.clone()).await;
 
     let inner_route = response.extensions_mut().remove::<InnerRoute>();
+    let route = inner_route
+        .as_ref()
+        .map(|r| r.0.as_str())
+        .or(outer_route.as_ref().map(|r| r.as_str()))
+        .unwrap_or(if under_api { API_ANY } else { UNMATCHED });
+    if in_flight.is_some() {
+        super::metrics::record_request(&method, route, response.status(), started.elapsed());
+    }
+    drop(in_flight);
     if tracing::enabled!(target: LOG_TARGET, tracing::Level::INFO) {
-        let route = inner_route
-            .as_ref()
-            .map(|r| r.0.as_str())
-            .or(outer_route.as_ref().map(|r| r.as_str()))
-            .unwrap_or(if under_api { API_ANY } else { UNMATCHED });
         let tenant = response.extensions().get::<Grant>().map(|g| g.tenant_id);
         let bytes = http_body::Body::size_hint(response.body()).exact();
         let latency_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;

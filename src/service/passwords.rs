@@ -61,8 +61,28 @@ fn start() -> Result<mpsc::Sender<Job>, String> {
     Ok(tx)
 }
 
+/// Password hashes queued or running now (a gauge).
+pub const HASHES_IN_PROGRESS: &str = "rolodex_password_hashes_in_progress";
+
+/// Counts a hash from its request until its answer, or until its caller goes away.
+struct InProgress(());
+
+impl InProgress {
+    fn start() -> InProgress {
+        metrics::gauge!(HASHES_IN_PROGRESS).increment(1.0);
+        InProgress(())
+    }
+}
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        metrics::gauge!(HASHES_IN_PROGRESS).decrement(1.0);
+    }
+}
+
 /// The argon2id PHC string of `password`, computed on a hashing thread.
 pub async fn hash(password: String) -> AppResult<String> {
+    let _in_progress = InProgress::start();
     let (reply, answer) = oneshot::channel();
     queue()?
         .send(Job { password, reply })

@@ -107,6 +107,11 @@ impl<J> FairQueue<J> {
         Ok(())
     }
 
+    /// Jobs waiting for a worker.
+    pub fn queued(&self) -> usize {
+        self.lock().jobs.len()
+    }
+
     /// No more jobs: workers finish what is queued, then [`FairQueue::take`] returns `None`.
     pub fn close(&self) {
         self.lock().closed = true;

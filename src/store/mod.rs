@@ -21,6 +21,7 @@ pub mod ephemeral;
 pub mod fair;
 mod idioms;
 pub mod list;
+pub mod metrics;
 pub mod pg_connect;
 pub mod postgres;
 pub mod price_levels;
@@ -321,6 +322,15 @@ impl Database {
         match self {
             Database::Sqlite(db) => Some(db.reprepared()),
             Database::Postgres(_) => None,
+        }
+    }
+
+    /// Sets the gauges of the pool and queue sizes (see [`metrics`]), read now: cheaper than
+    /// tracking them on every request.
+    pub fn record_gauges(&self) {
+        match self {
+            Database::Sqlite(db) => db.record_gauges(),
+            Database::Postgres(db) => db.record_gauges(),
         }
     }
 

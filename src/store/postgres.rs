@@ -544,14 +544,28 @@ impl PgDb {
         StoreError::unavailable_because(reason, e)
     }
 
+    /// Sets the pool's gauges (see `store::metrics`).
+    pub fn record_gauges(&self) {
+        use super::metrics::{PG_POOL_IDLE, PG_POOL_MAX, PG_POOL_SIZE, PG_POOL_WAITING};
+        let status = self.pool.status();
+        metrics::gauge!(PG_POOL_MAX).set(status.max_size as f64);
+        metrics::gauge!(PG_POOL_SIZE).set(status.size as f64);
+        metrics::gauge!(PG_POOL_IDLE).set(status.available as f64);
+        metrics::gauge!(PG_POOL_WAITING).set(status.waiting as f64);
+    }
+
     async fn acquire(&self) -> Result<PgConn, StoreError> {
+        let waiting = std::time::Instant::now();
         let client = tokio::time::timeout(
             CONNECT_TIMEOUT + Duration::from_millis(500),
             self.pool.get(),
         )
-        .await
-        .map_err(|_| StoreError::unavailable("timed out waiting for a database connection"))?
-        .map_err(|e| self.pool_failure(e))?;
+        .await;
+        metrics::histogram!(super::metrics::PG_POOL_WAIT_SECONDS)
+            .record(waiting.elapsed().as_secs_f64());
+        let client = client
+            .map_err(|_| StoreError::unavailable("timed out waiting for a database connection"))?
+            .map_err(|e| self.pool_failure(e))?;
         Ok(PgConn::new(client, self.pool.clone(), self.round_trip()))
     }
 

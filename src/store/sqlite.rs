@@ -418,6 +418,13 @@ impl SqliteDb {
         self.reprepared.load(Ordering::Relaxed)
     }
 
+    /// Sets the gauges of the writer's and the readers' queues (see `store::metrics`).
+    pub fn record_gauges(&self) {
+        let writes = self.writer.max_capacity() - self.writer.capacity();
+        metrics::gauge!(super::metrics::WRITER_QUEUE_DEPTH).set(writes as f64);
+        metrics::gauge!(super::metrics::READER_QUEUE_DEPTH).set(self.readers.queued() as f64);
+    }
+
     pub async fn read<T, E>(
         &self,
         work: impl AsyncFnOnce(&mut Tx) -> Result<T, E> + Send + 'static,
@@ -428,7 +435,10 @@ impl SqliteDb {
     {
         let (reply, answer) = oneshot::channel::<Result<T, E>>();
         let clock = self.clock.clone();
+        let queued = Instant::now();
         let job: ReadJob = Box::new(move |conn: &mut SqliteConn| {
+            metrics::histogram!(super::metrics::READER_WAIT_SECONDS)
+                .record(queued.elapsed().as_secs_f64());
             conn.now = clock.now();
             let result = match conn.control("BEGIN") {
                 Err(e) => Err(E::from(e)),
@@ -591,7 +601,12 @@ fn writer_loop(
             }
             deliveries.push(deliver);
         }
-        let commit_error = conn.control("COMMIT").err().map(|e| {
+        metrics::histogram!(super::metrics::WRITE_BATCH_SIZE).record(deliveries.len() as f64);
+        let committing = Instant::now();
+        let committed = conn.control("COMMIT");
+        metrics::histogram!(super::metrics::COMMIT_SECONDS)
+            .record(committing.elapsed().as_secs_f64());
+        let commit_error = committed.err().map(|e| {
             tracing::error!(error = %e, "commit failed");
             let _ = conn.batch("ROLLBACK");
             Arc::new(e)

@@ -10,6 +10,7 @@ mod cli_commands;
 mod copy;
 mod crash;
 mod db_unreachable;
+mod metrics;
 mod observe;
 mod pg_common;
 mod pg_multi;

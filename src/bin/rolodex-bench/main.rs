@@ -94,6 +94,11 @@ pub struct Args {
     /// The rolodex server binary (default: next to this one)
     #[arg(long)]
     server_bin: Option<PathBuf>,
+    /// An environment variable for the rolodex server of the HTTP workloads, KEY=VALUE
+    /// (repeatable; e.g. ROLODEX_LOG=info and ROLODEX_METRICS_LISTEN=127.0.0.1:0 to measure the
+    /// request log and metrics; the default is ROLODEX_LOG=warn)
+    #[arg(long = "server-env", value_name = "KEY=VALUE", value_parser = parse_env)]
+    server_env: Vec<(String, String)>,
     /// Keep the work directory (database, logs, scripts)
     #[arg(long)]
     keep: bool,
@@ -125,6 +130,13 @@ pub struct Args {
     /// --noisy-neighbour: idle seconds after each pattern before reading the server's RSS
     #[arg(long, default_value_t = 10)]
     settle: u64,
+}
+
+fn parse_env(raw: &str) -> Result<(String, String), String> {
+    match raw.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("expected KEY=VALUE, got {raw:?}")),
+    }
 }
 
 /// A fresh work directory for this run.
@@ -403,7 +415,7 @@ async fn run(
 
     // The server.
     let log = dir.join("server.log");
-    let mut srv = server::Server::spawn(bin, &fresh.url, &log)?;
+    let mut srv = server::Server::spawn_with(bin, &fresh.url, &log, &args.server_env)?;
     report.startup_ms = srv.startup.as_secs_f64() * 1000.0;
     let watched = Watched { pid: srv.pid() };
     report.idle_rss_mib = watched.rss_mib();

@@ -24,6 +24,17 @@ pub struct Server {
 impl Server {
     /// Starts `bin serve` on `database` and waits for it to be ready. stderr goes to `log`.
     pub fn spawn(bin: &Path, database: &str, log: &Path) -> anyhow::Result<Server> {
+        Server::spawn_with(bin, database, log, &[])
+    }
+
+    /// [`Server::spawn`] with extra environment variables (after the default `ROLODEX_LOG=warn`,
+    /// so they may replace it).
+    pub fn spawn_with(
+        bin: &Path,
+        database: &str,
+        log: &Path,
+        envs: &[(String, String)],
+    ) -> anyhow::Result<Server> {
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -33,6 +44,7 @@ impl Server {
         let mut child = Command::new(bin)
             .args(["serve", "--database", database, "--listen", "127.0.0.1:0"])
             .env("ROLODEX_LOG", "warn")
+            .envs(envs.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log_file))
