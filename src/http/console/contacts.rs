@@ -108,13 +108,7 @@ impl ListView {
         if !SORTABLE.contains(&view.sort.as_str()) {
             view.sort = "id".to_owned();
         }
-        let page = param(params, "page");
-        if !page.is_empty() {
-            match page.parse::<u64>() {
-                Ok(p) if (1..=1_000_000).contains(&p) => view.page = p,
-                _ => errors.add("page", "The page must be a number from 1 to 1000000."),
-            }
-        }
+        view.page = page::page_number(&param(params, "page"), errors);
         view
     }
 

@@ -298,3 +298,18 @@ pub fn sort_header(
         }
     }
 }
+
+/// The `page` query parameter of a console list: 1 when absent, else a number from 1 to 1,000,000
+/// (an error on `page` otherwise, and page 1).
+pub fn page_number(page: &str, errors: &mut ValidationErrors) -> u64 {
+    if page.is_empty() {
+        return 1;
+    }
+    match page.parse::<u64>() {
+        Ok(p) if (1..=1_000_000).contains(&p) => p,
+        _ => {
+            errors.add("page", "The page must be a number from 1 to 1000000.");
+            1
+        }
+    }
+}
