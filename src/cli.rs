@@ -56,14 +56,11 @@ pub enum LogFormat {
 /// Lines are written by a background thread: a request formats its line into a queue instead of
 /// making a `write(2)` on stderr itself, which cost about a third of GET-by-id throughput. The
 /// queue blocks when full rather than dropping lines. The returned guard flushes it when dropped.
-fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
+fn init_logging(format: LogFormat) -> crate::log_writer::LogGuard {
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("ROLODEX_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .thread_name("rolodex-log")
-        .finish(std::io::stderr());
+    let (writer, guard) = crate::log_writer::batched_stderr();
     let builder = tracing_subscriber::fmt()
         .with_writer(writer)
         .with_env_filter(filter);

@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 #[cfg(test)]
 mod layering;
+pub mod log_writer;
 pub mod query;
 pub mod secrets;
 pub mod service;

@@ -178,3 +178,43 @@ fn an_unknown_log_format_is_refused() {
     assert!(!out.status.success());
     assert!(stderr_of(&out).contains("xml"), "{}", stderr_of(&out));
 }
+
+/// Lines are written in batches (`log_writer`): at exit every pending line is out, in the order
+/// the requests were answered, none lost or torn.
+#[tokio::test]
+async fn every_request_line_is_written_in_order_before_exit() {
+    let db = TestDb::new();
+    let token = create_token(db.url(), "acme", None);
+    let mut server = ServeProcess::spawn(&db, &[], &[("ROLODEX_LOG_FORMAT", "text")]);
+    let http = client();
+    const REQUESTS: usize = 400;
+    for i in 0..REQUESTS {
+        let r = http
+            .get(format!("{}{API}/contacts?per_page=1", server.base))
+            .bearer_auth(&token)
+            .header("X-Request-Id", format!("batch-{i:04}"))
+            .send()
+            .await
+            .expect("list");
+        assert_eq!(r.status(), 200);
+    }
+    // Stopped at once: the last lines are still pending in memory when the signal arrives.
+    assert!(server.stop().success());
+    let stderr = server.stderr();
+    let seen: Vec<usize> = stderr
+        .lines()
+        .filter_map(|l| l.split("request_id=batch-").nth(1))
+        .filter_map(|rest| rest.get(..4)?.parse().ok())
+        .collect();
+    assert_eq!(
+        seen,
+        (0..REQUESTS).collect::<Vec<_>>(),
+        "in order, none lost"
+    );
+    for line in stderr.lines().filter(|l| l.contains("request_id=batch-")) {
+        let whole = line.starts_with(|c: char| c.is_ascii_digit())
+            && line.contains("status=200")
+            && line.contains("bytes=");
+        assert!(whole, "torn: {line:?}");
+    }
+}
