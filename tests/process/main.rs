@@ -13,6 +13,7 @@ mod db_unreachable;
 mod metrics;
 mod observe;
 mod pg_common;
+mod pg_console;
 mod pg_multi;
 mod pg_outage;
 mod pg_pooler;
