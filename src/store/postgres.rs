@@ -65,6 +65,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../migrations/postgres/0006_console_sessions.sql"),
     ),
+    (
+        7,
+        include_str!("../../migrations/postgres/0007_token_last_used.sql"),
+    ),
 ];
 
 /// Serialises concurrent migrations from several instances starting at once.
@@ -477,6 +481,10 @@ pub struct PgDb {
 }
 
 impl PgDb {
+    pub(super) fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
     /// Connects (lazily: the pool opens connections on demand) and migrates.
     pub async fn open(url: &str, options: &DbOptions) -> Result<Self, StoreError> {
         let invalid = StoreError::InvalidUrl;
