@@ -198,6 +198,7 @@ impl ServeLimits {
             tls: None,
             admin: None,
             journal: 0,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -232,6 +233,21 @@ impl TlsArgs {
             _ => Ok(None),
         }
     }
+}
+
+/// Cross-origin requests for `serve` (see `http::cors`).
+#[derive(Args, Debug, Clone)]
+pub struct CorsArgs {
+    /// A browser origin allowed to call the API from its pages (CORS), e.g.
+    /// https://app.example.com; repeatable, or comma-separated in the environment; `*` for any.
+    /// Off when unset
+    #[arg(
+        long = "cors-origin",
+        env = "ROLODEX_CORS_ORIGINS",
+        value_name = "ORIGIN",
+        value_delimiter = ','
+    )]
+    cors_origins: Vec<http::cors::CorsOrigin>,
 }
 
 /// The sandbox's flags of `serve`: the admin API, the journal and the bootstrap token.
@@ -271,6 +287,10 @@ impl SandboxArgs {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one value, parsed once at start: `serve` simply has the most flags"
+)]
 enum Command {
     /// Run the API server
     Serve {
@@ -286,6 +306,8 @@ enum Command {
         tls: TlsArgs,
         #[command(flatten)]
         sandbox: SandboxArgs,
+        #[command(flatten)]
+        cors: CorsArgs,
         /// Serve Prometheus metrics at http://ADDR/metrics (a listener of its own; off when
         /// unset)
         #[arg(long, env = "ROLODEX_METRICS_LISTEN", value_name = "ADDR")]
@@ -407,10 +429,12 @@ pub fn serve_options(args: &[&str]) -> anyhow::Result<(DbOptions, http::ServeOpt
             limits,
             tls,
             sandbox,
+            cors,
             ..
         } => {
             let mut options = limits.options(body_limit);
             options.tls = tls.load()?;
+            options.cors_origins = cors.cors_origins;
             options.admin = sandbox.admin_key().map_err(|message| {
                 clap::Error::raw(clap::error::ErrorKind::ValueValidation, message)
             })?;
@@ -450,13 +474,16 @@ async fn run(db: DatabaseArgs, command: Command) -> anyhow::Result<()> {
             limits,
             tls,
             sandbox,
+            cors,
             metrics_listen,
         } => {
             let listeners = Listeners {
                 api: listen,
                 metrics: metrics_listen,
             };
-            serve(db, listeners, body_limit, limits, tls, sandbox).await
+            let mut options = limits.options(body_limit);
+            options.cors_origins = cors.cors_origins;
+            serve(db, listeners, options, tls, sandbox).await
         }
         Command::Seed {
             tenant,
@@ -719,13 +746,11 @@ struct Listeners {
 async fn serve(
     db: DatabaseArgs,
     listen: Listeners,
-    body_limit: usize,
-    limits: ServeLimits,
+    mut options: http::ServeOptions,
     tls: TlsArgs,
     sandbox: SandboxArgs,
 ) -> anyhow::Result<()> {
     // The certificate first: a bad file stops the start before anything else happens.
-    let mut options = limits.options(body_limit);
     options.tls = tls.load()?;
     let shutdown = shutdown_signal()?;
     // Checked before anything is opened; the messages never repeat a token.

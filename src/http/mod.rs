@@ -6,6 +6,7 @@ pub mod auth;
 pub mod companies;
 pub mod console;
 pub mod contacts;
+pub mod cors;
 pub mod custom_fields;
 pub mod error;
 pub mod extract;
@@ -36,6 +37,9 @@ use axum::routing::get;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tower::Layer;
+use tower_http::CompressionLevel;
+use tower_http::compression::CompressionLayer;
+use tower_http::normalize_path::NormalizePath;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -75,6 +79,8 @@ pub struct Shared {
     pub faults: faults::Faults,
     /// The console's cookies are `Secure` (served over TLS).
     pub secure_cookies: bool,
+    /// Browser origins allowed to call the API (`--cors-origin`); empty: CORS off.
+    pub cors_origins: Vec<cors::CorsOrigin>,
 }
 
 impl AppState {
@@ -98,6 +104,7 @@ impl Shared {
             journal: journal::Journal::new(0),
             faults: faults::Faults::default(),
             secure_cookies: false,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -120,6 +127,8 @@ pub struct ServeOptions {
     pub admin: Option<AdminKey>,
     /// Exchanges the journal keeps per tenant (`--journal`); 0: off.
     pub journal: usize,
+    /// Browser origins allowed to call the API (`--cors-origin`); empty: CORS off.
+    pub cors_origins: Vec<cors::CorsOrigin>,
 }
 
 impl Default for ServeOptions {
@@ -132,6 +141,7 @@ impl Default for ServeOptions {
             tls: None,
             admin: None,
             journal: 0,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -151,6 +161,7 @@ pub async fn serve(
     shared.admin = options.admin;
     shared.journal = journal::Journal::new(options.journal);
     shared.secure_cookies = options.tls.is_some();
+    shared.cors_origins = options.cors_origins.clone();
     let app = router(AppState::new(shared));
     server::serve(
         listener,
@@ -251,11 +262,37 @@ pub fn router(state: AppState) -> Router {
             admin::routes().route_layer(from_fn_with_state(state.clone(), admin::authenticate)),
         );
     }
-    app.fallback(not_found)
+    let cors = cors::layer(&state.cors_origins);
+    let app = app
+        .fallback(not_found)
         .layer(axum::middleware::map_response(json_method_not_allowed))
         .layer(from_fn_with_state(state.limits, limits::guard))
+        .layer(tower::util::option_layer(cors))
         .layer(axum::middleware::from_fn(observe::around))
-        .with_state(state)
+        // Outside the log, which counts the body's bytes before compression.
+        .layer(compression())
+        .with_state(state);
+    // `GET /contacts/` is `GET /contacts`, as on Laravel. Before routing, so the router above
+    // sees the trimmed path: a router's own layers run after it has matched a route.
+    Router::new().fallback_service(NormalizePath::trim_trailing_slash(app))
+}
+
+/// Responses of at least this many bytes are compressed when the client accepts gzip or br;
+/// below, the framing costs more than it saves.
+pub const COMPRESSION_MIN_BYTES: u16 = 1024;
+
+/// gzip or br, as the request's `Accept-Encoding` prefers, at level 4: most of the size saving
+/// for a fraction of the default levels' CPU (brotli's default is its slowest, 11).
+fn compression() -> CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::predicate::{NotForContentType, Predicate as _, SizeAbove};
+    CompressionLayer::new()
+        .quality(CompressionLevel::Precise(4))
+        .compress_when(
+            SizeAbove::new(COMPRESSION_MIN_BYTES)
+                .and(NotForContentType::GRPC)
+                .and(NotForContentType::IMAGES)
+                .and(NotForContentType::SSE),
+        )
 }
 
 async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> Response {

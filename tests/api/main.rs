@@ -17,6 +17,7 @@ mod custom_fields;
 mod hostile;
 mod hostile_http;
 mod http_errors;
+mod http_niceties;
 mod luminous_cli;
 mod observe;
 mod openapi;

@@ -197,12 +197,15 @@ pub fn token_id_from_list(list_output: &str, name: &str) -> String {
 /// A plain HTTP client. (Every reqwest client, plain ones too, needs the process's rustls
 /// provider: see [`install_crypto_provider`].)
 pub fn client() -> reqwest::Client {
+    client_builder().build().expect("build http client")
+}
+
+/// The settings of [`client`], to add to.
+pub fn client_builder() -> reqwest::ClientBuilder {
     install_crypto_provider();
     reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(60))
-        .build()
-        .expect("build http client")
 }
 
 pub async fn sleep_secs(s: f64) {

