@@ -417,7 +417,7 @@ pub async fn views(
     if dialect == Dialect::Postgres {
         return views_aggregated(c, tenant_id, ids).await;
     }
-    // Three independent statements: one round trip on PostgreSQL.
+    // Three statements, run in turn by SQLite (PostgreSQL reads the same in one).
     let mut row_params = vec![Value::from(tenant_id)];
     let member = dialect.id_in("c.id", ids, &mut row_params);
     let row_sql = format!(
