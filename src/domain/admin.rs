@@ -314,6 +314,8 @@ pub struct TokenSummary {
     pub prefix: String,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    /// When it was last used, to the minute (`null`: not since this was recorded).
+    pub last_used_at: Option<Timestamp>,
 }
 
 /// A stored snapshot.

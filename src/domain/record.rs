@@ -8,3 +8,8 @@ pub enum RecordKind {
     Contact,
     Company,
 }
+
+impl RecordKind {
+    /// Every kind (a tag's renaming or deletion touches the records of each).
+    pub const ALL: [RecordKind; 2] = [RecordKind::Contact, RecordKind::Company];
+}

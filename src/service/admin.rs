@@ -172,6 +172,7 @@ pub async fn list_tokens(db: &Database, slug: &str) -> AppResult<Vec<TokenSummar
             prefix: t.prefix,
             created_at: Timestamp(t.created_at),
             revoked_at: t.revoked_at.map(Timestamp),
+            last_used_at: t.last_used_at.map(Timestamp),
         })
         .collect())
 }

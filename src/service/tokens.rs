@@ -56,6 +56,11 @@ pub async fn ensure_demo(db: &Database) -> Result<Option<String>, StoreError> {
     Ok(Some(token))
 }
 
+/// How coarsely a token's last use is recorded, in seconds: a use writes `last_used_at` only when
+/// the stored time is at least this old, and each instance writes a token at most once per this
+/// long (by what it remembers), in a task of its own, never on the request's path.
+pub const LAST_USED_GRANULARITY: i64 = 60;
+
 /// How long a token check is remembered. Short, so a token revoked on the command line (from any
 /// process) is refused everywhere within a second.
 const CACHE_TTL: Duration = Duration::from_millis(500);
@@ -68,6 +73,8 @@ type CachedGrant = (Instant, Option<TokenGrant>);
 #[derive(Clone, Default)]
 pub struct TokenChecker {
     cache: Arc<Mutex<HashMap<String, CachedGrant>>>,
+    /// When this instance last recorded each token's use (the database's seconds).
+    recorded: Arc<Mutex<HashMap<i64, i64>>>,
 }
 
 impl TokenChecker {
@@ -78,6 +85,9 @@ impl TokenChecker {
         }
         let hash = auth::hash_token(token);
         if let Some(hit) = self.cached(&hash) {
+            if let Some(grant) = &hit {
+                self.note_use(db, grant);
+            }
             return Ok(hit);
         }
         let lookup = hash.clone();
@@ -92,7 +102,45 @@ impl TokenChecker {
             }
             cache.insert(hash, (Instant::now(), grant.clone()));
         }
+        if let Some(grant) = &grant {
+            self.note_use(db, grant);
+        }
         Ok(grant)
+    }
+
+    /// Records the token's use when the stored time (or the one this instance last wrote) is
+    /// [`LAST_USED_GRANULARITY`] old: the write runs in a task of its own, so a request never
+    /// waits for it, and a failed write is only logged (the next use tries again after the
+    /// granularity).
+    fn note_use(&self, db: &Database, grant: &TokenGrant) {
+        let now = db.now();
+        let recent = |at: i64| now - at < LAST_USED_GRANULARITY;
+        if grant.last_used_at.is_some_and(recent) {
+            return;
+        }
+        {
+            let Ok(mut recorded) = self.recorded.lock() else {
+                return;
+            };
+            if recorded.get(&grant.token_id).copied().is_some_and(recent) {
+                return;
+            }
+            if recorded.len() >= CACHE_MAX {
+                recorded.clear();
+            }
+            recorded.insert(grant.token_id, now);
+        }
+        let (db, id) = (db.clone(), grant.token_id);
+        tokio::spawn(async move {
+            let written = db
+                .transact::<_, StoreError>(async move |tx| {
+                    tenants::touch_token(tx.conn(), id, LAST_USED_GRANULARITY).await
+                })
+                .await;
+            if let Err(e) = written {
+                tracing::warn!(error = %e, token_id = id, "the token's last use was not recorded");
+            }
+        });
     }
 
     /// Forgets every remembered check, so a token revoked or deleted by this process (the admin

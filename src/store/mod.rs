@@ -269,6 +269,15 @@ impl Database {
         }
     }
 
+    /// The database's time now, from its [`Clock`] (what a transaction beginning now reads as
+    /// [`Conn::now`]).
+    pub fn now(&self) -> i64 {
+        match self {
+            Database::Sqlite(db) => db.now(),
+            Database::Postgres(db) => db.now(),
+        }
+    }
+
     pub fn dialect(&self) -> Dialect {
         match self {
             Database::Sqlite(_) => Dialect::Sqlite,

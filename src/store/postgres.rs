@@ -73,6 +73,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../migrations/postgres/0006_console_sessions.sql"),
     ),
+    (
+        7,
+        include_str!("../../migrations/postgres/0007_token_last_used.sql"),
+    ),
 ];
 
 /// What sits between this process and PostgreSQL: whether a connection is a server session of
@@ -651,6 +655,10 @@ pub struct PgDb {
 }
 
 impl PgDb {
+    pub(super) fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
     /// Connects (lazily: the pool opens connections on demand) and migrates.
     pub async fn open(url: &str, options: &DbOptions) -> Result<Self, StoreError> {
         let invalid = StoreError::InvalidUrl;

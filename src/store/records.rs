@@ -78,6 +78,26 @@ pub async fn touch(c: &mut dyn Conn, kind: RecordKind, id: i64) -> Result<(), St
     Ok(())
 }
 
+/// Moves `updated_at` of every record of the kind that carries the tag (before the tag is
+/// renamed, merged or deleted: the records' tags change). One statement over the tag's links;
+/// returns how many records moved.
+pub async fn touch_tagged(
+    c: &mut dyn Conn,
+    kind: RecordKind,
+    tag_id: i64,
+) -> Result<u64, StoreError> {
+    let Tables {
+        table,
+        tag_link,
+        tag_key,
+        ..
+    } = tables(kind);
+    let sql = format!(
+        "UPDATE {table} SET updated_at = $1 WHERE id IN (SELECT {tag_key} FROM {tag_link} WHERE tag_id = $2)"
+    );
+    c.execute(&sql, &[c.now().into(), tag_id.into()]).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,6 +54,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../migrations/sqlite/0006_console_sessions.sql"),
     ),
+    (
+        7,
+        include_str!("../../migrations/sqlite/0007_token_last_used.sql"),
+    ),
 ];
 
 /// Statements a connection keeps prepared. Every SQL text is constant or built from a bounded
@@ -344,6 +348,10 @@ impl Drop for QueueCloser {
 }
 
 impl SqliteDb {
+    pub(super) fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
     /// Opens (creating) the file at `path`, migrates it and starts the writer, reader and
     /// checkpointer threads.
     pub fn open(path: &str, options: &DbOptions) -> Result<Self, StoreError> {

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use super::records::tag_link;
 use super::{Conn, Dialect, Row, StoreError, Value};
 use crate::domain::input::name_key;
+use crate::domain::tag::TagUsage;
 use crate::domain::{RecordKind, Tag};
 
 /// The tag columns every tag query selects, as [`tag_from_row`] (and, aggregated into a JSON
@@ -193,4 +194,143 @@ pub async fn remove(
             .await?
             > 0,
     )
+}
+
+/// The tenant's tags ordered by name, `limit` from `offset`, each with how many contacts and
+/// companies carry it (counted on the link tables' `(tag_id, …)` indexes).
+pub async fn usage(
+    c: &mut dyn Conn,
+    tenant_id: i64,
+    limit: u64,
+    offset: u64,
+) -> Result<Vec<TagUsage>, StoreError> {
+    let sql = format!(
+        "SELECT {TAG_COLUMNS}, \
+         (SELECT COUNT(*) FROM contact_tags l WHERE l.tag_id = tg.id) AS contacts, \
+         (SELECT COUNT(*) FROM company_tags l WHERE l.tag_id = tg.id) AS companies \
+         FROM tags tg WHERE tg.tenant_id = $1 ORDER BY tg.name_key, tg.name, tg.id LIMIT $2 OFFSET $3"
+    );
+    let to_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    c.query(
+        &sql,
+        &[
+            tenant_id.into(),
+            to_i64(limit).into(),
+            to_i64(offset).into(),
+        ],
+    )
+    .await?
+    .iter()
+    .map(usage_from_row)
+    .collect()
+}
+
+fn usage_from_row(r: &Row) -> Result<TagUsage, StoreError> {
+    Ok(TagUsage {
+        tag: tag_from_row(r)?,
+        contacts: u64::try_from(r.int("contacts")?).unwrap_or(0),
+        companies: u64::try_from(r.int("companies")?).unwrap_or(0),
+    })
+}
+
+/// How many tags the tenant has.
+pub async fn count_of_tenant(c: &mut dyn Conn, tenant_id: i64) -> Result<u64, StoreError> {
+    let n = c
+        .query_one(
+            "SELECT COUNT(*) AS n FROM tags WHERE tenant_id = $1",
+            &[tenant_id.into()],
+        )
+        .await?
+        .int("n")?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// The tenant's tag `id`, locked for the rest of the (write) transaction.
+pub async fn lock(c: &mut dyn Conn, tenant_id: i64, id: i64) -> Result<Option<Tag>, StoreError> {
+    let lock = c.dialect().for_update(&[]);
+    let sql =
+        format!("SELECT {TAG_COLUMNS} FROM tags tg WHERE tg.tenant_id = $1 AND tg.id = $2{lock}");
+    c.query_opt(&sql, &[tenant_id.into(), id.into()])
+        .await?
+        .map(|r| tag_from_row(&r))
+        .transpose()
+}
+
+/// The tenant's tag `id` with its usage.
+pub async fn usage_of(
+    c: &mut dyn Conn,
+    tenant_id: i64,
+    id: i64,
+) -> Result<Option<TagUsage>, StoreError> {
+    let sql = format!(
+        "SELECT {TAG_COLUMNS}, \
+         (SELECT COUNT(*) FROM contact_tags l WHERE l.tag_id = tg.id) AS contacts, \
+         (SELECT COUNT(*) FROM company_tags l WHERE l.tag_id = tg.id) AS companies \
+         FROM tags tg WHERE tg.tenant_id = $1 AND tg.id = $2"
+    );
+    c.query_opt(&sql, &[tenant_id.into(), id.into()])
+        .await?
+        .map(|r| usage_from_row(&r))
+        .transpose()
+}
+
+/// The id of the tenant's tag named `name` (case-insensitively), other than `except`.
+pub async fn other_named(
+    c: &mut dyn Conn,
+    tenant_id: i64,
+    name: &str,
+    except: i64,
+) -> Result<Option<i64>, StoreError> {
+    let lock = c.dialect().for_update(&[]);
+    let sql =
+        format!("SELECT id FROM tags WHERE tenant_id = $1 AND name_key = $2 AND id <> $3{lock}");
+    c.query_opt(
+        &sql,
+        &[tenant_id.into(), name_key(name).into(), except.into()],
+    )
+    .await?
+    .map(|r| r.int("id"))
+    .transpose()
+}
+
+/// Gives tag `id` the name `name` (no other tag of the tenant may have its key).
+pub async fn rename(c: &mut dyn Conn, id: i64, name: &str) -> Result<(), StoreError> {
+    c.execute(
+        "UPDATE tags SET name = $1, name_key = $2 WHERE id = $3",
+        &[name.into(), name_key(name).into(), id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Every record of the kind carrying tag `from` carries tag `into` instead (a record that
+/// carried both keeps one link).
+pub async fn move_links(
+    c: &mut dyn Conn,
+    kind: RecordKind,
+    from: i64,
+    into: i64,
+) -> Result<(), StoreError> {
+    let (table, key) = tag_link(kind);
+    let sql = format!(
+        "INSERT INTO {table} ({key}, tag_id) SELECT {key}, $1 FROM {table} WHERE tag_id = $2 \
+         ON CONFLICT DO NOTHING"
+    );
+    c.execute(&sql, &[into.into(), from.into()]).await?;
+    Ok(())
+}
+
+/// Deletes tag `id` and every record's link to it.
+pub async fn delete(c: &mut dyn Conn, id: i64) -> Result<(), StoreError> {
+    for kind in RecordKind::ALL {
+        let (table, _) = tag_link(kind);
+        c.execute(
+            &format!("DELETE FROM {table} WHERE tag_id = $1"),
+            &[id.into()],
+        )
+        .await?;
+    }
+    c.execute("DELETE FROM tags WHERE id = $1", &[id.into()])
+        .await?;
+    Ok(())
 }

@@ -9,6 +9,8 @@ pub struct TokenGrant {
     pub tenant_id: i64,
     pub tenant_slug: String,
     pub token_hash: String,
+    /// When the token was last used, as stored (coarse: see `service::tokens`).
+    pub last_used_at: Option<i64>,
 }
 
 /// A token as `tokens list` shows it: never the secret.
@@ -20,6 +22,7 @@ pub struct TokenInfo {
     pub prefix: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
 }
 
 pub async fn count_tenants(c: &mut dyn Conn) -> Result<i64, StoreError> {
@@ -79,7 +82,7 @@ pub async fn find_token(
 ) -> Result<Option<TokenGrant>, StoreError> {
     let row = c
         .query_opt(
-            "SELECT t.id, t.tenant_id, n.slug, t.token_hash FROM api_tokens t \
+            "SELECT t.id, t.tenant_id, n.slug, t.token_hash, t.last_used_at FROM api_tokens t \
              JOIN tenants n ON n.id = t.tenant_id \
              WHERE t.token_hash IN ($1) AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
             &[token_hash.into(), c.now().into()],
@@ -91,6 +94,7 @@ pub async fn find_token(
             tenant_id: r.int("tenant_id")?,
             tenant_slug: r.text("slug")?,
             token_hash: r.text("token_hash")?,
+            last_used_at: r.int_opt("last_used_at")?,
         })
     })
     .transpose()
@@ -102,7 +106,7 @@ pub async fn list_tokens(
 ) -> Result<Vec<TokenInfo>, StoreError> {
     let rows = c
         .query(
-            "SELECT t.id, n.slug, t.name, t.prefix, t.created_at, t.revoked_at FROM api_tokens t \
+            "SELECT t.id, n.slug, t.name, t.prefix, t.created_at, t.revoked_at, t.last_used_at FROM api_tokens t \
              JOIN tenants n ON n.id = t.tenant_id WHERE (CAST($1 AS TEXT) IS NULL OR n.slug = $1) ORDER BY t.id",
             &[Value::from(tenant)],
         )
@@ -116,9 +120,24 @@ pub async fn list_tokens(
                 prefix: r.text("prefix")?,
                 created_at: r.int("created_at")?,
                 revoked_at: r.int_opt("revoked_at")?,
+                last_used_at: r.int_opt("last_used_at")?,
             })
         })
         .collect()
+}
+
+/// Records that token `id` was used now, unless the stored time is already within `granularity`
+/// seconds of now (another instance wrote it meanwhile); true if it wrote.
+pub async fn touch_token(c: &mut dyn Conn, id: i64, granularity: i64) -> Result<bool, StoreError> {
+    let now = c.now();
+    let n = c
+        .execute(
+            "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 \
+             AND (last_used_at IS NULL OR last_used_at <= $3)",
+            &[now.into(), id.into(), (now - granularity).into()],
+        )
+        .await?;
+    Ok(n > 0)
 }
 
 /// Revokes a token; false when there is no such live token.

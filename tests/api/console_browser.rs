@@ -494,3 +494,64 @@ async fn browser_company_with_a_shipping_address_and_tokens() {
     assert_eq!(b.text("p.notice").await, "The token was revoked.");
     assert_eq!(s.get_as("/contacts", &secret).await.status, 401);
 }
+
+#[tokio::test]
+#[ignore = "browser test: needs chromium and chromedriver; run with --run-ignored all (as .ci/run does)"]
+async fn browser_custom_fields_and_tags_settings() {
+    let s = TestServer::start().await;
+    let acme = s.create_company("Acme").await;
+    let ann = s
+        .create_contact(json!({"first_name": "Ann", "company_id": acme, "tags": ["vip"]}))
+        .await;
+    let b = Browser::start().await;
+    sign_in(&b, &s, &s.token).await;
+
+    // A dropdown custom field, created from the settings page (through the navigation).
+    b.click_link("Custom fields").await;
+    assert!(b.url().await.ends_with("/console/settings/custom-fields"));
+    b.fill("#label", "Region").await;
+    b.script("document.querySelector('#type').value = 'dropdown'")
+        .await;
+    b.fill("#choices", "North\nSouth").await;
+    b.click("section[aria-labelledby=create] button[type=submit]")
+        .await;
+    assert_eq!(b.text("p.notice").await, "Created.");
+    let fields = s.get("/custom-fields").await;
+    let field = fields.data()[0].clone();
+    assert_eq!(field["options"]["choices"], json!(["North", "South"]));
+    // Edited on a company: its input is the definition's dropdown.
+    let input = format!("#custom_{}", field["id"]);
+    b.goto(&s.url(&format!("/console/companies/{acme}"))).await;
+    b.script(&format!(
+        "document.querySelector('{input}').value = 'South'"
+    ))
+    .await;
+    b.click("section[aria-labelledby=edit] button[type=submit]")
+        .await;
+    assert_eq!(b.text("p.notice").await, "Saved.");
+    let company = s.get(&format!("/companies/{acme}")).await;
+    assert_eq!(company.data()["custom_fields"]["Region"], "South");
+    // A 422 at its field: a second field with the same label.
+    b.goto(&s.url("/console/settings/custom-fields")).await;
+    b.fill("#label", "region").await;
+    b.click("section[aria-labelledby=create] button[type=submit]")
+        .await;
+    assert_eq!(
+        b.text("#label-error").await,
+        "The label has already been taken."
+    );
+    b.screenshot("custom-fields").await;
+
+    // Rename the tag on the tags page; the contact shows the new name.
+    b.click_link("Tags").await;
+    assert!(b.url().await.ends_with("/console/settings/tags"));
+    b.screenshot("tags").await;
+    b.click_link("Rename…").await;
+    b.fill("#name", "Key account").await;
+    b.click("main form button[type=submit]").await;
+    assert_eq!(b.text("p.notice").await, "Renamed.");
+    b.goto(&s.url(&format!("/console/contacts/{}", cid(&ann))))
+        .await;
+    assert!(b.source().await.contains("Key account"));
+    assert_eq!(tag_names(&s.contact(&cid(&ann)).await), ["Key account"]);
+}

@@ -9,6 +9,7 @@ mod companies;
 mod companies_list;
 mod console;
 mod console_browser;
+mod console_settings;
 mod contacts_create;
 mod contacts_list;
 mod contacts_misc;

@@ -14,6 +14,7 @@ mod http_niceties;
 mod metrics;
 mod observe;
 mod pg_common;
+mod pg_console;
 mod pg_multi;
 mod pg_outage;
 mod pg_pooler;

@@ -10,8 +10,10 @@
 
 mod companies;
 mod contacts;
+mod custom_fields;
 mod page;
 mod settings;
+mod tags;
 
 use std::sync::Arc;
 
@@ -48,6 +50,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(contacts::routes())
         .merge(companies::routes())
         .merge(settings::routes())
+        .merge(custom_fields::routes())
+        .merge(tags::routes())
         .route_layer(from_fn_with_state(state, require_session));
     Router::new()
         .route("/login", get(login_page).post(login))

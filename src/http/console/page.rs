@@ -62,6 +62,8 @@ pub fn layout(title: &str, session: Option<&Session>, main: Markup) -> Markup {
                             a href={ (PREFIX) "/contacts" } { "Contacts" }
                             a href={ (PREFIX) "/companies" } { "Companies" }
                             a href={ (PREFIX) "/settings/api-tokens" } { "API tokens" }
+                            a href={ (PREFIX) "/settings/custom-fields" } { "Custom fields" }
+                            a href={ (PREFIX) "/settings/tags" } { "Tags" }
                         }
                         span class="tenant" { "Tenant " strong { (session.tenant_slug) } }
                         form method="post" action={ (PREFIX) "/logout" } class="inline" {
@@ -91,6 +93,7 @@ pub fn notice(code: Option<&str>) -> Markup {
         Some("password") => "The portal password was set.",
         Some("revoked") => "The token was revoked.",
         Some("renamed") => "Renamed.",
+        Some("merged") => "Renamed onto an existing tag: the two are merged.",
         _ => return html! {},
     };
     html! { p class="notice" role="status" { (text) } }

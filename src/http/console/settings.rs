@@ -1,4 +1,5 @@
-//! `/console/settings`: the tenant's API tokens (list, create, revoke).
+//! `/console/settings`: the tenant's API tokens (list with when each was last used, to the
+//! minute; create; revoke). Custom fields and tags are in `custom_fields.rs` and `tags.rs`.
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
@@ -90,7 +91,10 @@ fn render_tokens(
                             td { (t.name.as_deref().unwrap_or("—")) @if t.id == session.token_id { " " span class="tag" { "this session" } } }
                             td { code { (t.prefix) "…" } }
                             td { (page::when(t.created_at)) }
-                            td class="muted" { "not recorded" }
+                            td class="last-used" {
+                                @if let Some(at) = t.last_used_at { (page::when(at)) }
+                                @else { span class="muted" { "never" } }
+                            }
                             td { @if let Some(at) = t.revoked_at { "revoked " (page::when(at)) } @else { "active" } }
                             td {
                                 @if t.revoked_at.is_none() {
