@@ -123,7 +123,7 @@ async fn a_read_in_one_trip_is_one_transaction_that_ends_with_it() {
                 let results = tx
                     .query_batch(&[
                         (STARTED, &[]),
-                        ("SELECT pg_sleep(0.05)", &[]),
+                        ("SELECT 1 AS slept FROM pg_sleep(0.05)", &[]),
                         (STARTED, &[]),
                     ])
                     .await?;
