@@ -52,6 +52,12 @@ pub struct Args {
     /// (postgres://USER@HOST:PORT/DB); a fresh database is created on that server and dropped after.
     #[arg(long, default_value = "sqlite")]
     database: String,
+    /// SQLite only: the database file to use instead of a fresh one in the work directory. A
+    /// missing file is seeded and kept; an existing one, seeded by an earlier run with the same
+    /// --contacts and --contacts-per-company, is used as it is (no seeding: a million contacts
+    /// take minutes to seed). The earlier runs' writes (updates, creates) stay in it.
+    #[arg(long, value_name = "PATH", conflicts_with = "noisy_neighbour")]
+    sqlite_file: Option<PathBuf>,
     /// Contacts to seed (spread over contacts/20 companies, 0-3 tags each); with
     /// --noisy-neighbour, tenant A's contacts (default there: 50,000)
     #[arg(long, default_value_t = 100_000)]
@@ -182,6 +188,8 @@ struct FreshDb {
     url: String,
     sqlite_path: Option<PathBuf>,
     pg_drop: Option<(String, String)>,
+    /// A kept `--sqlite-file` from an earlier run: already seeded.
+    seeded: bool,
 }
 
 async fn fresh_database(spec: &str, dir: &Path) -> anyhow::Result<FreshDb> {
@@ -191,6 +199,7 @@ async fn fresh_database(spec: &str, dir: &Path) -> anyhow::Result<FreshDb> {
             url: format!("sqlite://{}", path.display()),
             sqlite_path: Some(path),
             pg_drop: None,
+            seeded: false,
         });
     }
     if !(spec.starts_with("postgres://") || spec.starts_with("postgresql://")) {
@@ -214,7 +223,54 @@ async fn fresh_database(spec: &str, dir: &Path) -> anyhow::Result<FreshDb> {
         url: url.to_string(),
         sqlite_path: None,
         pg_drop: Some((spec.to_owned(), name)),
+        seeded: false,
     })
+}
+
+/// `--sqlite-file`: the given file, seeded already when it exists.
+fn kept_database(spec: &str, path: &Path) -> anyhow::Result<FreshDb> {
+    if spec != "sqlite" {
+        bail!("--sqlite-file is for --database sqlite");
+    }
+    let path = std::path::absolute(path).with_context(|| format!("{}", path.display()))?;
+    Ok(FreshDb {
+        url: format!("sqlite://{}", path.display()),
+        seeded: path.exists(),
+        sqlite_path: Some(path),
+        pg_drop: None,
+    })
+}
+
+/// Checks that a kept database holds the data shape `layout` describes (as seeded by an earlier
+/// run with the same options): the seeded contacts (runs add contacts only after them) and
+/// exactly the seeded companies (runs add none).
+async fn check_seeded(db: &Database, tenant: i64, layout: &seed::Layout) -> anyhow::Result<()> {
+    let last_contact = layout.first_contact_id + layout.contacts as i64 - 1;
+    let (contacts, companies) = db
+        .read::<_, StoreError>(async move |tx| {
+            let count = async |tx: &mut rolodex::store::Tx, table: &str, last: i64| {
+                tx.query_one(
+                    &format!("SELECT COUNT(*) FROM {table} WHERE tenant_id = $1 AND id <= $2"),
+                    &[tenant.into(), last.into()],
+                )
+                .await?
+                .int(0)
+            };
+            Ok((
+                count(tx, "contacts", last_contact).await?,
+                count(tx, "companies", i64::MAX).await?,
+            ))
+        })
+        .await?;
+    if contacts != layout.contacts as i64 || companies != layout.companies as i64 {
+        bail!(
+            "the --sqlite-file holds {contacts} seeded contacts and {companies} companies of the \
+             bench tenant, not the {} and {} these options seed: use another file",
+            layout.contacts,
+            layout.companies
+        );
+    }
+    Ok(())
 }
 
 async fn drop_database(db: &FreshDb) {
@@ -295,7 +351,10 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let dir = work_dir("rolodex-bench")?;
-    let fresh = fresh_database(&args.database, &dir).await?;
+    let fresh = match &args.sqlite_file {
+        Some(path) => kept_database(&args.database, path)?,
+        None => fresh_database(&args.database, &dir).await?,
+    };
     let result = run(&args, &bin, &dir, &fresh, &workloads).await;
     drop_database(&fresh).await;
     clean_up(&dir, args.keep);
@@ -358,13 +417,14 @@ async fn run(
     let (_, token) = rolodex::service::tokens::create(&db, "bench", Some("bench".into())).await?;
     let tenant = tenant_id(&db, "bench").await?;
     let seeding = Instant::now();
-    let layout = seed::seed_shaped(
-        &db,
-        tenant,
-        seed::Layout::with_company_size(args.contacts, args.contacts_per_company),
-        epoch,
-    )
-    .await?;
+    let shape = seed::Layout::with_company_size(args.contacts, args.contacts_per_company);
+    let layout = if fresh.seeded {
+        eprintln!("(the --sqlite-file is seeded already)");
+        check_seeded(&db, tenant, &shape).await?;
+        shape
+    } else {
+        seed::seed_shaped(&db, tenant, shape, epoch).await?
+    };
     report.seed_seconds = seeding.elapsed().as_secs_f64();
     report.layout = Some(layout);
     let list_pages = (args.contacts / 100 / args.per_page).clamp(1, 20);
