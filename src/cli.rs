@@ -19,6 +19,7 @@ use crate::http::{self, limits, server::ServerConfig, tls::TlsConfig};
 use crate::secrets::{DatabaseUrl, Secret};
 use crate::service::admin::{self as admin_use_cases, BootstrapError};
 use crate::service::tokens;
+use crate::store::postgres::Pooler;
 use crate::store::{Database, DbOptions};
 
 #[derive(Parser, Debug)]
@@ -101,6 +102,25 @@ pub struct DatabaseArgs {
         default_value_t = 5000
     )]
     statement_timeout_ms: u64,
+    /// What sits between Rolodex and PostgreSQL: `transaction` (safe everywhere, including
+    /// behind PgBouncer in transaction mode) or `none` (direct connections, or a pooler in session
+    /// mode: statements are prepared once per connection, and single-statement reads run without
+    /// BEGIN/COMMIT)
+    #[arg(
+        long,
+        global = true,
+        env = "ROLODEX_POSTGRES_POOLER",
+        value_enum,
+        default_value_t = PoolerArg::Transaction
+    )]
+    postgres_pooler: PoolerArg,
+}
+
+/// `--postgres-pooler` (see [`crate::store::postgres::Pooler`]).
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolerArg {
+    Transaction,
+    None,
 }
 
 impl DatabaseArgs {
@@ -109,6 +129,10 @@ impl DatabaseArgs {
             pool_size: self.pool_size,
             statement_timeout_ms: self.statement_timeout_ms,
             clock: crate::clock::Clock::System,
+            pooler: match self.postgres_pooler {
+                PoolerArg::Transaction => Pooler::Transaction,
+                PoolerArg::None => Pooler::None,
+            },
         }
     }
 

@@ -169,7 +169,7 @@ pub(super) async fn insert(
 }
 
 pub async fn get(db: &Database, tenant_id: i64, id: i64) -> AppResult<Contact> {
-    db.read(async move |tx| view(tx.conn(), tenant_id, id).await)
+    db.read_in_one_trip(async move |tx| view(tx.conn(), tenant_id, id).await)
         .await
 }
 
@@ -318,13 +318,10 @@ pub async fn list(
     company_id: Option<i64>,
     query: ListQuery<ContactListField>,
 ) -> AppResult<(Vec<Contact>, u64)> {
-    db.read(async move |tx| {
-        if let Some(company_id) = company_id
-            && !store::companies::exists(tx.conn(), tenant_id, company_id).await?
-        {
-            return Err(AppError::NotFound);
-        }
-        Ok(store::contacts::list(tx.conn(), tenant_id, company_id, &query).await?)
+    db.read_in_one_trip(async move |tx| {
+        store::contacts::list(tx.conn(), tenant_id, company_id, &query)
+            .await?
+            .ok_or(AppError::NotFound)
     })
     .await
 }

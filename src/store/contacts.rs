@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::list::{ListFieldSql, SqlField};
 use super::records::lock_clause;
-use super::{Conn, Row, StoreError, Value, tags};
+use super::{Conn, Dialect, Row, StoreError, Value, tags};
 use crate::domain::contact::ContactListField;
 use crate::domain::contact::{
     Contact, ContactCompany, ContactFields, ContactParts, ContactState, Link, LinkFlags, Links,
@@ -413,8 +413,11 @@ pub async fn views(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    // Three independent statements: one round trip on PostgreSQL.
     let dialect = c.dialect();
+    if dialect == Dialect::Postgres {
+        return views_aggregated(c, tenant_id, ids).await;
+    }
+    // Three statements, run in turn by SQLite (PostgreSQL reads the same in one).
     let mut row_params = vec![Value::from(tenant_id)];
     let member = dialect.id_in("c.id", ids, &mut row_params);
     let row_sql = format!(
@@ -485,22 +488,113 @@ pub async fn views(
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
-/// One page of the tenant's contacts (optionally only those linked to `company_id`) and the total.
+/// What [`views_aggregated`] selects for the contact `c`: its columns, and its links and tags
+/// aggregated into JSON arrays (read back by [`aggregated_view`]). The links are in the order
+/// [`views`]' statements give them, and so are the tags.
+fn aggregated_columns() -> String {
+    format!(
+        "c.id, c.created_at, c.updated_at, c.status, c.first_name, c.last_name, c.email, c.phone_1, \
+         c.phone_2, c.full_name, c.receiving_bank_name, c.receiving_bank_address, c.primary_company_id, \
+         EXISTS (SELECT 1 FROM portal_logins pl WHERE pl.contact_id = c.id) AS has_portal_login, \
+         (SELECT json_agg(json_build_array(lk.company_id, co.name, lk.is_primary, lk.receive_quotation_pdf, \
+         lk.receive_purchase_order_pdf, lk.receive_purchase_order_invoice_pdf) ORDER BY lk.position)::text \
+         FROM contact_companies lk JOIN companies co ON co.id = lk.company_id \
+         WHERE lk.contact_id = c.id) AS companies, \
+         (SELECT json_agg(json_build_array({}) ORDER BY tg.name_key, tg.name, tg.id)::text \
+         FROM contact_tags l JOIN tags tg ON tg.id = l.tag_id WHERE l.contact_id = c.id) AS tags",
+        tags::TAG_COLUMNS
+    )
+}
+
+/// The contact of a row selecting [`aggregated_columns`].
+fn aggregated_view(r: &Row) -> Result<Contact, StoreError> {
+    Ok(Contact::new(ContactParts {
+        id: r.int("id")?,
+        status: r.text("status")?,
+        created_at: Timestamp(r.int("created_at")?),
+        updated_at: Timestamp(r.int("updated_at")?),
+        fields: fields_from_row(r)?,
+        full_name: r.text("full_name")?,
+        primary_company_id: r.int("primary_company_id")?,
+        has_portal_login: r.bool("has_portal_login")?,
+        companies: aggregated_links(r.text_opt("companies")?.as_deref())?,
+        tags: tags::from_aggregate(r.text_opt("tags")?.as_deref())?,
+    }))
+}
+
+/// [`views`] as one statement, for PostgreSQL: each contact's links and tags aggregated beside
+/// its row (PostgreSQL parses and plans one statement instead of three, and a read of one
+/// contact is a single statement: see `Database::read_in_one_trip`).
+async fn views_aggregated(
+    c: &mut dyn Conn,
+    tenant_id: i64,
+    ids: &[i64],
+) -> Result<Vec<Contact>, StoreError> {
+    let mut params = vec![Value::from(tenant_id)];
+    let member = Dialect::Postgres.id_in("c.id", ids, &mut params);
+    let sql = format!(
+        "SELECT {} FROM contacts c WHERE c.tenant_id = $1 AND {member}",
+        aggregated_columns()
+    );
+    let mut by_id: HashMap<i64, Contact> = HashMap::with_capacity(ids.len());
+    for r in &c.query(&sql, &params).await? {
+        let contact = aggregated_view(r)?;
+        by_id.insert(contact.id, contact);
+    }
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+/// The links [`views_aggregated`] aggregated: `[[company_id, name, is_primary, quotation,
+/// purchase order, invoice], ...]`, or NULL for none.
+fn aggregated_links(json: Option<&str>) -> Result<Vec<ContactCompany>, StoreError> {
+    type Aggregated = (i64, String, i64, i64, i64, i64);
+    let Some(json) = json else {
+        return Ok(Vec::new());
+    };
+    let links: Vec<Aggregated> = serde_json::from_str(json)
+        .map_err(|e| StoreError::Decode(format!("a contact's aggregated links: {e}")))?;
+    Ok(links
+        .into_iter()
+        .map(
+            |(id, name, primary, quotation, order, invoice)| ContactCompany {
+                id,
+                name,
+                is_primary: primary != 0,
+                receive_quotation_pdf: quotation != 0,
+                receive_purchase_order_pdf: order != 0,
+                receive_purchase_order_invoice_pdf: invoice != 0,
+            },
+        )
+        .collect())
+}
+
+/// One page of the tenant's contacts (optionally only those linked to `company_id`) and the total;
+/// `None` when `company_id` is not one of the tenant's companies. All in one round trip on
+/// PostgreSQL ([`list_aggregated`]).
 pub async fn list(
     c: &mut dyn Conn,
     tenant_id: i64,
     company_id: Option<i64>,
     q: &ListQuery<ContactListField>,
-) -> Result<(Vec<Contact>, u64), StoreError> {
-    let (rows, total) = match company_id {
+) -> Result<Option<(Vec<Contact>, u64)>, StoreError> {
+    let dialect = c.dialect();
+    if dialect == Dialect::Sqlite
+        && let Some(company_id) = company_id
+        && !super::companies::exists(c, tenant_id, company_id).await?
+    {
+        return Ok(None);
+    }
+    let unfiltered_params;
+    let statements = match company_id {
         // From the company's links, in their index order: the page stops after its rows instead of
         // collecting and sorting every linked contact, and without filters the total counts index
-        // entries only (the use case checked, in this snapshot, that the company is the
-        // tenant's, and links only join records of one tenant; the page checks the tenant anyway,
-        // on rows it reads in any case).
+        // entries only (the company is the tenant's, checked in this snapshot, and links only
+        // join records of one tenant; the page checks the tenant anyway, on rows it reads in any
+        // case).
         Some(company_id) => {
-            super::list::list_page_with(
-                c,
+            unfiltered_params = [Value::Int(company_id)];
+            super::list::page_statements(
+                dialect,
                 "FROM contact_companies sc JOIN contacts c ON c.id = sc.contact_id",
                 "SELECT c.id FROM contact_companies sc JOIN contacts c ON c.id = sc.contact_id",
                 "sc.company_id IN ($1) AND c.tenant_id = $2",
@@ -509,25 +603,82 @@ pub async fn list(
                 super::list::Shortcuts {
                     unfiltered_count: Some((
                         "SELECT COUNT(*) FROM contact_companies sc WHERE sc.company_id IN ($1)",
-                        &[Value::Int(company_id)],
+                        &unfiltered_params,
                     )),
                     order_alias: Some(("c.id", "sc.contact_id")),
                 },
             )
-            .await?
         }
-        None => {
-            super::list::list_page(
-                c,
-                "FROM contacts c",
-                "SELECT c.id FROM contacts c",
-                "c.tenant_id = $1",
-                vec![tenant_id.into()],
-                q,
-            )
-            .await?
-        }
+        None => super::list::page_statements(
+            dialect,
+            "FROM contacts c",
+            "SELECT c.id FROM contacts c",
+            "c.tenant_id = $1",
+            vec![tenant_id.into()],
+            q,
+            super::list::Shortcuts::default(),
+        ),
+    };
+    if dialect == Dialect::Postgres {
+        // The tenant is `$1` of the contacts' list, `$2` of a company's.
+        let tenant_param = if company_id.is_some() { 2 } else { 1 };
+        return list_aggregated(c, tenant_id, company_id, &statements, tenant_param).await;
+    }
+    let mut results = c
+        .query_batch(&[
+            (&statements.count, statements.count_params()),
+            (&statements.page, &statements.params),
+        ])
+        .await?
+        .into_iter();
+    let (Some(count), Some(rows)) = (results.next(), results.next()) else {
+        return Err(StoreError::Decode(
+            "a statement of the batch went missing".into(),
+        ));
     };
     let ids: Vec<i64> = rows.iter().map(|r| r.int("id")).collect::<Result<_, _>>()?;
-    Ok((views(c, tenant_id, &ids).await?, total))
+    Ok(Some((
+        views(c, tenant_id, &ids).await?,
+        super::list::total_of(&count)?,
+    )))
+}
+
+/// [`list`] on PostgreSQL, in one round trip: whether the company is the tenant's, the count, and
+/// the page's contacts as [`views_aggregated`] reads them, the page's ids coming from the page
+/// statement as a subquery (`WITH ORDINALITY` keeps its order).
+async fn list_aggregated(
+    c: &mut dyn Conn,
+    tenant_id: i64,
+    company_id: Option<i64>,
+    statements: &super::list::PageStatements<'_>,
+    tenant_param: usize,
+) -> Result<Option<(Vec<Contact>, u64)>, StoreError> {
+    let page = format!(
+        "SELECT {} FROM unnest(ARRAY({})) WITH ORDINALITY AS p(id, n) JOIN contacts c ON c.id = p.id \
+         WHERE c.tenant_id = ${tenant_param} ORDER BY p.n",
+        aggregated_columns(),
+        statements.page
+    );
+    let company_params;
+    let mut batch: Vec<(&str, &[Value])> = Vec::with_capacity(3);
+    if let Some(company_id) = company_id {
+        company_params = [Value::Int(tenant_id), Value::Int(company_id)];
+        batch.push((
+            "SELECT 1 AS found FROM companies WHERE tenant_id = $1 AND id = $2",
+            &company_params,
+        ));
+    }
+    batch.push((&statements.count, statements.count_params()));
+    batch.push((&page, &statements.params));
+    let mut results = c.query_batch(&batch).await?.into_iter();
+    if company_id.is_some() && results.next().is_none_or(|found| found.is_empty()) {
+        return Ok(None);
+    }
+    let (Some(count), Some(rows)) = (results.next(), results.next()) else {
+        return Err(StoreError::Decode(
+            "a statement of the batch went missing".into(),
+        ));
+    };
+    let contacts = rows.iter().map(aggregated_view).collect::<Result<_, _>>()?;
+    Ok(Some((contacts, super::list::total_of(&count)?)))
 }

@@ -80,32 +80,18 @@ pub async fn list_page_with<F: ListFieldSql>(
     from: &str,
     select: &str,
     scope: &str,
-    mut params: Vec<Value>,
+    params: Vec<Value>,
     q: &ListQuery<F>,
     shortcuts: Shortcuts<'_>,
 ) -> Result<(Vec<Row>, u64), StoreError> {
-    let (filter, order) = render_with(q, c.dialect(), &mut params, shortcuts.order_alias);
-    let condition = if filter.is_empty() {
-        scope.to_owned()
-    } else {
-        format!("{scope} AND {filter}")
-    };
-    let (count, count_params) = match shortcuts.unfiltered_count {
-        Some((sql, own)) if filter.is_empty() => (sql.to_owned(), own),
-        _ => (
-            format!("SELECT COUNT(*) {from} WHERE {condition}"),
-            &params[..],
-        ),
-    };
-    let page = format!(
-        "{select} WHERE {condition} ORDER BY {order} LIMIT {} OFFSET {}",
-        q.page.per_page,
-        q.page.offset()
-    );
+    let statements = page_statements(c.dialect(), from, select, scope, params, q, shortcuts);
     // Independent statements: one round trip on PostgreSQL. (A page past the end costs its
     // database no more than the count did: both walk the matching rows.)
     let mut results = c
-        .query_batch(&[(&count, count_params), (&page, &params)])
+        .query_batch(&[
+            (&statements.count, statements.count_params()),
+            (&statements.page, &statements.params),
+        ])
         .await?
         .into_iter();
     let (Some(count), Some(rows)) = (results.next(), results.next()) else {
@@ -113,11 +99,68 @@ pub async fn list_page_with<F: ListFieldSql>(
             "a statement of the batch went missing".into(),
         ));
     };
+    Ok((rows, total_of(&count)?))
+}
+
+/// The statements of [`list_page_with`], for a caller that sends them with others or builds on
+/// the page's (e.g. as a subquery).
+pub struct PageStatements<'a> {
+    /// The total: `SELECT COUNT(*) ...`, or [`Shortcuts::unfiltered_count`]'s.
+    pub count: String,
+    /// The count's own parameters when it is the shortcut's (else it takes `params`).
+    own_count_params: Option<&'a [Value]>,
+    /// The page: `select` with the scope, the filters, the order, LIMIT and OFFSET.
+    pub page: String,
+    /// The page's parameters (and the count's, unless it has its own).
+    pub params: Vec<Value>,
+}
+
+impl PageStatements<'_> {
+    pub fn count_params(&self) -> &[Value] {
+        self.own_count_params.unwrap_or(&self.params)
+    }
+}
+
+/// Renders [`list_page_with`]'s two statements.
+pub fn page_statements<'a, F: ListFieldSql>(
+    dialect: Dialect,
+    from: &str,
+    select: &str,
+    scope: &str,
+    mut params: Vec<Value>,
+    q: &ListQuery<F>,
+    shortcuts: Shortcuts<'a>,
+) -> PageStatements<'a> {
+    let (filter, order) = render_with(q, dialect, &mut params, shortcuts.order_alias);
+    let condition = if filter.is_empty() {
+        scope.to_owned()
+    } else {
+        format!("{scope} AND {filter}")
+    };
+    let (count, own_count_params) = match shortcuts.unfiltered_count {
+        Some((sql, own)) if filter.is_empty() => (sql.to_owned(), Some(own)),
+        _ => (format!("SELECT COUNT(*) {from} WHERE {condition}"), None),
+    };
+    let page = format!(
+        "{select} WHERE {condition} ORDER BY {order} LIMIT {} OFFSET {}",
+        q.page.per_page,
+        q.page.offset()
+    );
+    PageStatements {
+        count,
+        own_count_params,
+        page,
+        params,
+    }
+}
+
+/// The total from the rows of a page's count statement.
+pub fn total_of(count: &[Row]) -> Result<u64, StoreError> {
     let total = count
         .first()
         .ok_or_else(|| StoreError::Decode("COUNT returned no row".into()))?
         .int(0)?;
-    Ok((rows, u64::try_from(total).unwrap_or(0)))
+    Ok(u64::try_from(total).unwrap_or(0))
 }
 
 /// Renders `q`'s filters and order. Parameters are appended to `params`, numbered from

@@ -234,6 +234,8 @@ pub struct DbOptions {
     pub clock: Clock,
     /// Time budget of one statement on PostgreSQL, of one read transaction on SQLite; 0 = none.
     pub statement_timeout_ms: u64,
+    /// What sits between this process and PostgreSQL (see [`postgres::Pooler`]).
+    pub pooler: postgres::Pooler,
 }
 
 impl Default for DbOptions {
@@ -242,6 +244,7 @@ impl Default for DbOptions {
             pool_size: 8,
             clock: Clock::System,
             statement_timeout_ms: 5_000,
+            pooler: postgres::Pooler::default(),
         }
     }
 }
@@ -310,7 +313,8 @@ impl Database {
     }
 
     /// Runs `work` in a read-only transaction: one consistent snapshot for all its statements.
-    /// Reads never race, so `work` runs once.
+    /// Reads never race, so `work` runs once. (A read that sends all its statements at once is
+    /// cheaper as [`Database::read_in_one_trip`].)
     pub async fn read<T, E>(
         &self,
         work: impl AsyncFnOnce(&mut Tx) -> Result<T, E> + Send + 'static,
@@ -322,6 +326,26 @@ impl Database {
         match self {
             Database::Sqlite(db) => db.read(work).await,
             Database::Postgres(db) => db.read(work).await,
+        }
+    }
+
+    /// [`Database::read`] for work that sends all its statements at once: one `query` or one
+    /// `query_batch`, after which it only builds its answer. On PostgreSQL the transaction opens
+    /// and ends in that same round trip (or, for a single statement where the connections are
+    /// not shared through a pooler, runs without one: a statement sees one snapshot of its own).
+    /// A second round trip is a programming error, answered with [`StoreError::Decode`]. The
+    /// snapshot is as consistent as `read`'s.
+    pub async fn read_in_one_trip<T, E>(
+        &self,
+        work: impl AsyncFnOnce(&mut Tx) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        match self {
+            Database::Sqlite(db) => db.read(work).await,
+            Database::Postgres(db) => db.read_in_one_trip(work).await,
         }
     }
 

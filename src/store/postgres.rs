@@ -1,16 +1,23 @@
 //! PostgreSQL backend: tokio-postgres connections from a deadpool pool, made by
 //! [`pg_connect`] (TLS as the URL's `sslmode` and `sslrootcert` say).
 //!
-//! Statements are the same `$N` text as on SQLite. They are sent as *unnamed* statements with
-//! explicitly typed parameters (`query_typed`: parse, bind and execute in one round trip), never as
-//! named prepared statements: that keeps the server usable behind a pooler in transaction mode
-//! (PgBouncer before 1.21 cannot carry named statements between clients at all). Integers bind as
-//! `bigint`, reals as `double precision`, text as `text`, and NULL as `unknown`, so PostgreSQL
-//! infers the type of a NULL from the column it goes into.
+//! Statements are the same `$N` text as on SQLite, with explicitly typed parameters: integers bind
+//! as `bigint`, reals as `double precision`, text as `text`, and NULL as `unknown`, so PostgreSQL
+//! infers the type of a NULL from the column it goes into. How they are sent depends on what sits
+//! between this process and the server ([`Pooler`]):
 //!
-//! Everything that spans statements is transaction-scoped, again for transaction pooling: the
-//! statement timeout is `SET LOCAL` at `BEGIN`, and the migration lock is an advisory *transaction*
-//! lock.
+//! - [`Pooler::Transaction`], the default: as *unnamed* statements (`query_typed`: parse, bind
+//!   and execute in one round trip), never as named prepared statements, and everything that
+//!   spans statements is transaction-scoped: the statement timeout is `SET LOCAL` at `BEGIN`.
+//!   That keeps the server usable behind a pooler in transaction mode (PgBouncer before 1.21
+//!   cannot carry named statements between clients at all, nor session settings).
+//! - [`Pooler::None`] (each connection is a server session of its own): each statement text is
+//!   prepared once per connection and kept (named; at most [`STATEMENT_CACHE_MAX`] per
+//!   connection), so PostgreSQL parses and plans it once; the statement timeout is a session
+//!   setting, `SET` when the connection opens; and a read of a single statement
+//!   ([`PgDb::read_in_one_trip`]) runs without `BEGIN`/`COMMIT`.
+//!
+//! The migration lock is an advisory *transaction* lock in both.
 //!
 //! Several Rolodex processes may share one database. Writes run at READ COMMITTED and lock the rows
 //! they read-modify-write (`SELECT ... FOR UPDATE` in the repositories). A write that loses a race
@@ -29,9 +36,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{
-    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, TimeoutType,
+    Hook, HookError, Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, TimeoutType,
 };
 use rand::RngExt;
+use tokio_postgres::Statement;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 
@@ -70,6 +78,25 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0007_token_last_used.sql"),
     ),
 ];
+
+/// What sits between this process and PostgreSQL: whether a connection is a server session of
+/// its own, which decides what may outlive one transaction on it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Pooler {
+    /// A pooler in transaction mode (PgBouncer's `pool_mode = transaction`) may run each
+    /// transaction on a different server connection: statements are unnamed and the statement
+    /// timeout is set in each transaction. Correct without a pooler too, hence the default.
+    #[default]
+    Transaction,
+    /// None (or one in session mode): every connection is a session of its own, so statements
+    /// are prepared once per connection and the statement timeout is set once per connection.
+    None,
+}
+
+/// Most prepared statements kept per connection ([`Pooler::None`]); past it the connection's
+/// cache is emptied (and its statements closed). The statement texts a server runs are a few
+/// dozen, but lists and updates compose theirs from what the request asks for.
+pub const STATEMENT_CACHE_MAX: usize = 256;
 
 /// Serialises concurrent migrations from several instances starting at once.
 const MIGRATION_LOCK: i64 = 0x0052_6f6c_6f64_6578; // "Rolodex"
@@ -141,6 +168,30 @@ fn param(value: &Value) -> (&(dyn ToSql + Sync), Type) {
     }
 }
 
+/// A NULL bound to a prepared statement's parameter of type `ty` (as PostgreSQL inferred it from
+/// the `unknown` the statement was prepared with): a value of a Rust type that type accepts.
+fn null_of(ty: &Type) -> &'static (dyn ToSql + Sync) {
+    match *ty {
+        Type::INT8 => &None::<i64>,
+        Type::INT4 => &None::<i32>,
+        Type::INT2 => &None::<i16>,
+        Type::FLOAT8 => &None::<f64>,
+        Type::FLOAT4 => &None::<f32>,
+        Type::BOOL => &None::<bool>,
+        Type::INT8_ARRAY => &None::<Vec<i64>>,
+        Type::TEXT_ARRAY => &None::<Vec<String>>,
+        _ => NULL,
+    }
+}
+
+/// A parameter bound to a prepared statement whose parameter types are `ty`.
+fn bind<'a>(value: &'a Value, ty: &Type) -> &'a (dyn ToSql + Sync) {
+    match value {
+        Value::Null => null_of(ty),
+        other => param(other).0,
+    }
+}
+
 /// The names of a result's columns, read once from its first row and shared by every row.
 fn column_names(rows: &[tokio_postgres::Row]) -> Arc<Columns> {
     Columns::new(rows.first().map_or_else(Vec::new, |r| {
@@ -207,10 +258,16 @@ pub struct PgConn {
     last_error: Option<SqlState>,
     /// The current transaction's time (see `Conn::now`), set when it begins.
     now: i64,
+    /// Statements are prepared once per connection and kept ([`Pooler::None`]).
+    prepared: bool,
+    /// The transaction ends with its first round trip ([`PgDb::read_in_one_trip`]).
+    one_trip: bool,
+    /// A round trip of this transaction went out.
+    sent: bool,
 }
 
 impl PgConn {
-    fn new(client: Object, pool: Pool, round_trip: Option<Duration>) -> Self {
+    fn new(client: Object, pool: Pool, round_trip: Option<Duration>, prepared: bool) -> Self {
         Self {
             client: Some(client),
             pool,
@@ -220,6 +277,9 @@ impl PgConn {
             broken: false,
             last_error: None,
             now: 0,
+            prepared,
+            one_trip: false,
+            sent: false,
         }
     }
 
@@ -299,6 +359,10 @@ impl PgConn {
             self.in_transaction = false;
             return Ok(());
         }
+        if !self.in_transaction {
+            // Ended with its round trip (`one_trip`).
+            return Ok(());
+        }
         let result = self.batch("COMMIT").await;
         // Whatever happened, the transaction is over (a failed COMMIT rolls back).
         self.in_transaction = self.broken;
@@ -308,6 +372,9 @@ impl PgConn {
     async fn rollback(&mut self) {
         if self.pending_begin.take().is_some() {
             self.in_transaction = false;
+            return;
+        }
+        if !self.in_transaction {
             return;
         }
         if self.broken {
@@ -322,29 +389,63 @@ impl PgConn {
     }
 
     /// One round trip: `op`, preceded on the wire by the pending `BEGIN` when it is the
-    /// transaction's first. When that first round trip finds the pooled connection closed (the
-    /// server restarted since it was last used), nothing has run: it is dropped and the round trip
-    /// sent again on another connection, at most twice.
+    /// transaction's first, and followed by `COMMIT` when the transaction ends with it
+    /// (`one_trip`). When that first round trip finds the pooled connection closed (the server
+    /// restarted since it was last used), nothing has run: it is dropped and the round trip sent
+    /// again on another connection, at most twice.
     async fn send(&mut self, op: Op<'_>) -> Result<Output, StoreError> {
+        if self.one_trip && self.sent {
+            return Err(StoreError::Decode(
+                "a read of one round trip sent a second one".into(),
+            ));
+        }
+        // A single statement has a snapshot of its own: on a connection of its own (whose
+        // session carries the statement timeout) it needs no transaction around it.
+        let alone = self.one_trip && self.prepared && op.len() == 1;
+        let commit = self.one_trip && !alone;
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let begin = self.pending_begin.take();
+            let pending = self.pending_begin.take();
+            let begin = if alone { None } else { pending.as_deref() };
             let client = self.client()?;
+            let prepared = self.prepared;
             let round_trip = async {
+                // Statements not prepared on this connection yet are, first (one round trip for
+                // all of them, before the transaction's first message).
+                let statements = if prepared {
+                    Some(op.prepare(client).await?)
+                } else {
+                    None
+                };
                 let begin = async {
-                    match &begin {
+                    match begin {
                         Some(sql) => client.batch_execute(sql).await,
                         None => Ok(()),
                     }
                 };
-                // `try_join` polls `begin` first: its message is queued before the statement's.
-                let (_, out) = futures::future::try_join(begin, op.run(client)).await?;
+                let commit = async {
+                    if commit {
+                        client.batch_execute("COMMIT").await
+                    } else {
+                        Ok(())
+                    }
+                };
+                // `join3` polls them in order, and each queues its messages when first polled:
+                // BEGIN, the statements and COMMIT go out in one write. All answers are awaited,
+                // so the transaction's end is known whatever failed.
+                let (begun, out, committed) =
+                    futures::future::join3(begin, op.run(client, statements.as_deref()), commit)
+                        .await;
+                begun?;
+                let out = out?;
+                committed?;
                 Ok(out)
             };
             let outcome = Self::timed(self.round_trip, round_trip).await;
-            let first = begin.is_some();
-            match self.settle(outcome) {
+            let first = !self.sent;
+            let result = self.settle(outcome);
+            match result {
                 Err(StoreError::Unavailable { .. })
                     if first && self.is_closed() && attempts < 3 =>
                 {
@@ -360,7 +461,7 @@ impl PgConn {
                         Ok(Ok(client)) => {
                             self.client = Some(client);
                             self.broken = false;
-                            self.pending_begin = begin;
+                            self.pending_begin = pending;
                         }
                         _ => {
                             return Err(StoreError::unavailable(
@@ -369,8 +470,15 @@ impl PgConn {
                         }
                     }
                 }
-                Err(e) => return Err(e),
-                Ok(out) => return Ok(out),
+                result => {
+                    self.sent = true;
+                    if self.one_trip && !self.broken {
+                        // COMMIT (a ROLLBACK after a failed statement) ran, or there was no
+                        // transaction.
+                        self.in_transaction = false;
+                    }
+                    return result;
+                }
             }
         }
     }
@@ -442,9 +550,45 @@ enum Output {
 }
 
 impl Op<'_> {
-    async fn run(self, client: &Object) -> Result<Output, tokio_postgres::Error> {
+    /// How many statements.
+    fn len(self) -> usize {
         match self {
-            Op::Query(statements) => {
+            Op::Query(statements) => statements.len(),
+            Op::Execute(..) => 1,
+        }
+    }
+
+    /// Each statement prepared on this connection: from its cache, or prepared now (all those
+    /// missing in one round trip).
+    async fn prepare(self, client: &Object) -> Result<Vec<Statement>, tokio_postgres::Error> {
+        let cache = &client.statement_cache;
+        if cache.size() >= STATEMENT_CACHE_MAX {
+            cache.clear();
+        }
+        let texts: Vec<(&str, Vec<Type>)> = match self {
+            Op::Query(statements) => statements
+                .iter()
+                .map(|(sql, params)| (*sql, params.iter().map(|v| param(v).1).collect()))
+                .collect(),
+            Op::Execute(sql, params) => vec![(sql, params.iter().map(|v| param(v).1).collect())],
+        };
+        futures::future::try_join_all(
+            texts
+                .iter()
+                .map(|(sql, types)| client.prepare_typed_cached(sql, types)),
+        )
+        .await
+    }
+
+    /// Sends the statements (queued when first polled) and reads their answers: unnamed, or as
+    /// the `prepared` statements.
+    async fn run(
+        self,
+        client: &Object,
+        prepared: Option<&[Statement]>,
+    ) -> Result<Output, tokio_postgres::Error> {
+        match (self, prepared) {
+            (Op::Query(statements), None) => {
                 let refs: Vec<Vec<(&(dyn ToSql + Sync), Type)>> = statements
                     .iter()
                     .map(|(_, params)| params.iter().map(param).collect())
@@ -460,7 +604,36 @@ impl Op<'_> {
                 .await?;
                 Ok(Output::Rows(rows))
             }
-            Op::Execute(sql, params) => {
+            (Op::Query(statements), Some(prepared)) => {
+                let refs: Vec<Vec<&(dyn ToSql + Sync)>> = statements
+                    .iter()
+                    .zip(prepared)
+                    .map(|((_, params), statement)| {
+                        params
+                            .iter()
+                            .zip(statement.params())
+                            .map(|(value, ty)| bind(value, ty))
+                            .collect()
+                    })
+                    .collect();
+                let rows = futures::future::try_join_all(
+                    prepared
+                        .iter()
+                        .zip(&refs)
+                        .map(|(statement, refs)| client.query(statement, refs)),
+                )
+                .await?;
+                Ok(Output::Rows(rows))
+            }
+            (Op::Execute(_, params), Some([statement, ..])) => {
+                let refs: Vec<&(dyn ToSql + Sync)> = params
+                    .iter()
+                    .zip(statement.params())
+                    .map(|(value, ty)| bind(value, ty))
+                    .collect();
+                Ok(Output::Count(client.execute(statement, &refs).await?))
+            }
+            (Op::Execute(sql, params), _) => {
                 let refs: Vec<(&(dyn ToSql + Sync), Type)> = params.iter().map(param).collect();
                 Ok(Output::Count(client.execute_typed(sql, &refs).await?))
             }
@@ -475,6 +648,7 @@ pub struct PgDb {
     target: Arc<str>,
     ssl_mode: SslMode,
     statement_timeout_ms: u64,
+    pooler: Pooler,
     /// Each tenant's share of the pool's connections.
     gate: Arc<TenantGate>,
     clock: Clock,
@@ -508,12 +682,25 @@ impl PgDb {
                 recycling_method: RecyclingMethod::Fast,
             },
         );
-        let pool = Pool::builder(manager)
+        let mut pool = Pool::builder(manager)
             .max_size(options.pool_size.max(1) as usize)
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .create_timeout(Some(CONNECT_TIMEOUT))
             .wait_timeout(Some(CONNECT_TIMEOUT))
-            .recycle_timeout(Some(CONNECT_TIMEOUT))
+            .recycle_timeout(Some(CONNECT_TIMEOUT));
+        if options.pooler == Pooler::None {
+            // The statement timeout as a setting of the session, once per connection. (Not as
+            // the startup packet's `options`, which a pooler in session mode refuses or ignores.)
+            let set: Arc<str> =
+                format!("SET statement_timeout = {}", options.statement_timeout_ms).into();
+            pool = pool.post_create(Hook::async_fn(move |client, _| {
+                let set = set.clone();
+                Box::pin(
+                    async move { client.batch_execute(&set).await.map_err(HookError::Backend) },
+                )
+            }));
+        }
+        let pool = pool
             .build()
             .map_err(|e| StoreError::unavailable_because("cannot build the connection pool", e))?;
         let db = Self {
@@ -521,6 +708,7 @@ impl PgDb {
             target,
             ssl_mode: tls.mode,
             statement_timeout_ms: options.statement_timeout_ms,
+            pooler: options.pooler,
             gate: TenantGate::new(options.pool_size.max(1) as usize),
             clock: options.clock.clone(),
         };
@@ -574,7 +762,12 @@ impl PgDb {
         let client = client
             .map_err(|_| StoreError::unavailable("timed out waiting for a database connection"))?
             .map_err(|e| self.pool_failure(e))?;
-        Ok(PgConn::new(client, self.pool.clone(), self.round_trip()))
+        Ok(PgConn::new(
+            client,
+            self.pool.clone(),
+            self.round_trip(),
+            self.pooler == Pooler::None,
+        ))
     }
 
     /// A connection with a transaction about to open: its `BEGIN` goes out with the first
@@ -597,10 +790,18 @@ impl PgDb {
         let mut conn = self.acquire().await?;
         conn.in_transaction = true;
         conn.now = self.clock.now();
-        conn.pending_begin = Some(format!(
-            "BEGIN {mode}; SET LOCAL statement_timeout = {}{tenant_lock}",
-            self.statement_timeout_ms
-        ));
+        // Behind a transaction pooler the statement timeout is the transaction's own; a session
+        // of our own has it from the start (see `open`).
+        let timeout = match self.pooler {
+            Pooler::Transaction => {
+                format!(
+                    "; SET LOCAL statement_timeout = {}",
+                    self.statement_timeout_ms
+                )
+            }
+            Pooler::None => String::new(),
+        };
+        conn.pending_begin = Some(format!("BEGIN {mode}{timeout}{tenant_lock}"));
         Ok(conn)
     }
 
@@ -643,6 +844,33 @@ impl PgDb {
     {
         let _pass = self.gate.enter().await;
         let mut conn = self.begin(true).await?;
+        let tx = Tx::of(&mut conn);
+        match work(tx).await {
+            Ok(value) => {
+                conn.commit().await?;
+                Ok(value)
+            }
+            Err(e) => {
+                conn.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// [`PgDb::read`] for work that sends all its statements in one round trip (see
+    /// `Database::read_in_one_trip`): `BEGIN`, the statements and `COMMIT` go out together, or
+    /// a single statement alone where the session carries the statement timeout
+    /// ([`Pooler::None`]). Still one snapshot for all the statements, at most one connection.
+    pub async fn read_in_one_trip<T, E>(
+        &self,
+        work: impl AsyncFnOnce(&mut Tx) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let _pass = self.gate.enter().await;
+        let mut conn = self.begin(true).await?;
+        conn.one_trip = true;
         let tx = Tx::of(&mut conn);
         match work(tx).await {
             Ok(value) => {

@@ -9,8 +9,9 @@ use crate::domain::input::name_key;
 use crate::domain::tag::TagUsage;
 use crate::domain::{RecordKind, Tag};
 
-/// The tag columns every tag query selects, as [`tag_from_row`] reads them.
-const TAG_COLUMNS: &str = "tg.id, tg.name, tg.description, tg.icon, tg.color";
+/// The tag columns every tag query selects, as [`tag_from_row`] (and, aggregated into a JSON
+/// array per tag, [`from_aggregate`]) reads them.
+pub(super) const TAG_COLUMNS: &str = "tg.id, tg.name, tg.description, tg.icon, tg.color";
 
 fn tag_from_row(r: &Row) -> Result<Tag, StoreError> {
     Ok(Tag {
@@ -20,6 +21,26 @@ fn tag_from_row(r: &Row) -> Result<Tag, StoreError> {
         icon: r.text_opt("icon")?,
         color: r.text_opt("color")?,
     })
+}
+
+/// The tags of a `json_agg(json_build_array(TAG_COLUMNS) ...)`, in its order (NULL: none).
+pub(super) fn from_aggregate(json: Option<&str>) -> Result<Vec<Tag>, StoreError> {
+    type Aggregated = (i64, String, Option<String>, Option<String>, Option<String>);
+    let Some(json) = json else {
+        return Ok(Vec::new());
+    };
+    let tags: Vec<Aggregated> = serde_json::from_str(json)
+        .map_err(|e| StoreError::Decode(format!("aggregated tags: {e}")))?;
+    Ok(tags
+        .into_iter()
+        .map(|(id, name, description, icon, color)| Tag {
+            id,
+            name,
+            description,
+            icon,
+            color,
+        })
+        .collect())
 }
 
 /// The tenant's tags with these names (matched case-insensitively), creating the missing ones.

@@ -19,6 +19,7 @@ mod pg_multi;
 mod pg_outage;
 mod pg_pooler;
 mod pg_schema;
+mod pg_statements;
 mod pg_tls;
 mod rate_limit;
 mod sandbox;

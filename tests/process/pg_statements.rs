@@ -1,0 +1,156 @@
+//! How statements reach PostgreSQL under each `--postgres-pooler` setting, seen from the server:
+//! named prepared statements only where a connection is a session of its own, the statement
+//! timeout in force either way, and a read of one round trip that is still one transaction (and
+//! ends with that round trip). Through the library, on a pool of one connection, so consecutive
+//! reads share a server session that the checks can look into.
+
+use std::time::Duration;
+
+use rolodex::store::postgres::Pooler;
+use rolodex::store::{Database, DbOptions, StoreError, Value};
+
+use crate::pg_common::pg_server;
+use crate::support::TestDb;
+
+async fn open(db: &TestDb, pooler: Pooler, statement_timeout_ms: u64) -> Database {
+    let options = DbOptions {
+        pool_size: 1,
+        statement_timeout_ms,
+        pooler,
+        ..DbOptions::default()
+    };
+    Database::open(db.url(), &options)
+        .await
+        .unwrap_or_else(|e| panic!("open {}: {e}", db.url()))
+}
+
+/// The text of one column of one row.
+async fn text(db: &Database, sql: &'static str) -> String {
+    db.read::<_, StoreError>(async move |tx| tx.query_one(sql, &[]).await?.text(0))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run with ROLODEX_TEST_POSTGRES set and --run-ignored all (as .ci/run does)"]
+async fn statements_are_prepared_once_per_connection_only_without_a_pooler() {
+    pg_server("statements_are_prepared_once_per_connection_only_without_a_pooler");
+    for (pooler, kept) in [(Pooler::None, "1"), (Pooler::Transaction, "0")] {
+        let test_db = TestDb::new();
+        let db = open(&test_db, pooler, 5_000).await;
+        for n in [1, 2, 3] {
+            let id = db
+                .read_in_one_trip::<_, StoreError>(async move |tx| {
+                    tx.query_one("SELECT $1::bigint + 0 AS n", &[Value::Int(n)])
+                        .await?
+                        .int("n")
+                })
+                .await
+                .expect("a single-statement read");
+            assert_eq!(id, n);
+        }
+        let prepared = text(
+            &db,
+            "SELECT count(*)::text FROM pg_prepared_statements \
+             WHERE statement = 'SELECT $1::bigint + 0 AS n'",
+        )
+        .await;
+        assert_eq!(prepared, kept, "{pooler:?}");
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run with ROLODEX_TEST_POSTGRES set and --run-ignored all (as .ci/run does)"]
+async fn the_statement_timeout_holds_with_and_without_a_transaction() {
+    pg_server("the_statement_timeout_holds_with_and_without_a_transaction");
+    for pooler in [Pooler::None, Pooler::Transaction] {
+        let test_db = TestDb::new();
+        let db = open(&test_db, pooler, 200).await;
+        // Alone (without BEGIN where the session carries the timeout), in a batch, in a read.
+        let alone = db
+            .read_in_one_trip::<_, StoreError>(async |tx| {
+                tx.query("SELECT pg_sleep(3)", &[]).await?;
+                Ok(())
+            })
+            .await;
+        assert!(
+            matches!(alone, Err(StoreError::Timeout)),
+            "{pooler:?}: {alone:?}"
+        );
+        let batch = db
+            .read_in_one_trip::<_, StoreError>(async |tx| {
+                tx.query_batch(&[("SELECT 1", &[]), ("SELECT pg_sleep(3)", &[])])
+                    .await?;
+                Ok(())
+            })
+            .await;
+        assert!(
+            matches!(batch, Err(StoreError::Timeout)),
+            "{pooler:?}: {batch:?}"
+        );
+        let read = db
+            .read::<_, StoreError>(async |tx| {
+                tx.query("SELECT 1", &[]).await?;
+                tx.query("SELECT pg_sleep(3)", &[]).await?;
+                Ok(())
+            })
+            .await;
+        assert!(
+            matches!(read, Err(StoreError::Timeout)),
+            "{pooler:?}: {read:?}"
+        );
+        // The one connection is still good, and no transaction was left open on it.
+        assert_eq!(text(&db, "SELECT 'fine'").await, "fine");
+        assert_eq!(
+            text(&db, "SELECT current_setting('statement_timeout')").await,
+            "200ms",
+            "{pooler:?}"
+        );
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run with ROLODEX_TEST_POSTGRES set and --run-ignored all (as .ci/run does)"]
+async fn a_read_in_one_trip_is_one_transaction_that_ends_with_it() {
+    pg_server("a_read_in_one_trip_is_one_transaction_that_ends_with_it");
+    const STARTED: &str = "SELECT transaction_timestamp()::text AS t";
+    for pooler in [Pooler::None, Pooler::Transaction] {
+        let test_db = TestDb::new();
+        let db = open(&test_db, pooler, 5_000).await;
+        // Two statements of one round trip: one transaction (else each would be its own).
+        let (a, b) = db
+            .read_in_one_trip::<_, StoreError>(async |tx| {
+                let results = tx
+                    .query_batch(&[
+                        (STARTED, &[]),
+                        ("SELECT 1 AS slept FROM pg_sleep(0.05)", &[]),
+                        (STARTED, &[]),
+                    ])
+                    .await?;
+                Ok((results[0][0].text("t")?, results[2][0].text("t")?))
+            })
+            .await
+            .expect("a batch in one round trip");
+        assert_eq!(a, b, "{pooler:?}: one snapshot, one transaction");
+        // It ended with its round trip: the next read on the one connection is a new transaction.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let next = text(&db, STARTED).await;
+        assert_ne!(next, a, "{pooler:?}: the transaction was left open");
+        let state = text(&db, "SELECT current_setting('transaction_read_only')").await;
+        assert_eq!(state, "on", "{pooler:?}: reads are read-only transactions");
+
+        // A second round trip cannot join its snapshot: refused, and the connection is fine.
+        let second = db
+            .read_in_one_trip::<_, StoreError>(async |tx| {
+                tx.query("SELECT 1", &[]).await?;
+                tx.query("SELECT 2", &[]).await?;
+                Ok(())
+            })
+            .await;
+        assert!(
+            matches!(&second, Err(StoreError::Decode(m)) if m.contains("second")),
+            "{pooler:?}: {second:?}"
+        );
+        assert_eq!(text(&db, "SELECT 'fine'").await, "fine");
+    }
+}
