@@ -142,6 +142,21 @@ impl Browser {
             .to_owned()
     }
 
+    /// Waits (up to 10 s) until the page's URL ends with `suffix`: a click that submits a form
+    /// may return before the browser has followed the answer's redirect.
+    async fn wait_for_url(&self, suffix: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if self.url().await.ends_with(suffix) {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     async fn source(&self) -> String {
         self.call(reqwest::Method::GET, "/source", None)
             .await
@@ -306,6 +321,8 @@ async fn sign_in(b: &Browser, s: &TestServer, token: &str) {
     b.goto(&s.url("/console/login")).await;
     b.fill("#token", token).await;
     b.click("form button[type=submit]").await;
+    // Signed in once the redirect to the contacts page has been followed (the session cookie set).
+    b.wait_for_url("/console/contacts").await;
 }
 
 #[tokio::test]
@@ -334,7 +351,7 @@ async fn browser_contacts_search_edit_and_errors() {
 
     sign_in(&b, &s, &s.token).await;
     assert!(
-        b.url().await.ends_with("/console/contacts"),
+        b.wait_for_url("/console/contacts").await,
         "{}",
         b.url().await
     );
@@ -428,7 +445,7 @@ async fn browser_contacts_search_edit_and_errors() {
     // Sign out: the session is gone.
     b.goto(&s.url("/console/contacts")).await;
     b.click("header form button[type=submit]").await;
-    assert!(b.url().await.ends_with("/console/login"));
+    assert!(b.wait_for_url("/console/login").await);
     b.goto(&s.url("/console/contacts")).await;
     assert!(b.url().await.ends_with("/console/login"));
 }
@@ -508,7 +525,7 @@ async fn browser_custom_fields_and_tags_settings() {
 
     // A dropdown custom field, created from the settings page (through the navigation).
     b.click_link("Custom fields").await;
-    assert!(b.url().await.ends_with("/console/settings/custom-fields"));
+    assert!(b.wait_for_url("/console/settings/custom-fields").await);
     b.fill("#label", "Region").await;
     b.script("document.querySelector('#type').value = 'dropdown'")
         .await;
@@ -544,7 +561,7 @@ async fn browser_custom_fields_and_tags_settings() {
 
     // Rename the tag on the tags page; the contact shows the new name.
     b.click_link("Tags").await;
-    assert!(b.url().await.ends_with("/console/settings/tags"));
+    assert!(b.wait_for_url("/console/settings/tags").await);
     b.screenshot("tags").await;
     b.click_link("Rename…").await;
     b.fill("#name", "Key account").await;
