@@ -546,8 +546,8 @@ async fn run(db: DatabaseArgs, command: Command) -> anyhow::Result<()> {
                     return Ok(());
                 }
                 println!(
-                    "{:<6} {:<20} {:<20} {:<10} {:<20} STATUS",
-                    "ID", "TENANT", "NAME", "PREFIX", "CREATED"
+                    "{:<6} {:<20} {:<20} {:<10} {:<20} {:<20} STATUS",
+                    "ID", "TENANT", "NAME", "PREFIX", "CREATED", "LAST USED"
                 );
                 for t in tokens {
                     let created = crate::domain::Timestamp(t.created_at).rfc3339();
@@ -557,9 +557,14 @@ async fn run(db: DatabaseArgs, command: Command) -> anyhow::Result<()> {
                         "active"
                     };
                     let name = t.name.unwrap_or_default();
+                    // Coarse: recorded at most once a minute per token (service::tokens).
+                    let last_used = t.last_used_at.map_or_else(
+                        || "-".to_owned(),
+                        |at| crate::domain::Timestamp(at).rfc3339(),
+                    );
                     println!(
-                        "{:<6} {:<20} {:<20} {:<10} {:<20} {status}",
-                        t.id, t.tenant_slug, name, t.prefix, created
+                        "{:<6} {:<20} {:<20} {:<10} {:<20} {:<20} {status}",
+                        t.id, t.tenant_slug, name, t.prefix, created, last_used
                     );
                 }
                 Ok(())
@@ -591,6 +596,7 @@ fn tokens_json(tokens: &[crate::store::tenants::TokenInfo]) -> String {
                 "prefix": t.prefix,
                 "created_at": rfc3339(t.created_at),
                 "revoked_at": t.revoked_at.map(rfc3339),
+                "last_used_at": t.last_used_at.map(rfc3339),
             })
         })
         .collect();

@@ -48,6 +48,20 @@ async fn the_database_options_are_accepted_before_the_subcommand() {
     );
     let reply = Api::new(&server, &token).get("/contacts").await;
     assert_eq!(reply.status, 200, "{reply:?}");
+    // The use is recorded off the request's path: wait for it to show in the list.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let listed = tokens_json(url, &[]);
+        if let Some(at) = listed[0]["last_used_at"].as_str() {
+            assert!(at.ends_with('Z') && at.len() == 20, "{at}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "last_used_at never set: {listed:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     // No demo tenant: the server opened the database the token was made in.
     assert!(
         !server
@@ -81,8 +95,18 @@ fn tokens_list_json_is_an_array_of_tokens_without_secrets() {
         .collect();
     assert_eq!(
         keys,
-        ["id", "tenant", "name", "prefix", "created_at", "revoked_at"]
+        [
+            "id",
+            "tenant",
+            "name",
+            "prefix",
+            "created_at",
+            "revoked_at",
+            "last_used_at"
+        ]
     );
+    // Never used.
+    assert_eq!(items[0]["last_used_at"], Value::Null);
     assert_eq!(items[0]["id"], 1);
     assert_eq!(items[0]["tenant"], "acme");
     assert_eq!(items[0]["name"], "ci");
