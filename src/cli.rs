@@ -173,7 +173,15 @@ pub struct ServeLimits {
     /// Requests per minute per API token (429 above); 0 turns the limit off
     #[arg(long, env = "ROLODEX_RATE_LIMIT", default_value_t = 0)]
     rate_limit: u32,
+    /// SQLite: milliseconds between looks for contacts written since the search index was last
+    /// brought up to date; 0: never (searches stay exact, only slower)
+    #[arg(long, env = "ROLODEX_SEARCH_INDEX_INTERVAL_MS", default_value_t = DEFAULT_SEARCH_INDEX_INTERVAL_MS)]
+    search_index_interval_ms: u64,
 }
+
+/// `--search-index-interval-ms`'s default.
+const DEFAULT_SEARCH_INDEX_INTERVAL_MS: u64 =
+    crate::service::contacts::INDEX_INTERVAL.as_millis() as u64;
 
 impl ServeLimits {
     /// The flags as the options [`http::serve`] takes.
@@ -196,6 +204,8 @@ impl ServeLimits {
             admin: None,
             journal: 0,
             cors_origins: Vec::new(),
+            search_index_interval: (self.search_index_interval_ms > 0)
+                .then(|| Duration::from_millis(self.search_index_interval_ms)),
         }
     }
 }

@@ -129,6 +129,9 @@ pub struct ServeOptions {
     pub journal: usize,
     /// Browser origins allowed to call the API (`--cors-origin`); empty: CORS off.
     pub cors_origins: Vec<cors::CorsOrigin>,
+    /// How often the contacts written since are indexed for search (SQLite,
+    /// `--search-index-interval-ms`); `None`: never.
+    pub search_index_interval: Option<std::time::Duration>,
 }
 
 impl Default for ServeOptions {
@@ -142,6 +145,7 @@ impl Default for ServeOptions {
             admin: None,
             journal: 0,
             cors_origins: Vec::new(),
+            search_index_interval: Some(crate::service::contacts::INDEX_INTERVAL),
         }
     }
 }
@@ -162,6 +166,13 @@ pub async fn serve(
     shared.journal = journal::Journal::new(options.journal);
     shared.secure_cookies = options.tls.is_some();
     shared.cors_origins = options.cors_origins.clone();
+    // Upkeep beside the requests, stopped with the server.
+    let _stop_indexer = options.search_index_interval.map(|every| {
+        AbortOnDrop(tokio::spawn(crate::service::contacts::keep_search_index(
+            shared.db.clone(),
+            every,
+        )))
+    });
     let app = router(AppState::new(shared));
     server::serve(
         listener,
@@ -171,6 +182,15 @@ pub async fn serve(
         shutdown,
     )
     .await
+}
+
+/// Aborts a background task when dropped (the server stopped, or its future was dropped).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// The tenant API's routes, each registered with its operation in the OpenAPI document (see

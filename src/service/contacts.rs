@@ -325,3 +325,65 @@ pub async fn list(
     })
     .await
 }
+
+/// How often the server looks for contacts to index (the default of
+/// `--search-index-interval-ms`).
+pub const INDEX_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// The writer counts as quiet when no write transaction started for this long.
+const QUIET: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// The pause between two batches through a backlog.
+const BACKLOG_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// Past this many contacts waiting, the index is brought up to date even while writes go on: a
+/// search tests each waiting contact directly, so the backlog bounds what it costs.
+pub const MAX_BACKLOG: u64 = 20_000;
+
+/// Keeps the contacts' substring index up to date (SQLite) for as long as it runs. Every
+/// `every` it looks at what the writes since the last time left pending
+/// (`store::contacts::index_pending`), and indexes it in batches when the writer is quiet, or
+/// when more than [`MAX_BACKLOG`] contacts wait: indexing in the requests' busiest moments would
+/// add its batches to their write latency. Searches are exact whether or not it has run; it keeps
+/// them fast. A failed batch is logged and retried later.
+pub async fn keep_search_index(db: Database, every: std::time::Duration) {
+    if db.dialect() != store::Dialect::Sqlite {
+        return;
+    }
+    loop {
+        tokio::time::sleep(every).await;
+        let waiting = db
+            .read::<_, store::StoreError>(async |tx| {
+                store::contacts::pending_index_entries(tx.conn()).await
+            })
+            .await;
+        let mut waiting = match waiting {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "counting the contacts to index failed");
+                continue;
+            }
+        };
+        loop {
+            let backlog = waiting > MAX_BACKLOG;
+            if waiting == 0 || !(backlog || store::write_activity::quiet_for() >= QUIET) {
+                break;
+            }
+            let indexed = db
+                .transact::<_, store::StoreError>(async |tx| {
+                    store::contacts::index_pending(tx.conn()).await
+                })
+                .await;
+            match indexed {
+                Ok(n) => waiting = waiting.saturating_sub(n.max(1)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "indexing contacts for search failed");
+                    break;
+                }
+            }
+            // Our own write counts as activity: wait it out to see the requests' writes only.
+            // Through a backlog, a short pause leaves the writer to the requests in between.
+            tokio::time::sleep(if backlog { BACKLOG_PAUSE } else { QUIET }).await;
+        }
+    }
+}

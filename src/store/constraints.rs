@@ -202,7 +202,13 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        for table in tables {
+        // The derived tables (the search index's) are written by triggers and upkeep only, never
+        // by a request whose violation would be a 422.
+        let derived = super::super::tables::NOT_COPIED;
+        for table in tables
+            .into_iter()
+            .filter(|t| !derived.contains(&t.as_str()))
+        {
             let indexes: Vec<(String, bool)> = conn
                 .prepare(&format!("PRAGMA index_list({table})"))
                 .unwrap()

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::list::{ListFieldSql, SqlField};
+use super::list::{ListFieldSql, SqlField, SubstringIndex};
 use super::records::lock_clause;
 use super::{Conn, Dialect, Row, StoreError, Value, tags};
 use crate::domain::contact::ContactListField;
@@ -571,6 +571,20 @@ fn aggregated_links(json: Option<&str>) -> Result<Vec<ContactCompany>, StoreErro
 /// One page of the tenant's contacts (optionally only those linked to `company_id`) and the total;
 /// `None` when `company_id` is not one of the tenant's companies. All in one round trip on
 /// PostgreSQL ([`list_aggregated`]).
+/// The contacts' substring index on SQLite (migrations/sqlite/0008): the names and the e-mail.
+const SEARCH: SubstringIndex = SubstringIndex {
+    key: "c.id",
+    table: "contacts_search",
+    rows: "contacts",
+    pending: ("contacts_search_pending", "contact_id"),
+    columns: &[
+        ("c.first_name", "first_name"),
+        ("c.last_name", "last_name"),
+        ("c.full_name", "full_name"),
+        ("c.email", "email"),
+    ],
+};
+
 pub async fn list(
     c: &mut dyn Conn,
     tenant_id: i64,
@@ -585,6 +599,7 @@ pub async fn list(
         return Ok(None);
     }
     let unfiltered_params;
+    let tenant_params = [Value::Int(tenant_id)];
     let statements = match company_id {
         // From the company's links, in their index order: the page stops after its rows instead of
         // collecting and sorting every linked contact, and without filters the total counts index
@@ -606,6 +621,7 @@ pub async fn list(
                         &unfiltered_params,
                     )),
                     order_alias: Some(("c.id", "sc.contact_id")),
+                    substring_index: Some(&SEARCH),
                 },
             )
         }
@@ -616,7 +632,17 @@ pub async fn list(
             "c.tenant_id = $1",
             vec![tenant_id.into()],
             q,
-            super::list::Shortcuts::default(),
+            super::list::Shortcuts {
+                // SQLite keeps each tenant's count (migrations/sqlite/0008). PostgreSQL counts
+                // the tenant's index entries: one counter row would serialise the tenant's
+                // concurrent creates there.
+                unfiltered_count: (dialect == Dialect::Sqlite).then_some((
+                    "SELECT COALESCE((SELECT contacts FROM contact_counts WHERE tenant_id = $1), 0)",
+                    &tenant_params[..],
+                )),
+                substring_index: Some(&SEARCH),
+                ..Default::default()
+            },
         ),
     };
     if dialect == Dialect::Postgres {
@@ -624,23 +650,9 @@ pub async fn list(
         let tenant_param = if company_id.is_some() { 2 } else { 1 };
         return list_aggregated(c, tenant_id, company_id, &statements, tenant_param).await;
     }
-    let mut results = c
-        .query_batch(&[
-            (&statements.count, statements.count_params()),
-            (&statements.page, &statements.params),
-        ])
-        .await?
-        .into_iter();
-    let (Some(count), Some(rows)) = (results.next(), results.next()) else {
-        return Err(StoreError::Decode(
-            "a statement of the batch went missing".into(),
-        ));
-    };
+    let (rows, total) = super::list::run_page(c, &statements).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.int("id")).collect::<Result<_, _>>()?;
-    Ok(Some((
-        views(c, tenant_id, &ids).await?,
-        super::list::total_of(&count)?,
-    )))
+    Ok(Some((views(c, tenant_id, &ids).await?, total)))
 }
 
 /// [`list`] on PostgreSQL, in one round trip: whether the company is the tenant's, the count, and
@@ -681,4 +693,64 @@ async fn list_aggregated(
     };
     let contacts = rows.iter().map(aggregated_view).collect::<Result<_, _>>()?;
     Ok(Some((contacts, super::list::total_of(&count)?)))
+}
+
+/// Contacts indexed per [`index_pending`] call at most: enough to make a write of the index cheap
+/// per contact, little enough that the one SQLite writer is not held for long (a few ms).
+pub const INDEX_BATCH: i64 = 128;
+
+/// Brings the substring index up to date for up to [`INDEX_BATCH`] of the contacts written since
+/// it last was (SQLite; nothing to do on PostgreSQL): removes their entries, indexes those that
+/// still exist as they are now, and takes them off the pending list, in one transaction. Returns
+/// how many it took.
+pub async fn index_pending(c: &mut dyn Conn) -> Result<u64, StoreError> {
+    if c.dialect() != Dialect::Sqlite {
+        return Ok(0);
+    }
+    // The same batch in the three statements: nothing else writes in between (one writer).
+    let batch = "SELECT contact_id FROM contacts_search_pending ORDER BY contact_id LIMIT $1";
+    let limit = [Value::Int(INDEX_BATCH)];
+    c.execute(
+        &format!("DELETE FROM contacts_search WHERE rowid IN ({batch})"),
+        &limit,
+    )
+    .await?;
+    c.execute(
+        &format!(
+            "INSERT INTO contacts_search (rowid, first_name, last_name, full_name, email) \
+             SELECT id, first_name, last_name, full_name, email FROM contacts WHERE id IN ({batch})"
+        ),
+        &limit,
+    )
+    .await?;
+    c.execute(
+        &format!("DELETE FROM contacts_search_pending WHERE contact_id IN ({batch})"),
+        &limit,
+    )
+    .await
+}
+
+/// How many contacts wait for [`index_pending`] (0 on PostgreSQL).
+pub async fn pending_index_entries(c: &mut dyn Conn) -> Result<u64, StoreError> {
+    if c.dialect() != Dialect::Sqlite {
+        return Ok(0);
+    }
+    let n = c
+        .query_one("SELECT COUNT(*) FROM contacts_search_pending", &[])
+        .await?
+        .int(0)?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Merges the search index into one segment (SQLite; nothing on PostgreSQL), after a bulk load:
+/// later writes then add small segments that merge cheaply, instead of merging the load's many.
+pub async fn optimize_search_index(c: &mut dyn Conn) -> Result<(), StoreError> {
+    if c.dialect() == Dialect::Sqlite {
+        c.execute(
+            "INSERT INTO contacts_search (contacts_search) VALUES ('optimize')",
+            &[],
+        )
+        .await?;
+    }
+    Ok(())
 }

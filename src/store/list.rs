@@ -72,6 +72,87 @@ pub struct Shortcuts<'a> {
     /// `sc.contact_id` instead of `c.id` lets the page be read in index order and stop after
     /// the page, instead of sorting every linked contact.
     pub order_alias: Option<(&'a str, &'a str)>,
+    /// A substring index over some of the list's text columns, for `contains` on them.
+    pub substring_index: Option<&'a SubstringIndex>,
+}
+
+/// A trigram full-text index (SQLite FTS5 with `tokenize = 'trigram case_sensitive 1'`) over some
+/// of a list's text columns, keyed by the outer row's rowid. A phrase query of at least
+/// [`TRIGRAM`] characters matches exactly the rows whose column contains the phrase, case
+/// sensitively: the same rows as `instr(column, term) > 0`, read from the index instead of
+/// scanning the tenant's rows.
+///
+/// The index is brought up to date in batches after the writes (see migrations/sqlite/0008):
+/// the rows listed in `pending` may be missing from it or indexed with old values, so the
+/// condition takes the index's answer for the other rows and tests the pending ones directly.
+#[derive(Debug, Clone, Copy)]
+pub struct SubstringIndex {
+    /// The outer row's rowid expression, e.g. `c.id`.
+    pub key: &'static str,
+    /// The FTS5 table.
+    pub table: &'static str,
+    /// The indexed table, whose columns are named like the index's.
+    pub rows: &'static str,
+    /// The table of rows not yet (re)indexed: one column, their rowid.
+    pub pending: (&'static str, &'static str),
+    /// `(list expression, index column)`, e.g. `("c.email", "email")`.
+    pub columns: &'static [(&'static str, &'static str)],
+}
+
+/// The shortest term a trigram index can find: shorter ones match nothing in it, so they keep the
+/// scan.
+pub const TRIGRAM: usize = 3;
+
+impl SubstringIndex {
+    /// The index column of a list expression, when the index covers it.
+    fn column(&self, expr: &str) -> Option<&'static str> {
+        self.columns
+            .iter()
+            .find(|(e, _)| *e == expr)
+            .map(|(_, column)| *column)
+    }
+
+    /// `(index column, term)` when the filter is a `contains` the index answers.
+    fn answers<'f, F: ListFieldSql>(&self, f: &'f Filter<F>) -> Option<(&'static str, &'f str)> {
+        let (Op::Contains, SqlField::Scalar(e), Operand::Str(term)) =
+            (f.op, f.field.sql(), &f.operand)
+        else {
+            return None;
+        };
+        let column = self.column(e)?;
+        (term.chars().count() >= TRIGRAM).then_some((column, term.as_str()))
+    }
+
+    /// "One of `columns` contains `term`": the index's answer for the rows not pending, and the
+    /// pending rows tested directly.
+    fn condition(&self, columns: &[&str], term: &str, params: &mut Vec<Value>) -> String {
+        // An FTS5 column filter and a quoted phrase; the only character to escape inside the
+        // quotes is the quote itself, doubled.
+        let query = format!(
+            "{{{}}} : \"{}\"",
+            columns.join(" "),
+            term.replace('"', "\"\"")
+        );
+        let query = bind(params, Value::Text(query));
+        let term = bind(params, Value::Text(term.to_owned()));
+        let direct = columns
+            .iter()
+            .map(|column| format!("instr(x.{column}, {term}) > 0"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let (pending, pending_key) = self.pending;
+        // CROSS JOIN keeps this order: the few pending rows first, each looked up by rowid (the
+        // planner, seeing an empty pending table in its statistics, would scan the rows instead).
+        format!(
+            "({key} IN (SELECT rowid FROM {table} WHERE {table} MATCH {query} \
+             EXCEPT SELECT {pending_key} FROM {pending} \
+             UNION ALL SELECT x.rowid FROM {pending} p CROSS JOIN {rows} x ON x.rowid = p.{pending_key} \
+             WHERE {direct}))",
+            key = self.key,
+            table = self.table,
+            rows = self.rows,
+        )
+    }
 }
 
 /// [`list_page`] with [`Shortcuts`].
@@ -85,6 +166,24 @@ pub async fn list_page_with<F: ListFieldSql>(
     shortcuts: Shortcuts<'_>,
 ) -> Result<(Vec<Row>, u64), StoreError> {
     let statements = page_statements(c.dialect(), from, select, scope, params, q, shortcuts);
+    run_page(c, &statements).await
+}
+
+/// Runs a page's statements: the page's rows and the list's total.
+pub async fn run_page(
+    c: &mut dyn Conn,
+    statements: &PageStatements<'_>,
+) -> Result<(Vec<Row>, u64), StoreError> {
+    if statements.total_in_page {
+        let rows = c.query(&statements.page, &statements.params).await?;
+        if let Some(total) = statements.total_from_page(&rows)? {
+            return Ok((rows, total));
+        }
+        let count = c
+            .query(&statements.count, statements.count_params())
+            .await?;
+        return Ok((rows, total_of(&count)?));
+    }
     // Independent statements: one round trip on PostgreSQL. (A page past the end costs its
     // database no more than the count did: both walk the matching rows.)
     let mut results = c
@@ -113,6 +212,9 @@ pub struct PageStatements<'a> {
     pub page: String,
     /// The page's parameters (and the count's, unless it has its own).
     pub params: Vec<Value>,
+    /// Each row of the page also carries the list's total (a window count); run the page first
+    /// and the count only if [`PageStatements::total_from_page`] has none.
+    pub total_in_page: bool,
 }
 
 impl PageStatements<'_> {
@@ -131,7 +233,11 @@ pub fn page_statements<'a, F: ListFieldSql>(
     q: &ListQuery<F>,
     shortcuts: Shortcuts<'a>,
 ) -> PageStatements<'a> {
-    let (filter, order) = render_with(q, dialect, &mut params, shortcuts.order_alias);
+    let index = shortcuts
+        .substring_index
+        .filter(|_| dialect == Dialect::Sqlite);
+    let (filter, order, searched) =
+        render_with(q, dialect, &mut params, shortcuts.order_alias, index);
     let condition = if filter.is_empty() {
         scope.to_owned()
     } else {
@@ -141,8 +247,21 @@ pub fn page_statements<'a, F: ListFieldSql>(
         Some((sql, own)) if filter.is_empty() => (sql.to_owned(), Some(own)),
         _ => (format!("SELECT COUNT(*) {from} WHERE {condition}"), None),
     };
+    // A list found through the substring index is read whole and sorted whatever the page, so
+    // the page can count it in the same pass instead of a second lookup in the index (see
+    // [`PageStatements::total_in_page`]).
+    let (page_select, total_in_page) = match select.strip_suffix(from) {
+        Some(columns) if searched => (
+            format!(
+                "{}, COUNT(*) OVER () AS {TOTAL_COLUMN} {from}",
+                columns.trim_end()
+            ),
+            true,
+        ),
+        _ => (select.to_owned(), false),
+    };
     let page = format!(
-        "{select} WHERE {condition} ORDER BY {order} LIMIT {} OFFSET {}",
+        "{page_select} WHERE {condition} ORDER BY {order} LIMIT {} OFFSET {}",
         q.page.per_page,
         q.page.offset()
     );
@@ -151,6 +270,23 @@ pub fn page_statements<'a, F: ListFieldSql>(
         own_count_params,
         page,
         params,
+        total_in_page,
+    }
+}
+
+/// The column of a page's rows holding the list's total, when [`PageStatements::total_in_page`].
+const TOTAL_COLUMN: &str = "list_total";
+
+impl PageStatements<'_> {
+    /// The total from the page's rows when they carry it; `None` when the count statement must
+    /// run (the page does not count, or is empty: past the last page, or nothing matched).
+    pub fn total_from_page(&self, page: &[Row]) -> Result<Option<u64>, StoreError> {
+        if !self.total_in_page {
+            return Ok(None);
+        }
+        page.first()
+            .map(|row| Ok(u64::try_from(row.int(TOTAL_COLUMN)?).unwrap_or(0)))
+            .transpose()
     }
 }
 
@@ -178,29 +314,49 @@ pub fn render<F: ListFieldSql>(
     dialect: Dialect,
     params: &mut Vec<Value>,
 ) -> (String, String) {
-    render_with(q, dialect, params, None)
+    let (filter, order, _) = render_with(q, dialect, params, None, None);
+    (filter, order)
 }
 
-/// [`render`], sorting by `order_alias.1` wherever the query sorts by `order_alias.0`.
+/// [`render`], sorting by `order_alias.1` wherever the query sorts by `order_alias.0`, and
+/// answering `contains` from `index` where it can; the third value says whether it did.
 fn render_with<F: ListFieldSql>(
     q: &ListQuery<F>,
     dialect: Dialect,
     params: &mut Vec<Value>,
     order_alias: Option<(&str, &str)>,
-) -> (String, String) {
+    index: Option<&SubstringIndex>,
+) -> (String, String, bool) {
+    let searched = std::cell::Cell::new(false);
+    let cond = |f: &Filter<F>, params: &mut Vec<Value>| match index
+        .and_then(|i| Some((i, i.answers(f)?)))
+    {
+        Some((i, (column, term))) => {
+            searched.set(true);
+            i.condition(&[column], term, params)
+        }
+        None => filter_cond(f, dialect, params),
+    };
     let mut where_clause = q
         .filters
         .iter()
-        .map(|f| filter_cond(f, dialect, params))
+        .map(|f| cond(f, params))
         .collect::<Vec<_>>()
         .join(" AND ");
     if !q.any_of.is_empty() {
-        let any = q
-            .any_of
-            .iter()
-            .map(|f| filter_cond(f, dialect, params))
-            .collect::<Vec<_>>()
-            .join(" OR ");
+        let any = match index.and_then(|i| Some((i, one_search(i, &q.any_of)?))) {
+            // The console's search box: one term over several indexed columns is one lookup.
+            Some((i, (columns, term))) => {
+                searched.set(true);
+                i.condition(&columns, term, params)
+            }
+            None => q
+                .any_of
+                .iter()
+                .map(|f| cond(f, params))
+                .collect::<Vec<_>>()
+                .join(" OR "),
+        };
         if !where_clause.is_empty() {
             where_clause.push_str(" AND ");
         }
@@ -237,7 +393,26 @@ fn render_with<F: ListFieldSql>(
         .collect::<Vec<_>>()
         .join(", ");
 
-    (where_clause, order_by)
+    (where_clause, order_by, searched.get())
+}
+
+/// When every filter of an any-of group is a `contains` of one term that `index` answers: the
+/// index columns and the term.
+fn one_search<'q, F: ListFieldSql>(
+    index: &SubstringIndex,
+    any_of: &'q [Filter<F>],
+) -> Option<(Vec<&'static str>, &'q str)> {
+    let mut columns = Vec::with_capacity(any_of.len());
+    let mut term = None;
+    for f in any_of {
+        let (column, t) = index.answers(f)?;
+        if term.is_some_and(|seen| seen != t) {
+            return None;
+        }
+        term = Some(t);
+        columns.push(column);
+    }
+    Some((columns, term?))
 }
 
 /// One filter's condition, parenthesised.
@@ -584,16 +759,202 @@ mod tests {
         );
     }
 
+    const SEARCH: SubstringIndex = SubstringIndex {
+        key: "c.id",
+        table: "t_search",
+        rows: "t",
+        pending: ("t_pending", "t_id"),
+        columns: &[("c.email", "email"), ("c.last_name", "last_name")],
+    };
+
+    /// The condition [`SEARCH`] renders for `direct` (the pending rows' test), its parameters
+    /// from `$first`.
+    fn lookup(first: usize, direct: &str) -> String {
+        format!(
+            "(c.id IN (SELECT rowid FROM t_search WHERE t_search MATCH ${first} \
+             EXCEPT SELECT t_id FROM t_pending \
+             UNION ALL SELECT x.rowid FROM t_pending p CROSS JOIN t x ON x.rowid = p.t_id WHERE {direct}))"
+        )
+    }
+
+    /// The WHERE clause and params of `pairs` (and `any_of`) with [`SEARCH`], on `dialect`.
+    fn searched(
+        dialect: Dialect,
+        pairs: &[(&str, &str)],
+        any_of: &[(&str, &str)],
+    ) -> (String, Vec<Value>) {
+        let owned = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+            p.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let mut q = parse::<TestField>(&owned(pairs)).expect("should parse");
+        q.any_of = parse::<TestField>(&owned(any_of))
+            .expect("should parse")
+            .filters;
+        let shortcuts = Shortcuts {
+            substring_index: Some(&SEARCH),
+            ..Shortcuts::default()
+        };
+        let s = page_statements(
+            dialect,
+            "FROM t c",
+            "SELECT c.id FROM t c",
+            "1 = 1",
+            vec![],
+            &q,
+            shortcuts,
+        );
+        let condition = s.page.split(" WHERE 1 = 1 AND ").nth(1).unwrap_or_default();
+        let condition = condition
+            .split(" ORDER BY")
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        (condition, s.params)
+    }
+
+    #[test]
+    fn contains_of_three_characters_or_more_reads_the_substring_index() {
+        let (w, p) = searched(Dialect::Sqlite, &[("email[contains]", "abc")], &[]);
+        assert_eq!(w, lookup(1, "instr(x.email, $2) > 0"));
+        assert_eq!(p, vec![t("{email} : \"abc\""), t("abc")]);
+        // Characters, not bytes: two characters of four bytes are too short for a trigram.
+        let (w, p) = searched(Dialect::Sqlite, &[("email[contains]", "éé")], &[]);
+        assert_eq!(w, "(instr(c.email, $1) > 0)");
+        assert_eq!(p, vec![t("éé")]);
+    }
+
+    #[test]
+    fn the_substring_index_quotes_the_term_as_one_phrase() {
+        let (_, p) = searched(
+            Dialect::Sqlite,
+            &[("last_name[contains]", "O\"Br AND x*")],
+            &[],
+        );
+        assert_eq!(
+            p,
+            vec![t("{last_name} : \"O\"\"Br AND x*\""), t("O\"Br AND x*")]
+        );
+    }
+
+    #[test]
+    fn the_substring_index_answers_only_what_it_covers() {
+        // Negations, other operators and columns without the index keep their conditions.
+        let (w, _) = searched(
+            Dialect::Sqlite,
+            &[
+                ("email[notcontains]", "abc"),
+                ("email", "abc"),
+                ("company.name[contains]", "abc"),
+            ],
+            &[],
+        );
+        assert!(!w.contains("MATCH"), "{w}");
+        // PostgreSQL has no such index.
+        let (w, _) = searched(Dialect::Postgres, &[("email[contains]", "abc")], &[]);
+        assert_eq!(w, "(strpos(c.email, $1) > 0)");
+    }
+
+    #[test]
+    fn a_page_found_through_the_substring_index_counts_itself() {
+        let q = parse::<TestField>(&[("email[contains]".to_owned(), "abc".to_owned())])
+            .expect("should parse");
+        let shortcuts = Shortcuts {
+            substring_index: Some(&SEARCH),
+            ..Shortcuts::default()
+        };
+        let s = page_statements(
+            Dialect::Sqlite,
+            "FROM t c",
+            "SELECT c.id FROM t c",
+            "1 = 1",
+            vec![],
+            &q,
+            shortcuts,
+        );
+        assert!(s.total_in_page);
+        assert!(
+            s.page
+                .starts_with("SELECT c.id, COUNT(*) OVER () AS list_total FROM t c WHERE"),
+            "{}",
+            s.page
+        );
+        // Without the index the page is as before and the count runs.
+        let s = page_statements(
+            Dialect::Sqlite,
+            "FROM t c",
+            "SELECT c.id FROM t c",
+            "1 = 1",
+            vec![],
+            &q,
+            Shortcuts::default(),
+        );
+        assert!(!s.total_in_page);
+        assert!(
+            s.page.starts_with("SELECT c.id FROM t c WHERE"),
+            "{}",
+            s.page
+        );
+    }
+
+    #[test]
+    fn one_term_over_several_indexed_columns_is_one_lookup() {
+        let (w, p) = searched(
+            Dialect::Sqlite,
+            &[],
+            &[
+                ("email[contains]", "Smith"),
+                ("last_name[contains]", "Smith"),
+            ],
+        );
+        assert_eq!(
+            w,
+            format!(
+                "({})",
+                lookup(1, "instr(x.email, $2) > 0 OR instr(x.last_name, $2) > 0")
+            )
+        );
+        assert_eq!(p, vec![t("{email last_name} : \"Smith\""), t("Smith")]);
+        // Different terms: one lookup each.
+        let (w, p) = searched(
+            Dialect::Sqlite,
+            &[],
+            &[
+                ("email[contains]", "Smith"),
+                ("last_name[contains]", "Jones"),
+            ],
+        );
+        assert_eq!(
+            w,
+            format!(
+                "({} OR {})",
+                lookup(1, "instr(x.email, $2) > 0"),
+                lookup(3, "instr(x.last_name, $4) > 0")
+            )
+        );
+        assert_eq!(
+            p,
+            vec![
+                t("{email} : \"Smith\""),
+                t("Smith"),
+                t("{last_name} : \"Jones\""),
+                t("Jones")
+            ]
+        );
+    }
+
     #[test]
     fn order_alias_replaces_only_that_sort_expression() {
         let pairs = [("sort".to_owned(), "last_name:desc".to_owned())];
         let q = parse::<TestField>(&pairs).expect("should parse");
         let mut params = Vec::new();
-        let (_, o) = render_with(
+        let (_, o, _) = render_with(
             &q,
             Dialect::Postgres,
             &mut params,
             Some(("c.id", "sc.contact_id")),
+            None,
         );
         assert_eq!(o, "c.last_name DESC NULLS LAST, sc.contact_id ASC");
     }

@@ -306,6 +306,7 @@ impl Database {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
+        write_activity::record();
         match self {
             Database::Sqlite(db) => db.write(work).await,
             Database::Postgres(db) => db.write(work).await,
@@ -446,5 +447,35 @@ mod tests {
             .readiness_reason(),
             "Migrations not applied: 2, 3."
         );
+    }
+}
+
+/// When this process last asked for a write transaction: background upkeep that writes (the
+/// search index's batches) waits for a quiet spell instead of taking the one SQLite writer from
+/// the requests.
+pub mod write_activity {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{Duration, Instant};
+
+    static LAST: AtomicU64 = AtomicU64::new(0);
+
+    fn origin() -> Instant {
+        static ORIGIN: OnceLock<Instant> = OnceLock::new();
+        *ORIGIN.get_or_init(Instant::now)
+    }
+
+    fn now_ms() -> u64 {
+        u64::try_from(origin().elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// A write transaction is starting.
+    pub fn record() {
+        LAST.store(now_ms(), Ordering::Relaxed);
+    }
+
+    /// How long since the last write transaction started (from the first use, if none did).
+    pub fn quiet_for() -> Duration {
+        Duration::from_millis(now_ms().saturating_sub(LAST.load(Ordering::Relaxed)))
     }
 }

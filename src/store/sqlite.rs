@@ -58,6 +58,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         7,
         include_str!("../../migrations/sqlite/0007_token_last_used.sql"),
     ),
+    (
+        8,
+        include_str!("../../migrations/sqlite/0008_contact_search.sql"),
+    ),
 ];
 
 /// Statements a connection keeps prepared. Every SQL text is constant or built from a bounded

@@ -118,8 +118,20 @@ pub const TABLES: &[Table] = &[
     record("warehouses"),
 ];
 
-/// Tables that belong to the database itself, not to its data.
-pub const NOT_COPIED: &[&str] = &["schema_migrations"];
+/// Tables that belong to the database itself, not to its data: its migrations, and what SQLite's
+/// triggers derive from the contacts (migrations/sqlite/0008: the tenants' contact counts, the
+/// FTS5 substring index with its shadow tables, and the contacts it has yet to index). A target's
+/// own triggers rebuild those as the contacts are inserted.
+pub const NOT_COPIED: &[&str] = &[
+    "schema_migrations",
+    "contact_counts",
+    "contacts_search",
+    "contacts_search_config",
+    "contacts_search_data",
+    "contacts_search_docsize",
+    "contacts_search_idx",
+    "contacts_search_pending",
+];
 
 /// Self-references that may point forward (a parent created after its child): written as NULL
 /// first and set once every row of the table exists; cleared before the rows are deleted.

@@ -13,6 +13,7 @@ mod console_settings;
 mod contacts_create;
 mod contacts_list;
 mod contacts_misc;
+mod contacts_search;
 mod contacts_update;
 mod custom_fields;
 mod hostile;
