@@ -41,6 +41,12 @@ impl ListFieldSql for CompanyListField {
             F::UpdatedAt => SqlField::Scalar("co.updated_at"),
         }
     }
+
+    fn never_null(self) -> bool {
+        use CompanyListField as F;
+        // migrations/*/0001_init.sql: the name and the timestamps.
+        matches!(self, F::Id | F::Name | F::CreatedAt | F::UpdatedAt)
+    }
 }
 
 /// The row columns of a [`CompanyRecord`], as [`record_from_row`] reads them (by name).

@@ -52,6 +52,15 @@ impl ListFieldSql for ContactListField {
             F::UpdatedAt => SqlField::Scalar("c.updated_at"),
         }
     }
+
+    fn never_null(self) -> bool {
+        use ContactListField as F;
+        // migrations/*/0001_init.sql: first_name, full_name, status and the timestamps.
+        matches!(
+            self,
+            F::Id | F::FirstName | F::FullName | F::Status | F::CreatedAt | F::UpdatedAt
+        )
+    }
 }
 
 fn fields_params(f: &ContactFields) -> [Value; 8] {

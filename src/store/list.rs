@@ -34,6 +34,13 @@ pub trait ListFieldSql: ListField {
     /// Where the field lives. Sortable fields must be [`SqlField::Scalar`] (a relation has no one
     /// value to order by); each list's test checks it with [`sortable_fields_are_scalar`].
     fn sql(self) -> SqlField;
+
+    /// The field's column is NOT NULL on both backends, so its order needs no NULLS clause: on
+    /// PostgreSQL one would keep an index built without it from giving the order. The id is
+    /// never NULL whatever this says.
+    fn never_null(self) -> bool {
+        false
+    }
 }
 
 /// The sortable fields of `F` whose SQL is not a scalar: empty for every list (checked in tests).
@@ -378,9 +385,9 @@ fn render_with<F: ListFieldSql>(
                 _ => e,
             };
             // SQLite puts NULLs first ascending and last descending; make PostgreSQL agree. Ids
-            // are never NULL: without the NULLS clause PostgreSQL reads them in index order
-            // instead of sorting.
-            let never_null = s.field.name() == F::ID.name();
+            // and NOT NULL columns have no NULLs: without the NULLS clause PostgreSQL reads them
+            // in index order instead of sorting.
+            let never_null = s.field.name() == F::ID.name() || s.field.never_null();
             match (dialect, s.descending) {
                 (Dialect::Postgres, false) if never_null => format!("{e} ASC"),
                 (Dialect::Postgres, true) if never_null => format!("{e} DESC"),
@@ -672,6 +679,10 @@ mod tests {
                 TestField::LastName => SqlField::Scalar("c.last_name"),
             }
         }
+
+        fn never_null(self) -> bool {
+            matches!(self, TestField::CreatedAt)
+        }
     }
 
     fn run(dialect: Dialect, list: &[(&str, &str)]) -> (String, String, Vec<Value>) {
@@ -755,7 +766,12 @@ mod tests {
         );
         assert_eq!(
             run(Dialect::Postgres, sort).1,
-            "c.last_name DESC NULLS LAST, c.created_at ASC NULLS FIRST, c.id ASC"
+            "c.last_name DESC NULLS LAST, c.created_at ASC, c.id ASC"
+        );
+        // A NOT NULL column needs no NULLS clause either way; a nullable one always has it.
+        assert_eq!(
+            run(Dialect::Postgres, &[("sort", "created_at:desc,last_name")]).1,
+            "c.created_at DESC, c.last_name ASC NULLS FIRST, c.id ASC"
         );
     }
 

@@ -77,6 +77,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         7,
         include_str!("../../migrations/postgres/0007_token_last_used.sql"),
     ),
+    (
+        8,
+        include_str!("../../migrations/postgres/0008_nulls_first_indexes.sql"),
+    ),
 ];
 
 /// What sits between this process and PostgreSQL: whether a connection is a server session of

@@ -777,3 +777,60 @@ async fn is_primary_filter_uses_the_primary_link_only() {
     assert_eq!(s.list_ids("is_primary=true").await, vec![cid(&x)]);
     assert_eq!(s.list_ids("is_primary=false").await, vec![cid(&y)]);
 }
+
+/// A list field that claims its column is NOT NULL (its PostgreSQL order then has no NULLS
+/// clause) is NOT NULL in the migrated schema of the backend under test.
+#[tokio::test]
+async fn fields_sorted_without_a_nulls_clause_are_not_null_columns() {
+    use rolodex::domain::company::CompanyListField;
+    use rolodex::domain::contact::ContactListField;
+    use rolodex::store::list::{ListFieldSql, SqlField};
+    use rolodex::store::{Dialect, StoreError};
+
+    fn claims<F: ListFieldSql>(table: &'static str) -> Vec<(&'static str, String)> {
+        F::ALL
+            .iter()
+            .filter(|f| f.never_null())
+            .filter_map(|f| match f.sql() {
+                SqlField::Scalar(e) => e.split_once('.').map(|(_, c)| (table, c.to_owned())),
+                SqlField::Member { .. } => None,
+            })
+            .collect()
+    }
+    let mut claimed = claims::<ContactListField>("contacts");
+    claimed.extend(claims::<CompanyListField>("companies"));
+    assert!(claimed.len() >= 8, "{claimed:?}");
+
+    let s = TestServer::start().await;
+    let nullable = s
+        .server
+        .database()
+        .read::<_, StoreError>(async move |tx| {
+            let sql = match tx.conn().dialect() {
+                // An INTEGER PRIMARY KEY is the rowid: never NULL, though not declared so.
+                Dialect::Sqlite => {
+                    "SELECT \"notnull\" = 0 AND pk = 0 AS nullable FROM pragma_table_info($1) WHERE name = $2"
+                }
+                Dialect::Postgres => {
+                    "SELECT (is_nullable = 'YES')::int AS nullable FROM information_schema.columns \
+                     WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2"
+                }
+            };
+            let mut nullable = Vec::new();
+            for (table, column) in &claimed {
+                let row = tx
+                    .query_one(sql, &[(*table).into(), column.as_str().into()])
+                    .await?;
+                if row.int("nullable")? != 0 {
+                    nullable.push(format!("{table}.{column}"));
+                }
+            }
+            Ok(nullable)
+        })
+        .await
+        .expect("read the schema");
+    assert!(
+        nullable.is_empty(),
+        "claimed NOT NULL but nullable: {nullable:?}"
+    );
+}
