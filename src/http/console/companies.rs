@@ -889,22 +889,16 @@ async fn confirm_delete(
     Path(id): Path<String>,
 ) -> ConsoleResult<Response> {
     let c = companies::get(&s.db, session.tenant_id, path_id(&id)?).await?;
-    Ok(page::html_response(
-        StatusCode::OK,
-        page::layout(
-            "Delete company",
-            Some(&session),
-            html! {
-                h1 { "Delete " (c.name) "?" }
-                p { "The company, its shipping addresses, tags and custom field values are deleted; contacts keep their other companies. This cannot be undone." }
-                form method="post" action={ (PREFIX) "/companies/" (c.id) "/delete" } {
-                    (page::csrf(&session))
-                    button type="submit" class="danger" { "Delete" }
-                    " "
-                    a href={ (PREFIX) "/companies/" (c.id) } { "Cancel" }
-                }
-            },
-        ),
+    Ok(page::confirm(
+        &session,
+        page::Confirm {
+            title: "Delete company",
+            heading: html! { "Delete " (c.name) "?" },
+            body: html! { p { "The company, its shipping addresses, tags and custom field values are deleted; contacts keep their other companies. This cannot be undone." } },
+            action: format!("{PREFIX}/companies/{}/delete", c.id),
+            verb: "Delete",
+            cancel: format!("{PREFIX}/companies/{}", c.id),
+        },
     ))
 }
 

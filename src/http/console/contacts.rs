@@ -787,22 +787,16 @@ async fn confirm_delete(
     Path(id): Path<String>,
 ) -> ConsoleResult<Response> {
     let c = contacts::get(&s.db, session.tenant_id, path_id(&id)?).await?;
-    Ok(page::html_response(
-        StatusCode::OK,
-        page::layout(
-            "Delete contact",
-            Some(&session),
-            html! {
-                h1 { "Delete " (c.full_name) "?" }
-                p { "The contact, its company links, tags and portal login are deleted. This cannot be undone." }
-                form method="post" action={ (PREFIX) "/contacts/" (c.id) "/delete" } {
-                    (page::csrf(&session))
-                    button type="submit" class="danger" { "Delete" }
-                    " "
-                    a href={ (PREFIX) "/contacts/" (c.id) } { "Cancel" }
-                }
-            },
-        ),
+    Ok(page::confirm(
+        &session,
+        page::Confirm {
+            title: "Delete contact",
+            heading: html! { "Delete " (c.full_name) "?" },
+            body: html! { p { "The contact, its company links, tags and portal login are deleted. This cannot be undone." } },
+            action: format!("{PREFIX}/contacts/{}/delete", c.id),
+            verb: "Delete",
+            cancel: format!("{PREFIX}/contacts/{}", c.id),
+        },
     ))
 }
 

@@ -376,22 +376,16 @@ async fn confirm_delete(
     Path(id): Path<String>,
 ) -> ConsoleResult<Response> {
     let d = custom_fields::get(&s.db, session.tenant_id, path_id(&id)?).await?;
-    Ok(page::html_response(
-        StatusCode::OK,
-        page::layout(
-            "Delete custom field",
-            Some(&session),
-            html! {
-                h1 { "Delete the custom field " (d.label) "?" }
-                p { "Every company's value for it is deleted too. This cannot be undone." }
-                form method="post" action={ (PREFIX) "/settings/custom-fields/" (d.id) "/delete" } {
-                    (page::csrf(&session))
-                    button type="submit" class="danger" { "Delete" }
-                    " "
-                    a href={ (PREFIX) "/settings/custom-fields" } { "Cancel" }
-                }
-            },
-        ),
+    Ok(page::confirm(
+        &session,
+        page::Confirm {
+            title: "Delete custom field",
+            heading: html! { "Delete the custom field " (d.label) "?" },
+            body: html! { p { "Every company's value for it is deleted too. This cannot be undone." } },
+            action: format!("{PREFIX}/settings/custom-fields/{}/delete", d.id),
+            verb: "Delete",
+            cancel: format!("{PREFIX}/settings/custom-fields"),
+        },
     ))
 }
 

@@ -79,6 +79,43 @@ pub fn layout(title: &str, session: Option<&Session>, main: Markup) -> Markup {
 }
 
 /// The hidden CSRF field of a form of `session`.
+/// A page asking to confirm an action that cannot be undone (a delete, a revoke).
+pub struct Confirm<'a> {
+    /// The page's title.
+    pub title: &'a str,
+    /// The question, as the page's heading.
+    pub heading: Markup,
+    /// What the action does, under the heading.
+    pub body: Markup,
+    /// Where the form posts (with the session's CSRF token).
+    pub action: String,
+    /// The button's label.
+    pub verb: &'a str,
+    /// Where Cancel leads.
+    pub cancel: String,
+}
+
+/// The confirmation page: the question, what it does, the button and Cancel.
+pub fn confirm(session: &Session, c: Confirm<'_>) -> Response {
+    html_response(
+        StatusCode::OK,
+        layout(
+            c.title,
+            Some(session),
+            html! {
+                h1 { (c.heading) }
+                (c.body)
+                form method="post" action=(c.action) {
+                    (csrf(session))
+                    button type="submit" class="danger" { (c.verb) }
+                    " "
+                    a href=(c.cancel) { "Cancel" }
+                }
+            },
+        ),
+    )
+}
+
 pub fn csrf(session: &Session) -> Markup {
     html! { input type="hidden" name=(CSRF_FIELD) value=(session.csrf_token); }
 }

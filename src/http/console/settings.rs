@@ -156,23 +156,19 @@ async fn confirm_revoke(
 ) -> ConsoleResult<Response> {
     let t = token_of(&s, &session, &id).await?;
     let own = t.id == session.token_id;
-    Ok(page::html_response(
-        StatusCode::OK,
-        page::layout(
-            "Revoke token",
-            Some(&session),
-            html! {
-                h1 { "Revoke the token " (t.name.as_deref().unwrap_or(&t.prefix)) "?" }
+    Ok(page::confirm(
+        &session,
+        page::Confirm {
+            title: "Revoke token",
+            heading: html! { "Revoke the token " (t.name.as_deref().unwrap_or(&t.prefix)) "?" },
+            body: html! {
                 p { "Every client using it is refused from then on. This cannot be undone." }
                 @if own { p class="error-summary" { "This session was opened with this token: revoking it signs you out." } }
-                form method="post" action={ (PREFIX) "/settings/api-tokens/" (t.id) "/revoke" } {
-                    (page::csrf(&session))
-                    button type="submit" class="danger" { "Revoke" }
-                    " "
-                    a href={ (PREFIX) "/settings/api-tokens" } { "Cancel" }
-                }
             },
-        ),
+            action: format!("{PREFIX}/settings/api-tokens/{}/revoke", t.id),
+            verb: "Revoke",
+            cancel: format!("{PREFIX}/settings/api-tokens"),
+        },
     ))
 }
 

@@ -190,22 +190,16 @@ async fn confirm_delete(
     Path(id): Path<String>,
 ) -> ConsoleResult<Response> {
     let u = tags::usage_of(&s.db, session.tenant_id, path_id(&id)?).await?;
-    Ok(page::html_response(
-        StatusCode::OK,
-        page::layout(
-            "Delete tag",
-            Some(&session),
-            html! {
-                h1 { "Delete the tag " span class="tag" { (u.tag.name) } "?" }
-                p { "It is removed from " (carried_by(&u)) ". The records themselves stay. This cannot be undone." }
-                form method="post" action={ (PREFIX) "/settings/tags/" (u.tag.id) "/delete" } {
-                    (page::csrf(&session))
-                    button type="submit" class="danger" { "Delete" }
-                    " "
-                    a href={ (PREFIX) "/settings/tags" } { "Cancel" }
-                }
-            },
-        ),
+    Ok(page::confirm(
+        &session,
+        page::Confirm {
+            title: "Delete tag",
+            heading: html! { "Delete the tag " span class="tag" { (u.tag.name) } "?" },
+            body: html! { p { "It is removed from " (carried_by(&u)) ". The records themselves stay. This cannot be undone." } },
+            action: format!("{PREFIX}/settings/tags/{}/delete", u.tag.id),
+            verb: "Delete",
+            cancel: format!("{PREFIX}/settings/tags"),
+        },
     ))
 }
 
