@@ -28,6 +28,9 @@ pub struct Report {
     pub idle_rss_anon_mib: f64,
     /// The server's RSS right after the last workload.
     pub rss_after_load_mib: f64,
+    /// Seconds the server kept working after the load (requests wrk gave up on), before the
+    /// idle wait began.
+    pub busy_after_load_s: f64,
     /// Seconds the server was then left idle (`--idle-wait`).
     pub idle_wait_s: u64,
     /// Its RSS after those seconds, and the anonymous part of it.
@@ -62,6 +65,7 @@ impl Report {
             idle_rss_mib: 0.0,
             idle_rss_anon_mib: 0.0,
             rss_after_load_mib: 0.0,
+            busy_after_load_s: 0.0,
             idle_wait_s: 0,
             rss_after_idle_mib: None,
             rss_after_idle_anon_mib: None,
@@ -233,7 +237,8 @@ pub fn markdown(r: &Report) -> String {
         r.rss_after_load_mib,
         match r.rss_after_idle_mib {
             Some(after) => format!(
-                "RSS after {} s idle {after:.1} MiB (anonymous {:.1}; {} of what the load added given back).",
+                "busy {:.0} s more; RSS after {} s idle {after:.1} MiB (anonymous {:.1}; {} of what the load added given back).",
+                r.busy_after_load_s,
                 r.idle_wait_s,
                 r.rss_after_idle_anon_mib.unwrap_or(0.0),
                 r.returned_after_idle()
