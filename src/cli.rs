@@ -114,6 +114,17 @@ pub struct DatabaseArgs {
         default_value_t = PoolerArg::Transaction
     )]
     postgres_pooler: PoolerArg,
+    /// SQLite: milliseconds a connection waits without a job before it releases its page cache
+    /// (0: never). Hidden: the default suits production; tests and the benchmark's smoke shorten
+    /// it.
+    #[arg(
+        long,
+        global = true,
+        hide = true,
+        env = "ROLODEX_SQLITE_IDLE_RELEASE_MS",
+        default_value_t = crate::store::idle::IDLE_RELEASE_AFTER.as_millis() as u64
+    )]
+    sqlite_idle_release_ms: u64,
 }
 
 /// `--postgres-pooler` (see [`crate::store::postgres::Pooler`]).
@@ -133,6 +144,9 @@ impl DatabaseArgs {
                 PoolerArg::Transaction => Pooler::Transaction,
                 PoolerArg::None => Pooler::None,
             },
+            idle_release: Some(std::time::Duration::from_millis(
+                self.sqlite_idle_release_ms,
+            )),
         }
     }
 

@@ -17,6 +17,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -112,15 +113,19 @@ impl<J> FairQueue<J> {
         self.lock().jobs.len()
     }
 
-    /// No more jobs: workers finish what is queued, then [`FairQueue::take`] returns `None`.
+    /// No more jobs: workers finish what is queued, then [`FairQueue::take_within`] returns
+    /// [`Next::Closed`].
     pub fn close(&self) {
         self.lock().closed = true;
         self.ready.notify_all();
     }
 
     /// Blocks until a job may run: the oldest one whose tenant holds fewer than its share of
-    /// the workers. `None` once the queue is closed and empty.
-    pub fn take(&self) -> Option<Taken<'_, J>> {
+    /// the workers; [`Next::Idle`] when none came within `idle` (`None`: wait as long as it
+    /// takes), [`Next::Closed`] once the queue is closed and empty.
+    pub fn take_within(&self, idle: Option<Duration>) -> Next<'_, J> {
+        // Set at the first wait: a worker that finds a job at once reads no clock.
+        let mut deadline: Option<Instant> = None;
         let mut state = self.lock();
         loop {
             let cap = self.cap;
@@ -134,18 +139,44 @@ impl<J> FairQueue<J> {
                 if let Some(t) = tenant {
                     *state.running.entry(t).or_insert(0) += 1;
                 }
-                return Some(Taken {
+                return Next::Job(Taken {
                     queue: self,
                     tenant,
                     job: Some(job),
                 });
             }
             if state.closed && state.jobs.is_empty() {
-                return None;
+                return Next::Closed;
             }
-            state = self.ready.wait(state).unwrap_or_else(|e| e.into_inner());
+            // A job is looked for first, so a wake-up that coincides with the deadline still
+            // serves its job.
+            state = match idle {
+                None => self.ready.wait(state).unwrap_or_else(|e| e.into_inner()),
+                Some(idle) => {
+                    let now = Instant::now();
+                    let left = deadline
+                        .get_or_insert(now + idle)
+                        .saturating_duration_since(now);
+                    if left.is_zero() {
+                        return Next::Idle;
+                    }
+                    self.ready
+                        .wait_timeout(state, left)
+                        .map(|(state, _)| state)
+                        .unwrap_or_else(|e| e.into_inner().0)
+                }
+            };
         }
     }
+}
+
+/// What [`FairQueue::take_within`] found.
+pub enum Next<'q, J> {
+    Job(Taken<'q, J>),
+    /// No job came within the idle period.
+    Idle,
+    /// The queue is closed and empty.
+    Closed,
 }
 
 impl<J> Drop for Taken<'_, J> {
@@ -247,6 +278,22 @@ impl Drop for Pass {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn a_worker_hears_when_no_job_came_within_its_idle_period() {
+        let queue = FairQueue::<u32>::new(1);
+        assert!(matches!(
+            queue.take_within(Some(Duration::from_millis(20))),
+            Next::Idle
+        ));
+        queue.push(7).unwrap();
+        match queue.take_within(Some(Duration::from_millis(20))) {
+            Next::Job(taken) => assert_eq!(taken.job, Some(7)),
+            _ => panic!("the queued job was not taken"),
+        }
+        queue.close();
+        assert!(matches!(queue.take_within(None), Next::Closed));
+    }
 
     #[tokio::test]
     async fn a_tenant_holds_at_most_its_cap_and_others_pass() {

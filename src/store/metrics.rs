@@ -11,6 +11,9 @@ pub const COMMIT_SECONDS: &str = "rolodex_sqlite_commit_seconds";
 pub const READER_QUEUE_DEPTH: &str = "rolodex_sqlite_reader_queue_depth";
 /// SQLite: seconds a read waited for a reader thread.
 pub const READER_WAIT_SECONDS: &str = "rolodex_sqlite_reader_wait_seconds";
+/// SQLite: bytes in the connections' page caches, each as of its last job or idle release (read
+/// when scraped).
+pub const PAGE_CACHE_BYTES: &str = "rolodex_sqlite_page_cache_bytes";
 /// PostgreSQL: the pool's largest size, open connections, idle ones and tasks waiting for one
 /// (read when scraped).
 pub const PG_POOL_MAX: &str = "rolodex_postgres_pool_max_connections";

@@ -20,6 +20,7 @@ pub mod dialect;
 pub mod ephemeral;
 pub mod fair;
 mod idioms;
+pub mod idle;
 pub mod list;
 pub mod metrics;
 pub mod pg_connect;
@@ -236,6 +237,9 @@ pub struct DbOptions {
     pub statement_timeout_ms: u64,
     /// What sits between this process and PostgreSQL (see [`postgres::Pooler`]).
     pub pooler: postgres::Pooler,
+    /// SQLite: how long a connection waits without a job before it releases its page cache
+    /// (then the heap is trimmed; see [`idle`]); `None` or zero: never.
+    pub idle_release: Option<std::time::Duration>,
 }
 
 impl Default for DbOptions {
@@ -245,6 +249,7 @@ impl Default for DbOptions {
             clock: Clock::System,
             statement_timeout_ms: 5_000,
             pooler: postgres::Pooler::default(),
+            idle_release: Some(idle::IDLE_RELEASE_AFTER),
         }
     }
 }

@@ -10,6 +10,9 @@
 //! page cache; WAL lets them proceed while the writer commits. Repository code is async (for
 //! PostgreSQL); on SQLite its futures never wait, so they are driven to completion in place with
 //! `block_on`.
+//!
+//! After a load, each connection's thread releases its page cache once it has been idle for a
+//! while, and the heap is then trimmed (see `idle`).
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -23,7 +26,8 @@ use rusqlite::types::ValueRef;
 use tokio::sync::{mpsc, oneshot};
 
 use super::constraints;
-use super::fair::FairQueue;
+use super::fair::{FairQueue, Next};
+use super::idle::IdleRelease;
 use super::value::Columns;
 use super::{Conn, DbOptions, Dialect, Row, StoreError, Tx, Value};
 use crate::clock::Clock;
@@ -189,6 +193,37 @@ impl SqliteConn {
         out
     }
 
+    /// Bytes this connection's page cache holds now (`SQLITE_DBSTATUS_CACHE_USED`).
+    fn cache_bytes(&self) -> u64 {
+        let (mut current, mut highwater) = (0, 0);
+        // SAFETY: the handle is this connection's own and stays valid while `self` lives; the
+        // call only reads counters, on the thread that owns the connection.
+        let rc = unsafe {
+            rusqlite::ffi::sqlite3_db_status(
+                self.conn.handle(),
+                rusqlite::ffi::SQLITE_DBSTATUS_CACHE_USED,
+                &mut current,
+                &mut highwater,
+                0,
+            )
+        };
+        if rc == rusqlite::ffi::SQLITE_OK {
+            u64::try_from(current).unwrap_or(0)
+        } else {
+            0
+        }
+    }
+
+    /// Frees what this connection's page cache holds (`sqlite3_db_release_memory`) and tells
+    /// `idle`, as connection `slot`. Only between transactions: pages in use are kept.
+    fn release_cache(&self, idle: &IdleRelease, slot: usize) {
+        let before = self.cache_bytes();
+        if let Err(e) = self.conn.release_memory() {
+            tracing::warn!(error = %e, "cannot release an idle connection's cache");
+        }
+        idle.released(slot, before, self.cache_bytes());
+    }
+
     fn batch(&self, sql: &str) -> Result<(), StoreError> {
         self.conn.execute_batch(sql).map_err(map_err)
     }
@@ -327,6 +362,10 @@ const READER_CACHE_KIB: i64 = 8 * 1024;
 const MAX_READERS_PER_CORE: usize = 2;
 /// WAL frames after which the checkpointer forces a RESTART checkpoint (about 40 MiB of WAL).
 const WAL_RESTART_FRAMES: i64 = 10_000;
+/// The connections' slots in [`IdleRelease`]; the readers follow.
+const WRITER_SLOT: usize = 0;
+const CHECKPOINTER_SLOT: usize = 1;
+const FIRST_READER_SLOT: usize = 2;
 
 #[derive(Clone)]
 pub struct SqliteDb {
@@ -337,6 +376,8 @@ pub struct SqliteDb {
     _readers_open: Arc<QueueCloser>,
     clock: Clock,
     reprepared: Arc<AtomicU64>,
+    /// The connections' cache sizes and idle releases.
+    idle: Arc<IdleRelease>,
     /// The private directory of an ephemeral database (`sqlite::memory:`), removed with the last
     /// handle.
     _ephemeral: Option<Arc<super::ephemeral::EphemeralDir>>,
@@ -366,26 +407,33 @@ impl SqliteDb {
         writer_conn.migrate(&options.clock)?;
         writer_conn.batch(&format!("PRAGMA cache_size = -{WRITER_CACHE_KIB}"))?;
 
-        // Checkpoints run on their own thread so the writer never copies WAL pages back into the
-        // database (nor fsyncs the database file) while callers wait for their commit.
-        let checkpointer = SqliteConn::open(&path, false)?;
-        let (dirty_tx, dirty_rx) = std::sync::mpsc::sync_channel::<()>(1);
-        writer_conn.batch("PRAGMA wal_autocheckpoint = 0")?;
-        spawn("sqlite-checkpoint", move || {
-            checkpoint_loop(checkpointer, dirty_rx)
-        })?;
-
-        let (tx, rx) = mpsc::channel::<WriteJob>(4096);
-        spawn("sqlite-writer", move || {
-            writer_loop(writer_conn, rx, dirty_tx)
-        })?;
-
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let per_tenant = (options.pool_size.max(1) as usize)
             .min(cores * MAX_READERS_PER_CORE)
             .max(1);
         // One reader more than any tenant may use: always free for the other tenants.
         let readers = per_tenant + 1;
+        let idle = Arc::new(IdleRelease::new(
+            options.idle_release,
+            FIRST_READER_SLOT + readers,
+        ));
+
+        // Checkpoints run on their own thread so the writer never copies WAL pages back into the
+        // database (nor fsyncs the database file) while callers wait for their commit.
+        let checkpointer = SqliteConn::open(&path, false)?;
+        let (dirty_tx, dirty_rx) = std::sync::mpsc::sync_channel::<()>(1);
+        writer_conn.batch("PRAGMA wal_autocheckpoint = 0")?;
+        let checkpointer_idle = Arc::clone(&idle);
+        spawn("sqlite-checkpoint", move || {
+            checkpoint_loop(checkpointer, dirty_rx, &checkpointer_idle)
+        })?;
+
+        let (tx, rx) = mpsc::channel::<WriteJob>(4096);
+        let writer_idle = Arc::clone(&idle);
+        spawn("sqlite-writer", move || {
+            writer_loop(writer_conn, rx, dirty_tx, &writer_idle)
+        })?;
+
         let queue = FairQueue::<ReadJob>::new(per_tenant);
         for i in 0..readers {
             let mut conn = SqliteConn::open(&path, true)?;
@@ -396,8 +444,9 @@ impl SqliteDb {
             conn.budget_ms = options.statement_timeout_ms;
             conn.batch(&format!("PRAGMA cache_size = -{READER_CACHE_KIB}"))?;
             let jobs = Arc::clone(&queue);
+            let reader_idle = Arc::clone(&idle);
             spawn(&format!("sqlite-reader-{i}"), move || {
-                reader_loop(conn, jobs)
+                reader_loop(conn, jobs, &reader_idle, FIRST_READER_SLOT + i)
             })?;
         }
         Ok(Self {
@@ -406,6 +455,7 @@ impl SqliteDb {
             readers: queue,
             clock: options.clock.clone(),
             reprepared,
+            idle,
             _ephemeral: None,
         })
     }
@@ -430,11 +480,24 @@ impl SqliteDb {
         self.reprepared.load(Ordering::Relaxed)
     }
 
-    /// Sets the gauges of the writer's and the readers' queues (see `store::metrics`).
+    /// Bytes in the page caches of all connections, each as of its last job or idle release
+    /// (see `idle`).
+    pub fn cache_bytes(&self) -> u64 {
+        self.idle.cache_bytes()
+    }
+
+    /// Heap trims after idle spells so far (see `idle`).
+    pub fn idle_trims(&self) -> u64 {
+        self.idle.trims()
+    }
+
+    /// Sets the gauges of the writer's and the readers' queues and of the page caches (see
+    /// `store::metrics`).
     pub fn record_gauges(&self) {
         let writes = self.writer.max_capacity() - self.writer.capacity();
         metrics::gauge!(super::metrics::WRITER_QUEUE_DEPTH).set(writes as f64);
         metrics::gauge!(super::metrics::READER_QUEUE_DEPTH).set(self.readers.queued() as f64);
+        metrics::gauge!(super::metrics::PAGE_CACHE_BYTES).set(self.cache_bytes() as f64);
     }
 
     pub async fn read<T, E>(
@@ -533,25 +596,57 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<(), StoreError
 }
 
 /// A reader thread: owns one read-only connection and serves jobs until every `SqliteDb` is gone.
-fn reader_loop(mut conn: SqliteConn, jobs: Arc<FairQueue<ReadJob>>) {
-    while let Some(mut taken) = jobs.take() {
-        if let Some(job) = taken.job.take() {
-            job(&mut conn);
+/// Idle for a period, it releases its cache, once, then waits for the next job.
+fn reader_loop(
+    mut conn: SqliteConn,
+    jobs: Arc<FairQueue<ReadJob>>,
+    idle: &IdleRelease,
+    slot: usize,
+) {
+    let mut released = false;
+    loop {
+        match jobs.take_within(if released { None } else { idle.after() }) {
+            Next::Job(mut taken) => {
+                if let Some(job) = taken.job.take() {
+                    job(&mut conn);
+                }
+                // Given back before the (cheap) status read, so the tenant's slot frees at once.
+                drop(taken);
+                idle.record(slot, conn.cache_bytes());
+                released = false;
+            }
+            Next::Idle => {
+                conn.release_cache(idle, slot);
+                released = true;
+            }
+            Next::Closed => return,
         }
     }
 }
 
 /// Copies committed WAL frames back into the database file, off the commit path. PASSIVE after
 /// commits (never blocks anyone); RESTART when the WAL has grown large, so it starts over.
-fn checkpoint_loop(conn: SqliteConn, dirty: std::sync::mpsc::Receiver<()>) {
+fn checkpoint_loop(conn: SqliteConn, dirty: std::sync::mpsc::Receiver<()>, idle: &IdleRelease) {
     use std::sync::mpsc::RecvTimeoutError;
     let _ = conn
         .conn
         .busy_timeout(std::time::Duration::from_millis(200));
+    let mut last_work = Instant::now();
+    let mut released = false;
     loop {
         match dirty.recv_timeout(std::time::Duration::from_millis(250)) {
             Ok(()) => {}
-            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Timeout) => {
+                if !released
+                    && idle
+                        .after()
+                        .is_some_and(|after| last_work.elapsed() >= after)
+                {
+                    conn.release_cache(idle, CHECKPOINTER_SLOT);
+                    released = true;
+                }
+                continue;
+            }
             Err(RecvTimeoutError::Disconnected) => {
                 let _ = conn.batch("PRAGMA wal_checkpoint(PASSIVE)");
                 return;
@@ -568,6 +663,46 @@ fn checkpoint_loop(conn: SqliteConn, dirty: std::sync::mpsc::Receiver<()>) {
         {
             tracing::warn!(error = %e, "WAL checkpoint (RESTART) failed");
         }
+        idle.record(CHECKPOINTER_SLOT, conn.cache_bytes());
+        last_work = Instant::now();
+        released = false;
+    }
+}
+
+/// What the writer waited for.
+enum NextWrite {
+    Job(WriteJob),
+    /// No job came within the idle period.
+    Idle,
+    /// Every sender is gone.
+    Closed,
+}
+
+/// The writer's next job: at once when one is waiting (under load, always), else waits for one,
+/// at most `idle` (`None`: as long as it takes).
+fn next_write(
+    jobs: &mut mpsc::Receiver<WriteJob>,
+    timer: Option<&tokio::runtime::Runtime>,
+    idle: Option<std::time::Duration>,
+) -> NextWrite {
+    use tokio::sync::mpsc::error::TryRecvError;
+    match jobs.try_recv() {
+        Ok(job) => return NextWrite::Job(job),
+        Err(TryRecvError::Disconnected) => return NextWrite::Closed,
+        Err(TryRecvError::Empty) => {}
+    }
+    let received = match (timer, idle) {
+        (Some(timer), Some(idle)) => {
+            match timer.block_on(async { tokio::time::timeout(idle, jobs.recv()).await }) {
+                Ok(received) => received,
+                Err(_) => return NextWrite::Idle,
+            }
+        }
+        _ => jobs.blocking_recv(),
+    };
+    match received {
+        Some(job) => NextWrite::Job(job),
+        None => NextWrite::Closed,
     }
 }
 
@@ -575,10 +710,33 @@ fn writer_loop(
     mut conn: SqliteConn,
     mut jobs: mpsc::Receiver<WriteJob>,
     dirty: std::sync::mpsc::SyncSender<()>,
+    idle: &IdleRelease,
 ) {
     let mut batch: Vec<WriteJob> = Vec::with_capacity(MAX_BATCH);
     let mut deliveries: Vec<Delivery> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = jobs.blocking_recv() {
+    // Only for the idle timeout (tokio's channel has no blocking receive with a timeout); without
+    // it the writer never releases its cache.
+    let timer = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .inspect_err(|e| tracing::warn!(error = %e, "no idle timer for the SQLite writer"))
+        .ok();
+    let mut released = false;
+    loop {
+        let first = match next_write(
+            &mut jobs,
+            timer.as_ref(),
+            if released { None } else { idle.after() },
+        ) {
+            NextWrite::Job(job) => job,
+            NextWrite::Idle => {
+                conn.release_cache(idle, WRITER_SLOT);
+                released = true;
+                continue;
+            }
+            NextWrite::Closed => return,
+        };
+        released = false;
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
@@ -627,6 +785,7 @@ fn writer_loop(
             deliver(commit_error.clone());
         }
         let _ = dirty.try_send(());
+        idle.record(WRITER_SLOT, conn.cache_bytes());
     }
 }
 
@@ -687,6 +846,75 @@ mod tests {
         }
         for task in slow {
             assert!(task.await.unwrap().is_ok());
+        }
+    }
+
+    /// Polls `check` every 20 ms for up to 20 s.
+    async fn eventually(check: impl Fn() -> bool) -> bool {
+        for _ in 0..1000 {
+            if check() {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        check()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn idle_connections_release_their_caches_and_the_heap_is_trimmed_once_per_spell() {
+        const MIB: u64 = 1024 * 1024;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("idle.db");
+        let idle = std::time::Duration::from_millis(500);
+        let options = DbOptions {
+            pool_size: 2,
+            idle_release: Some(idle),
+            ..DbOptions::default()
+        };
+        let db = SqliteDb::open(path.to_str().unwrap(), &options).unwrap();
+        // About 8 MiB of rows: the writer's cache keeps what it wrote.
+        db.write::<_, StoreError>(async |tx| {
+            tx.execute("CREATE TABLE big (id INTEGER PRIMARY KEY, pad TEXT)", &[])
+                .await?;
+            tx.execute(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000) \
+                 INSERT INTO big SELECT i, printf('%.2000c', 'x') FROM n",
+                &[],
+            )
+            .await
+        })
+        .await
+        .unwrap();
+        // A burst of reads that each scan the table, so several readers fill their caches.
+        let burst = async || {
+            let reads = (0..6).map(|_| {
+                db.read::<_, StoreError>(async |tx| {
+                    tx.query_one("SELECT sum(length(pad)) FROM big", &[])
+                        .await?
+                        .int(0)
+                })
+            });
+            for total in futures::future::join_all(reads).await {
+                assert_eq!(total.unwrap(), 4000 * 2000);
+            }
+        };
+        for spell in 1..=2 {
+            burst().await;
+            // A reader's cache holds up to 8 MiB of the table now.
+            let warm = db.cache_bytes();
+            assert!(warm > 4 * MIB, "spell {spell}: {warm} bytes cached");
+            assert_eq!(db.idle_trims(), spell - 1, "trimmed while a cache was warm");
+            // Idle: every connection releases its cache, then the heap is trimmed once.
+            assert!(
+                eventually(|| db.cache_bytes() < MIB && db.idle_trims() == spell).await,
+                "spell {spell}: {} bytes cached, {} trims",
+                db.cache_bytes(),
+                db.idle_trims()
+            );
+            // Not again while the store stays idle.
+            tokio::time::sleep(idle * 3).await;
+            assert_eq!(db.idle_trims(), spell, "trimmed again while idle");
+            assert!(db.cache_bytes() < MIB);
         }
     }
 

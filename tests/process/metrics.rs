@@ -192,6 +192,9 @@ async fn metrics_are_scraped_and_move_with_the_requests() {
         assert!(moved("rolodex_sqlite_reader_wait_seconds_count") >= 4.0);
         assert!(after.contains_key("rolodex_sqlite_writer_queue_depth"));
         assert!(after.contains_key("rolodex_sqlite_reader_queue_depth"));
+        // The connections that served the requests above hold pages (released only after an
+        // idle spell, see store::idle).
+        assert!(value(&after, "rolodex_sqlite_page_cache_bytes") > 0.0);
     }
 }
 

@@ -120,6 +120,11 @@ impl Watched {
     pub fn rss_mib(&self) -> f64 {
         proc_status_kib(self.pid, "VmRSS:").unwrap_or(0) as f64 / 1024.0
     }
+    /// The anonymous part of the RSS (heap, stacks): without the binary's code pages and other
+    /// file mappings, which the kernel can drop and read again.
+    pub fn rss_anon_mib(&self) -> f64 {
+        proc_status_kib(self.pid, "RssAnon:").unwrap_or(0) as f64 / 1024.0
+    }
     /// utime + stime in ticks.
     pub fn cpu_ticks(&self) -> u64 {
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)) else {

@@ -24,6 +24,18 @@ pub struct Report {
     pub seed_seconds: f64,
     pub startup_ms: f64,
     pub idle_rss_mib: f64,
+    /// Its anonymous part (heap, stacks; the rest is mostly the binary's code pages).
+    pub idle_rss_anon_mib: f64,
+    /// The server's RSS right after the last workload.
+    pub rss_after_load_mib: f64,
+    /// Seconds the server kept working after the load (requests wrk gave up on), before the
+    /// idle wait began.
+    pub busy_after_load_s: f64,
+    /// Seconds the server was then left idle (`--idle-wait`).
+    pub idle_wait_s: u64,
+    /// Its RSS after those seconds, and the anonymous part of it.
+    pub rss_after_idle_mib: Option<f64>,
+    pub rss_after_idle_anon_mib: Option<f64>,
     /// `health` first: the HTTP ceiling.
     pub http: Vec<HttpResult>,
     pub storage: Vec<StorageResult>,
@@ -51,6 +63,12 @@ impl Report {
             seed_seconds: 0.0,
             startup_ms: 0.0,
             idle_rss_mib: 0.0,
+            idle_rss_anon_mib: 0.0,
+            rss_after_load_mib: 0.0,
+            busy_after_load_s: 0.0,
+            idle_wait_s: 0,
+            rss_after_idle_mib: None,
+            rss_after_idle_anon_mib: None,
             http: Vec::new(),
             storage: Vec::new(),
             one_commit_per_update: None,
@@ -77,6 +95,13 @@ impl Report {
             .iter()
             .map(|r| r.server_peak_mib)
             .fold(0.0, f64::max)
+    }
+    /// The share of what the load added to the RSS (peak over idle) that the idle wait gave
+    /// back; `None` without an idle wait.
+    pub fn returned_after_idle(&self) -> Option<f64> {
+        let after = self.rss_after_idle_mib?;
+        let added = self.peak_mib() - self.idle_rss_mib;
+        (added > 0.0).then(|| ((self.peak_mib() - after) / added).clamp(0.0, 1.0))
     }
 }
 
@@ -199,11 +224,28 @@ pub fn markdown(r: &Report) -> String {
     }
     let _ = writeln!(
         s,
-        "\nSeeded in {:.1} s. Server startup to ready: {:.0} ms; idle RSS {:.1} MiB; peak RSS under load {:.1} MiB.",
+        "\nSeeded in {:.1} s. Server startup to ready: {:.0} ms; idle RSS {:.1} MiB (anonymous {:.1}); peak RSS under load {:.1} MiB.",
         r.seed_seconds,
         r.startup_ms,
         r.idle_rss_mib,
+        r.idle_rss_anon_mib,
         r.peak_mib()
+    );
+    let _ = writeln!(
+        s,
+        "RSS at the end of the load {:.1} MiB; {}",
+        r.rss_after_load_mib,
+        match r.rss_after_idle_mib {
+            Some(after) => format!(
+                "busy {:.0} s more; RSS after {} s idle {after:.1} MiB (anonymous {:.1}; {} of what the load added given back).",
+                r.busy_after_load_s,
+                r.idle_wait_s,
+                r.rss_after_idle_anon_mib.unwrap_or(0.0),
+                r.returned_after_idle()
+                    .map_or("–".into(), |x| format!("{:.0}%", 100.0 * x))
+            ),
+            None => "no idle wait (--idle-wait 0).".into(),
+        }
     );
     if let Some(c) = &r.crash {
         let _ = writeln!(
@@ -299,6 +341,21 @@ fn targets(r: &Report) -> String {
         format!("{peak:.1} MiB at {} contacts", r.contacts),
         (r.contacts >= 1_000_000).then_some(peak * 1.048_576 < 150.0),
     ));
+    if let (Some(after), Some(returned)) = (r.rss_after_idle_mib, r.returned_after_idle()) {
+        // "Near its idle level": at least three quarters of what the load added is given back.
+        rows.push((
+            "RSS returns near its idle level after load (≥ 75% of the load's growth given back)"
+                .into(),
+            format!(
+                "idle {:.1}, peak {:.1}, after {} s idle {after:.1} MiB: {:.0}% given back",
+                r.idle_rss_mib,
+                peak,
+                r.idle_wait_s,
+                100.0 * returned
+            ),
+            Some(returned >= 0.75),
+        ));
+    }
     rows.push((
         "startup to ready < 1 s".into(),
         format!("{:.0} ms", r.startup_ms),
@@ -357,5 +414,9 @@ pub fn check_smoke(r: &Report) -> anyhow::Result<()> {
     if let Some(c) = &r.crash {
         anyhow::ensure!(c.failures.is_empty(), "crash test failed: {:?}", c.failures);
     }
+    anyhow::ensure!(
+        r.idle_wait_s == 0 || r.rss_after_idle_mib.is_some_and(|m| m > 0.0),
+        "no RSS was read after the idle wait"
+    );
     Ok(())
 }
