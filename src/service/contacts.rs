@@ -350,14 +350,26 @@ pub async fn keep_search_index(db: Database, every: std::time::Duration) {
     if db.dialect() != store::Dialect::Sqlite {
         return;
     }
+    // Writes seen when the pending list was last found empty: until another write starts there
+    // is nothing to look at, and not looking lets an idle store stay idle (its connections then
+    // release their caches, see store::idle).
+    let mut empty_at: Option<u64> = None;
     loop {
         tokio::time::sleep(every).await;
+        if empty_at == Some(store::write_activity::started()) {
+            continue;
+        }
+        let writes = store::write_activity::started();
         let waiting = db
             .read::<_, store::StoreError>(async |tx| {
                 store::contacts::pending_index_entries(tx.conn()).await
             })
             .await;
         let mut waiting = match waiting {
+            Ok(0) => {
+                empty_at = Some(writes);
+                continue;
+            }
             Ok(n) => n,
             Err(e) => {
                 tracing::warn!(error = %e, "counting the contacts to index failed");

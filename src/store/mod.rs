@@ -464,6 +464,7 @@ pub mod write_activity {
     use std::time::{Duration, Instant};
 
     static LAST: AtomicU64 = AtomicU64::new(0);
+    static STARTED: AtomicU64 = AtomicU64::new(0);
 
     fn origin() -> Instant {
         static ORIGIN: OnceLock<Instant> = OnceLock::new();
@@ -477,6 +478,12 @@ pub mod write_activity {
     /// A write transaction is starting.
     pub fn record() {
         LAST.store(now_ms(), Ordering::Relaxed);
+        STARTED.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many write transactions have started: unchanged means nothing was written since.
+    pub fn started() -> u64 {
+        STARTED.load(Ordering::Relaxed)
     }
 
     /// How long since the last write transaction started (from the first use, if none did).
