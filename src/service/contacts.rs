@@ -333,6 +333,9 @@ pub const INDEX_INTERVAL: std::time::Duration = std::time::Duration::from_millis
 /// The writer counts as quiet when no write transaction started for this long.
 const QUIET: std::time::Duration = std::time::Duration::from_millis(50);
 
+/// The pause between two batches while the requests write nothing.
+const QUIET_PAUSE: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// The pause between two batches through a backlog.
 const BACKLOG_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
 
@@ -376,9 +379,13 @@ pub async fn keep_search_index(db: Database, every: std::time::Duration) {
                 continue;
             }
         };
+        // Writes counted right after our own last batch: unchanged, no request wrote since.
+        let mut own: Option<u64> = None;
         loop {
             let backlog = waiting > MAX_BACKLOG;
-            if waiting == 0 || !(backlog || store::write_activity::quiet_for() >= QUIET) {
+            let quiet = own == Some(store::write_activity::started())
+                || store::write_activity::quiet_for() >= QUIET;
+            if waiting == 0 || !(backlog || quiet) {
                 break;
             }
             let indexed = db
@@ -386,6 +393,7 @@ pub async fn keep_search_index(db: Database, every: std::time::Duration) {
                     store::contacts::index_pending(tx.conn()).await
                 })
                 .await;
+            own = Some(store::write_activity::started());
             match indexed {
                 Ok(n) => waiting = waiting.saturating_sub(n.max(1)),
                 Err(e) => {
@@ -393,9 +401,9 @@ pub async fn keep_search_index(db: Database, every: std::time::Duration) {
                     break;
                 }
             }
-            // Our own write counts as activity: wait it out to see the requests' writes only.
-            // Through a backlog, a short pause leaves the writer to the requests in between.
-            tokio::time::sleep(if backlog { BACKLOG_PAUSE } else { QUIET }).await;
+            // A pause that leaves the writer to the requests in between: short while they are
+            // quiet, longer through a backlog they keep writing into.
+            tokio::time::sleep(if backlog { BACKLOG_PAUSE } else { QUIET_PAUSE }).await;
         }
     }
 }
