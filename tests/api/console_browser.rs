@@ -87,8 +87,11 @@ impl Browser {
             assert!(Instant::now() < deadline, "chromedriver did not start");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        // `implicit`: finding an element waits up to 5 s for it to appear (the page after a
+        // submit or a redirect may still be loading when the next step looks).
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
+            "timeouts": {"implicit": 5000},
             "goog:chromeOptions": {
                 "binary": chromium,
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
@@ -148,6 +151,34 @@ impl Browser {
 
     /// Waits (up to 10 s) until the page's URL ends with `suffix`: a click that submits a form
     /// may return before the browser has followed the answer's redirect.
+    /// The element's text once it is `expected`, or its last text after 10 s: what a step
+    /// shows once the page its click or submit loads is in (the page before may show the same
+    /// element with another text).
+    async fn text_once(&self, css: &str, expected: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self.text(css).await;
+            if text == expected || Instant::now() > deadline {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits (up to 10 s) until the page's URL contains `part`: a submitted form's page loaded.
+    async fn wait_for_url_containing(&self, part: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if self.url().await.contains(part) {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     async fn wait_for_url(&self, suffix: &str) -> bool {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -194,13 +225,29 @@ impl Browser {
         .map_or(0, Vec::len)
     }
 
+    /// The element's text. Found again when the page it was found on was replaced meanwhile (a
+    /// navigation that was still under way): "stale element reference".
     async fn text(&self, css: &str) -> String {
-        let id = self.find(css).await;
-        self.call(reqwest::Method::GET, &format!("/element/{id}/text"), None)
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let id = self.find(css).await;
+            let r: Value = self
+                .http
+                .get(format!("{}/element/{id}/text", self.session))
+                .send()
+                .await
+                .expect("WebDriver call")
+                .json()
+                .await
+                .expect("WebDriver JSON");
+            match r["value"]["error"].as_str() {
+                None => return r["value"].as_str().unwrap_or_default().to_owned(),
+                Some("stale element reference") if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Some(_) => panic!("WebDriver text of {css}: {}", r["value"]),
+            }
+        }
     }
 
     async fn attribute(&self, css: &str, name: &str) -> Option<String> {
@@ -373,12 +420,21 @@ async fn browser_contacts_search_edit_and_errors() {
     // Search, then a filter on top of it; the URL holds the view.
     b.fill("#q", "Lee").await;
     b.click("form[role=search] button[type=submit]").await;
+    assert!(
+        b.wait_for_url_containing("q=Lee").await,
+        "{}",
+        b.url().await
+    );
     assert_eq!(b.text("#total").await, "1 contact · page 1 of 1");
-    assert!(b.url().await.contains("q=Lee"));
     b.fill("#q", "Even").await;
     b.fill("#tag", "vip").await;
     b.fill("#company", &globex.to_string()).await;
     b.click("form[role=search] button[type=submit]").await;
+    assert!(
+        b.wait_for_url_containing("q=Even").await,
+        "{}",
+        b.url().await
+    );
     // i in 30..40, even and i % 4 == 0: 32, 36.
     assert_eq!(b.text("#total").await, "2 contacts · page 1 of 1");
     let bookmarked = b.url().await;
@@ -389,7 +445,11 @@ async fn browser_contacts_search_edit_and_errors() {
     b.goto(&s.url("/console/contacts")).await;
     b.click_link("E-mail").await;
     b.click_link("E-mail ▲").await;
-    assert!(b.url().await.contains("sort=email&dir=desc"));
+    assert!(
+        b.wait_for_url_containing("sort=email&dir=desc").await,
+        "{}",
+        b.url().await
+    );
     assert_eq!(b.text("tbody tr td:nth-child(2)").await, "p39@example.com");
 
     // Edit: change the phone only; the API shows exactly that change.
@@ -398,7 +458,7 @@ async fn browser_contacts_search_edit_and_errors() {
     b.fill("#phone_1", "555-0199").await;
     b.click("section[aria-labelledby=edit] button[type=submit]")
         .await;
-    assert_eq!(b.text("p.notice").await, "Saved.");
+    assert_eq!(b.text_once("p.notice", "Saved.").await, "Saved.");
     let after = s.contact(&id).await;
     let mut expected = ann.clone();
     expected["phone_1"] = json!("555-0199");
@@ -477,7 +537,7 @@ async fn browser_company_with_a_shipping_address_and_tokens() {
     b.fill("#ship_city", "Dallas").await;
     b.fill("#ship_first_name", "Sam").await;
     b.click("main form button[type=submit]").await;
-    assert_eq!(b.text("p.notice").await, "Created.");
+    assert_eq!(b.text_once("p.notice", "Created.").await, "Created.");
     let id = b
         .url()
         .await
@@ -519,7 +579,10 @@ async fn browser_company_with_a_shipping_address_and_tokens() {
     let row = row.as_str().expect("row id").to_owned();
     b.click(&format!("#{row} a")).await;
     b.click("main form button.danger").await;
-    assert_eq!(b.text("p.notice").await, "The token was revoked.");
+    assert_eq!(
+        b.text_once("p.notice", "The token was revoked.").await,
+        "The token was revoked."
+    );
     assert_eq!(s.get_as("/contacts", &secret).await.status, 401);
 }
 
@@ -543,7 +606,7 @@ async fn browser_custom_fields_and_tags_settings() {
     b.fill("#choices", "North\nSouth").await;
     b.click("section[aria-labelledby=create] button[type=submit]")
         .await;
-    assert_eq!(b.text("p.notice").await, "Created.");
+    assert_eq!(b.text_once("p.notice", "Created.").await, "Created.");
     let fields = s.get("/custom-fields").await;
     let field = fields.data()[0].clone();
     assert_eq!(field["options"]["choices"], json!(["North", "South"]));
@@ -556,7 +619,7 @@ async fn browser_custom_fields_and_tags_settings() {
     .await;
     b.click("section[aria-labelledby=edit] button[type=submit]")
         .await;
-    assert_eq!(b.text("p.notice").await, "Saved.");
+    assert_eq!(b.text_once("p.notice", "Saved.").await, "Saved.");
     let company = s.get(&format!("/companies/{acme}")).await;
     assert_eq!(company.data()["custom_fields"]["Region"], "South");
     // A 422 at its field: a second field with the same label.
@@ -577,7 +640,7 @@ async fn browser_custom_fields_and_tags_settings() {
     b.click_link("Rename…").await;
     b.fill("#name", "Key account").await;
     b.click("main form button[type=submit]").await;
-    assert_eq!(b.text("p.notice").await, "Renamed.");
+    assert_eq!(b.text_once("p.notice", "Renamed.").await, "Renamed.");
     b.goto(&s.url(&format!("/console/contacts/{}", cid(&ann))))
         .await;
     assert!(b.source().await.contains("Key account"));
