@@ -876,19 +876,21 @@ mod tests {
     fn a_page_found_through_the_substring_index_counts_itself() {
         let q = parse::<TestField>(&[("email[contains]".to_owned(), "abc".to_owned())])
             .expect("should parse");
-        let shortcuts = Shortcuts {
+        let statements = |shortcuts| {
+            page_statements(
+                Dialect::Sqlite,
+                "FROM t c",
+                "SELECT c.id FROM t c",
+                "1 = 1",
+                vec![],
+                &q,
+                shortcuts,
+            )
+        };
+        let s = statements(Shortcuts {
             substring_index: Some(&SEARCH),
             ..Shortcuts::default()
-        };
-        let s = page_statements(
-            Dialect::Sqlite,
-            "FROM t c",
-            "SELECT c.id FROM t c",
-            "1 = 1",
-            vec![],
-            &q,
-            shortcuts,
-        );
+        });
         assert!(s.total_in_page);
         assert!(
             s.page
@@ -897,15 +899,7 @@ mod tests {
             s.page
         );
         // Without the index the page is as before and the count runs.
-        let s = page_statements(
-            Dialect::Sqlite,
-            "FROM t c",
-            "SELECT c.id FROM t c",
-            "1 = 1",
-            vec![],
-            &q,
-            Shortcuts::default(),
-        );
+        let s = statements(Shortcuts::default());
         assert!(!s.total_in_page);
         assert!(
             s.page.starts_with("SELECT c.id FROM t c WHERE"),

@@ -118,7 +118,8 @@ impl Browser {
         }
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    /// A WebDriver command's `value`, an error object included.
+    async fn request(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let mut req = self.http.request(method, format!("{}{path}", self.session));
         if let Some(body) = body {
             req = req.json(&body);
@@ -130,10 +131,15 @@ impl Browser {
             .json()
             .await
             .expect("WebDriver JSON");
-        if r["value"]["error"].is_string() {
-            panic!("WebDriver {path}: {}", r["value"]);
-        }
         r["value"].clone()
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let value = self.request(method, path, body).await;
+        if value["error"].is_string() {
+            panic!("WebDriver {path}: {value}");
+        }
+        value
     }
 
     async fn goto(&self, url: &str) {
@@ -167,22 +173,18 @@ impl Browser {
 
     /// Waits (up to 10 s) until the page's URL contains `part`: a submitted form's page loaded.
     async fn wait_for_url_containing(&self, part: &str) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if self.url().await.contains(part) {
-                return true;
-            }
-            if Instant::now() > deadline {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.wait_for_url_where(|url| url.contains(part)).await
     }
 
     async fn wait_for_url(&self, suffix: &str) -> bool {
+        self.wait_for_url_where(|url| url.ends_with(suffix)).await
+    }
+
+    /// Waits up to 10 s for the page's URL to satisfy `ok`; whether it did.
+    async fn wait_for_url_where(&self, ok: impl Fn(&str) -> bool) -> bool {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            if self.url().await.ends_with(suffix) {
+            if ok(&self.url().await) {
                 return true;
             }
             if Instant::now() > deadline {
@@ -231,21 +233,15 @@ impl Browser {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let id = self.find(css).await;
-            let r: Value = self
-                .http
-                .get(format!("{}/element/{id}/text", self.session))
-                .send()
-                .await
-                .expect("WebDriver call")
-                .json()
-                .await
-                .expect("WebDriver JSON");
-            match r["value"]["error"].as_str() {
-                None => return r["value"].as_str().unwrap_or_default().to_owned(),
+            let value = self
+                .request(reqwest::Method::GET, &format!("/element/{id}/text"), None)
+                .await;
+            match value["error"].as_str() {
+                None => return value.as_str().unwrap_or_default().to_owned(),
                 Some("stale element reference") if Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
-                Some(_) => panic!("WebDriver text of {css}: {}", r["value"]),
+                Some(_) => panic!("WebDriver text of {css}: {value}"),
             }
         }
     }
