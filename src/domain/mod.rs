@@ -41,9 +41,40 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// [`Timestamp::rfc3339`] written into `buf`, without an allocation (a page of contacts
+    /// renders two per contact); `None` outside the years 0000-9999.
+    fn rfc3339_in(self, buf: &mut [u8; 20]) -> Option<&str> {
+        let t = time::OffsetDateTime::from_unix_timestamp(self.0).ok()?;
+        let year = u16::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+        let two = |out: &mut [u8], v: u8| {
+            out[0] = b'0' + v / 10;
+            out[1] = b'0' + v % 10;
+        };
+        two(&mut buf[0..2], (year / 100) as u8);
+        two(&mut buf[2..4], (year % 100) as u8);
+        buf[4] = b'-';
+        two(&mut buf[5..7], u8::from(t.month()));
+        buf[7] = b'-';
+        two(&mut buf[8..10], t.day());
+        buf[10] = b'T';
+        two(&mut buf[11..13], t.hour());
+        buf[13] = b':';
+        two(&mut buf[14..16], t.minute());
+        buf[16] = b':';
+        two(&mut buf[17..19], t.second());
+        buf[19] = b'Z';
+        std::str::from_utf8(buf).ok()
+    }
+}
+
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.rfc3339())
+        let mut buf = [0u8; 20];
+        match self.rfc3339_in(&mut buf) {
+            Some(text) => s.serialize_str(text),
+            None => s.serialize_str(&self.rfc3339()),
+        }
     }
 }
 
@@ -93,5 +124,30 @@ mod tests {
     fn timestamps_are_utc_whole_seconds() {
         assert_eq!(Timestamp(1_678_890_600).rfc3339(), "2023-03-15T14:30:00Z");
         assert_eq!(Timestamp(0).rfc3339(), "1970-01-01T00:00:00Z");
+    }
+
+    /// The serialised form (written without an allocation) is `rfc3339` exactly, at the edges
+    /// of the years it writes itself and outside them.
+    #[test]
+    fn serialised_timestamps_are_the_rfc3339_text() {
+        for seconds in [
+            0,
+            1_678_890_600,
+            951_782_400,     // 2000-02-29
+            -62_167_219_200, // 0000-01-01T00:00:00Z
+            253_402_300_799, // 9999-12-31T23:59:59Z
+            -62_167_219_201, // the last second of year -1
+            253_402_300_800, // past year 9999: rejected, so the epoch
+            -1,
+            i64::MAX,
+        ] {
+            let t = Timestamp(seconds);
+            let json = serde_json::to_string(&t).unwrap();
+            assert_eq!(json, format!("\"{}\"", t.rfc3339()), "{seconds}");
+        }
+        assert_eq!(
+            serde_json::to_string(&Timestamp(253_402_300_799)).unwrap(),
+            "\"9999-12-31T23:59:59Z\""
+        );
     }
 }

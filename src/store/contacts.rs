@@ -77,15 +77,16 @@ fn fields_params(f: &ContactFields) -> [Value; 8] {
 }
 
 /// The plain fields from a row that selects the contact's columns under their own names.
-fn fields_from_row(r: &Row) -> Result<ContactFields, StoreError> {
+/// The values are moved out of the row.
+fn fields_from_row(r: &mut Row) -> Result<ContactFields, StoreError> {
     Ok(ContactFields {
-        first_name: r.text("first_name")?,
-        last_name: r.text_opt("last_name")?,
-        email: r.text_opt("email")?,
-        phone_1: r.text_opt("phone_1")?,
-        phone_2: r.text_opt("phone_2")?,
-        receiving_bank_name: r.text_opt("receiving_bank_name")?,
-        receiving_bank_address: r.text_opt("receiving_bank_address")?,
+        first_name: r.take_text("first_name")?,
+        last_name: r.take_text_opt("last_name")?,
+        email: r.take_text_opt("email")?,
+        phone_1: r.take_text_opt("phone_1")?,
+        phone_2: r.take_text_opt("phone_2")?,
+        receiving_bank_name: r.take_text_opt("receiving_bank_name")?,
+        receiving_bank_address: r.take_text_opt("receiving_bank_address")?,
     })
 }
 
@@ -200,10 +201,10 @@ pub async fn load_state(
     id: i64,
     parts: StateParts,
 ) -> Result<Option<ContactState>, StoreError> {
-    let Some(r) = lock_contact(c, tenant_id, id).await? else {
+    let Some(mut r) = lock_contact(c, tenant_id, id).await? else {
         return Ok(None);
     };
-    let fields = fields_from_row(&r)?;
+    let fields = fields_from_row(&mut r)?;
     let primary_company_id = r.int("primary_company_id")?;
     let login_email = r.text_opt("login_email")?;
     if !parts.links {
@@ -413,6 +414,11 @@ pub async fn delete(c: &mut dyn Conn, tenant_id: i64, id: i64) -> Result<bool, S
     Ok(n > 0)
 }
 
+/// The columns of a contact's row that its object shows, for [`complete_views`].
+const VIEW_COLUMNS: &str = "c.id, c.created_at, c.updated_at, c.status, c.first_name, c.last_name, \
+     c.email, c.phone_1, c.phone_2, c.full_name, c.receiving_bank_name, c.receiving_bank_address, \
+     c.primary_company_id, EXISTS (SELECT 1 FROM portal_logins pl WHERE pl.contact_id = c.id) AS has_portal_login";
+
 /// The contact objects for `ids`, in that order (missing ids are skipped).
 pub async fn views(
     c: &mut dyn Conn,
@@ -426,75 +432,89 @@ pub async fn views(
     if dialect == Dialect::Postgres {
         return views_aggregated(c, tenant_id, ids).await;
     }
-    // Three statements, run in turn by SQLite (PostgreSQL reads the same in one).
-    let mut row_params = vec![Value::from(tenant_id)];
-    let member = dialect.id_in("c.id", ids, &mut row_params);
-    let row_sql = format!(
-        "SELECT c.id, c.created_at, c.updated_at, c.status, c.first_name, c.last_name, c.email, c.phone_1, \
-         c.phone_2, c.full_name, c.receiving_bank_name, c.receiving_bank_address, c.primary_company_id, \
-         EXISTS (SELECT 1 FROM portal_logins pl WHERE pl.contact_id = c.id) AS has_portal_login \
-         FROM contacts c WHERE c.tenant_id = $1 AND {member}"
-    );
+    let mut params = vec![Value::from(tenant_id)];
+    let member = dialect.id_in("c.id", ids, &mut params);
+    let rows = c
+        .query(
+            &format!("SELECT {VIEW_COLUMNS} FROM contacts c WHERE c.tenant_id = $1 AND {member}"),
+            &params,
+        )
+        .await?;
+    let mut by_id: HashMap<i64, Contact> = complete_views(c, rows)
+        .await?
+        .into_iter()
+        .map(|contact| (contact.id, contact))
+        .collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+/// The contact objects of `rows` (selecting [`VIEW_COLUMNS`]), in their order, with their links
+/// and tags: two statements for all of them, run in turn by SQLite (PostgreSQL reads all three
+/// in one, [`views_aggregated`]).
+async fn complete_views(c: &mut dyn Conn, rows: Vec<Row>) -> Result<Vec<Contact>, StoreError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let dialect = c.dialect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.int("id")).collect::<Result<_, _>>()?;
     let mut link_params = Vec::with_capacity(1);
-    let member = dialect.id_in("lk.contact_id", ids, &mut link_params);
+    let member = dialect.id_in("lk.contact_id", &ids, &mut link_params);
+    // Unordered: each contact's few links are put in `position` order below, cheaper than
+    // SQLite sorting the batch.
     let link_sql = format!(
-        "SELECT lk.contact_id, lk.company_id, co.name AS company_name, lk.is_primary, lk.receive_quotation_pdf, \
-         lk.receive_purchase_order_pdf, lk.receive_purchase_order_invoice_pdf \
-         FROM contact_companies lk JOIN companies co ON co.id = lk.company_id \
-         WHERE {member} ORDER BY lk.contact_id, lk.position"
+        "SELECT lk.contact_id, lk.position, lk.company_id, co.name AS company_name, lk.is_primary, \
+         lk.receive_quotation_pdf, lk.receive_purchase_order_pdf, lk.receive_purchase_order_invoice_pdf \
+         FROM contact_companies lk JOIN companies co ON co.id = lk.company_id WHERE {member}"
     );
-    let (tag_sql, tag_params) = tags::of_many_statement(dialect, RecordKind::Contact, ids);
+    let (tag_sql, tag_params) = tags::of_many_statement(dialect, RecordKind::Contact, &ids);
     let mut results = c
-        .query_batch(&[
-            (&row_sql, &row_params),
-            (&link_sql, &link_params),
-            (&tag_sql, &tag_params),
-        ])
+        .query_batch(&[(&link_sql, &link_params), (&tag_sql, &tag_params)])
         .await?
         .into_iter();
-    let (Some(rows), Some(link_rows), Some(tag_rows)) =
-        (results.next(), results.next(), results.next())
-    else {
+    let (Some(link_rows), Some(tag_rows)) = (results.next(), results.next()) else {
         return Err(StoreError::Decode(
             "a statement of the batch went missing".into(),
         ));
     };
     let mut tags = tags::of_many_from_rows(&tag_rows)?;
 
-    let mut companies: HashMap<i64, Vec<ContactCompany>> = HashMap::new();
-    for r in &link_rows {
-        let flags = flags_from_row(r)?;
-        companies
-            .entry(r.int("contact_id")?)
-            .or_default()
-            .push(ContactCompany {
+    let mut companies: HashMap<i64, Vec<(i64, ContactCompany)>> = HashMap::new();
+    for mut r in link_rows {
+        let flags = flags_from_row(&r)?;
+        companies.entry(r.int("contact_id")?).or_default().push((
+            r.int("position")?,
+            ContactCompany {
                 id: r.int("company_id")?,
-                name: r.text("company_name")?,
+                name: r.take_text("company_name")?,
                 is_primary: flags.is_primary,
                 receive_quotation_pdf: flags.receive_quotation_pdf,
                 receive_purchase_order_pdf: flags.receive_purchase_order_pdf,
                 receive_purchase_order_invoice_pdf: flags.receive_purchase_order_invoice_pdf,
-            });
+            },
+        ));
     }
 
-    let mut by_id: HashMap<i64, Contact> = HashMap::with_capacity(rows.len());
-    for r in &rows {
+    let mut contacts = Vec::with_capacity(rows.len());
+    for mut r in rows {
+        let r = &mut r;
         let id = r.int("id")?;
-        let parts = ContactParts {
+        contacts.push(Contact::new(ContactParts {
             id,
-            status: r.text("status")?,
+            status: r.take_text("status")?,
             created_at: Timestamp(r.int("created_at")?),
             updated_at: Timestamp(r.int("updated_at")?),
             fields: fields_from_row(r)?,
-            full_name: r.text("full_name")?,
+            full_name: r.take_text("full_name")?,
             primary_company_id: r.int("primary_company_id")?,
             has_portal_login: r.bool("has_portal_login")?,
-            companies: companies.remove(&id).unwrap_or_default(),
+            companies: companies.remove(&id).map_or_else(Vec::new, |mut links| {
+                links.sort_unstable_by_key(|(position, link)| (*position, link.id));
+                links.into_iter().map(|(_, link)| link).collect()
+            }),
             tags: tags.remove(&id).unwrap_or_default(),
-        };
-        by_id.insert(id, Contact::new(parts));
+        }));
     }
-    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    Ok(contacts)
 }
 
 /// What [`views_aggregated`] selects for the contact `c`: its columns, and its links and tags
@@ -502,9 +522,7 @@ pub async fn views(
 /// [`views`]' statements give them, and so are the tags.
 fn aggregated_columns() -> String {
     format!(
-        "c.id, c.created_at, c.updated_at, c.status, c.first_name, c.last_name, c.email, c.phone_1, \
-         c.phone_2, c.full_name, c.receiving_bank_name, c.receiving_bank_address, c.primary_company_id, \
-         EXISTS (SELECT 1 FROM portal_logins pl WHERE pl.contact_id = c.id) AS has_portal_login, \
+        "{VIEW_COLUMNS}, \
          (SELECT json_agg(json_build_array(lk.company_id, co.name, lk.is_primary, lk.receive_quotation_pdf, \
          lk.receive_purchase_order_pdf, lk.receive_purchase_order_invoice_pdf) ORDER BY lk.position)::text \
          FROM contact_companies lk JOIN companies co ON co.id = lk.company_id \
@@ -516,14 +534,14 @@ fn aggregated_columns() -> String {
 }
 
 /// The contact of a row selecting [`aggregated_columns`].
-fn aggregated_view(r: &Row) -> Result<Contact, StoreError> {
+fn aggregated_view(r: &mut Row) -> Result<Contact, StoreError> {
     Ok(Contact::new(ContactParts {
         id: r.int("id")?,
-        status: r.text("status")?,
+        status: r.take_text("status")?,
         created_at: Timestamp(r.int("created_at")?),
         updated_at: Timestamp(r.int("updated_at")?),
         fields: fields_from_row(r)?,
-        full_name: r.text("full_name")?,
+        full_name: r.take_text("full_name")?,
         primary_company_id: r.int("primary_company_id")?,
         has_portal_login: r.bool("has_portal_login")?,
         companies: aggregated_links(r.text_opt("companies")?.as_deref())?,
@@ -546,8 +564,8 @@ async fn views_aggregated(
         aggregated_columns()
     );
     let mut by_id: HashMap<i64, Contact> = HashMap::with_capacity(ids.len());
-    for r in &c.query(&sql, &params).await? {
-        let contact = aggregated_view(r)?;
+    for mut r in c.query(&sql, &params).await? {
+        let contact = aggregated_view(&mut r)?;
         by_id.insert(contact.id, contact);
     }
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
@@ -609,7 +627,7 @@ pub async fn list(
     }
     let unfiltered_params;
     let tenant_params = [Value::Int(tenant_id)];
-    let statements = match company_id {
+    let mut statements = match company_id {
         // From the company's links, in their index order: the page stops after its rows instead of
         // collecting and sorting every linked contact, and without filters the total counts index
         // entries only (the company is the tenant's, checked in this snapshot, and links only
@@ -659,9 +677,10 @@ pub async fn list(
         let tenant_param = if company_id.is_some() { 2 } else { 1 };
         return list_aggregated(c, tenant_id, company_id, &statements, tenant_param).await;
     }
+    // The page reads its contacts' rows itself; their links and tags follow.
+    statements.read_rows(VIEW_COLUMNS, "contacts c", "c.id");
     let (rows, total) = super::list::run_page(c, &statements).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.int("id")).collect::<Result<_, _>>()?;
-    Ok(Some((views(c, tenant_id, &ids).await?, total)))
+    Ok(Some((complete_views(c, rows).await?, total)))
 }
 
 /// [`list`] on PostgreSQL, in one round trip: whether the company is the tenant's, the count, and
@@ -700,7 +719,10 @@ async fn list_aggregated(
             "a statement of the batch went missing".into(),
         ));
     };
-    let contacts = rows.iter().map(aggregated_view).collect::<Result<_, _>>()?;
+    let contacts = rows
+        .into_iter()
+        .map(|mut r| aggregated_view(&mut r))
+        .collect::<Result<_, _>>()?;
     Ok(Some((contacts, super::list::total_of(&count)?)))
 }
 

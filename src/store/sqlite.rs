@@ -66,6 +66,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../../migrations/sqlite/0008_contact_search.sql"),
     ),
+    (
+        9,
+        include_str!("../../migrations/sqlite/0009_links_without_rowid.sql"),
+    ),
 ];
 
 /// Statements a connection keeps prepared. Every SQL text is constant or built from a bounded

@@ -180,6 +180,32 @@ impl Row {
             _ => self.text(column).map(Some),
         }
     }
+
+    /// [`Row::text`], moving the value out of the row (left NULL) instead of copying it: for
+    /// rows read once, such as a page of contacts.
+    pub fn take_text(&mut self, column: impl ColumnIndex) -> Result<String, StoreError> {
+        let value = column
+            .position(&self.columns)
+            .and_then(|i| self.values.get_mut(i))
+            .ok_or_else(|| StoreError::Decode(format!("no (single) column {column}")))?;
+        match value {
+            Value::Text(v) => Ok(std::mem::take(v)),
+            other => Err(StoreError::Decode(format!(
+                "column {column}: expected text, got {other:?}"
+            ))),
+        }
+    }
+
+    /// [`Row::text_opt`], moving the value out of the row as [`Row::take_text`] does.
+    pub fn take_text_opt(
+        &mut self,
+        column: impl ColumnIndex,
+    ) -> Result<Option<String>, StoreError> {
+        match self.get(column)? {
+            Value::Null => Ok(None),
+            _ => self.take_text(column).map(Some),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ mod hostile;
 mod hostile_http;
 mod http_errors;
 mod http_niceties;
+mod link_tables;
 mod luminous_cli;
 mod observe;
 mod openapi;

@@ -18,6 +18,7 @@ pub fn script(name: &str) -> Option<&'static str> {
         "update_contact" => include_str!("../../../bench/wrk/update_contact.lua"),
         "create_contact" => include_str!("../../../bench/wrk/create_contact.lua"),
         "list_contacts" => include_str!("../../../bench/wrk/list_contacts.lua"),
+        "list_by_last_name" => include_str!("../../../bench/wrk/list_by_last_name.lua"),
         "company_contacts" => include_str!("../../../bench/wrk/company_contacts.lua"),
         "update_company" => include_str!("../../../bench/wrk/update_company.lua"),
         "console_contacts" => include_str!("../../../bench/wrk/console_contacts.lua"),

@@ -29,6 +29,7 @@ pub const WORKLOADS: &[&str] = &[
     "update_contact",
     "create_contact",
     "list_contacts",
+    "list_by_last_name",
     "company_contacts",
     "update_company",
     "console_contacts",
@@ -42,6 +43,7 @@ const PEER_WORKLOADS: &[&str] = &[
     "update_contact",
     "create_contact",
     "list_contacts",
+    "list_by_last_name",
 ];
 
 #[derive(Parser, Debug, Clone)]

@@ -307,6 +307,15 @@ fn targets(r: &Report) -> String {
             Some(h.rps >= 0.05 * ceiling),
         ));
     }
+    if let (Some(h), Some(get)) = (r.http("list_by_last_name"), r.http("get_contact")) {
+        // Issue 14's list, at 100,000 contacts and more.
+        let applies = r.contacts >= 100_000;
+        rows.push((
+            "GET /contacts?last_name[eq]=X&sort=first_name:desc&per_page=25 ≥ 25% of GET /contacts/{id} at 100,000 contacts".into(),
+            format!("{} of GET by id at {} contacts", ratio(h.rps, get.rps), r.contacts),
+            applies.then_some(h.rps >= 0.25 * get.rps),
+        ));
+    }
     if let Some(h) = r.http("list_contacts") {
         let applies = r.contacts >= 1_000_000;
         rows.push((

@@ -15,7 +15,7 @@ use rolodex::store::Database;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::seed::{FIRST_NAMES, Layout};
+use crate::seed::{FIRST_NAMES, LAST_NAMES, Layout};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StorageResult {
@@ -120,6 +120,23 @@ async fn one(ctx: &Ctx, workload: &str, rng: &mut StdRng, task: usize, n: u64) -
                 ("sort", "last_name:asc,first_name:asc".to_owned()),
                 ("page", rng.random_range(1..=ctx.list_pages).to_string()),
                 ("per_page", ctx.per_page.to_string()),
+            ]);
+            match query::parse::<ContactListField>(&q) {
+                Ok(q) => contacts::list(&ctx.db, ctx.tenant_id, None, q)
+                    .await
+                    .is_ok(),
+                Err(_) => false,
+            }
+        }
+        "list_by_last_name" => {
+            let q = pairs(&[
+                (
+                    "last_name[eq]",
+                    LAST_NAMES[rng.random_range(0..20)].to_owned(),
+                ),
+                ("sort", "first_name:desc".to_owned()),
+                ("page", rng.random_range(1..=ctx.list_pages).to_string()),
+                ("per_page", "25".to_owned()),
             ]);
             match query::parse::<ContactListField>(&q) {
                 Ok(q) => contacts::list(&ctx.db, ctx.tenant_id, None, q)
