@@ -358,6 +358,8 @@ type ReadJob = Box<dyn FnOnce(&mut SqliteConn) + Send>;
 /// Page cache of the writer connection, in KiB (SQLite's default is 2 MiB). Updates touch random
 /// pages of every index; a warm cache saves a `pread` per page.
 const WRITER_CACHE_KIB: i64 = 32 * 1024;
+/// The WAL file's size kept after a checkpoint restarts it (`journal_size_limit`), in bytes.
+const WAL_SIZE_LIMIT_BYTES: i64 = 64 * 1024 * 1024;
 /// Page cache of each reader connection, in KiB.
 const READER_CACHE_KIB: i64 = 8 * 1024;
 /// Most reader threads one tenant may use, whatever the pool size asks: more threads than cores
@@ -427,10 +429,19 @@ impl SqliteDb {
         let checkpointer = SqliteConn::open(&path, false)?;
         let (dirty_tx, dirty_rx) = std::sync::mpsc::sync_channel::<()>(1);
         writer_conn.batch("PRAGMA wal_autocheckpoint = 0")?;
+        // A write storm can outrun the checkpoints and grow the WAL file to hundreds of MiB; it
+        // is cut back to this size when the log restarts from its beginning.
+        writer_conn.batch(&format!(
+            "PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}"
+        ))?;
         let checkpointer_idle = Arc::clone(&idle);
         spawn("sqlite-checkpoint", move || {
             checkpoint_loop(checkpointer, dirty_rx, &checkpointer_idle)
         })?;
+        // A WAL left by a process that ended without its last checkpoint (killed, or a tool that
+        // exits without closing) is copied back now, not at the first write: until then every
+        // read looks its pages up in the WAL, and a read-only server would never write.
+        let _ = dirty_tx.try_send(());
 
         let (tx, rx) = mpsc::channel::<WriteJob>(4096);
         let writer_idle = Arc::clone(&idle);
@@ -797,6 +808,42 @@ fn writer_loop(
 mod tests {
     use super::*;
     use std::sync::Mutex;
+
+    /// A WAL that an earlier process left behind (here: written with checkpoints off, the
+    /// connection never closed) is copied into the database when it opens, without any write.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_wal_left_behind_is_checkpointed_when_the_database_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("left.db");
+        let file = path.to_str().unwrap().to_owned();
+        drop(SqliteDb::open(&file, &DbOptions::default()).unwrap());
+        let earlier = rusqlite::Connection::open(&path).unwrap();
+        earlier
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;
+                 CREATE TABLE filler (x BLOB);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+                 INSERT INTO filler SELECT randomblob(1000) FROM n;",
+            )
+            .unwrap();
+        // Leaked, as by a process that ended without closing: no checkpoint on close.
+        std::mem::forget(earlier);
+        let size = || std::fs::metadata(&path).unwrap().len();
+        let before = size();
+        assert!(before < 1_000_000, "the rows are only in the WAL: {before}");
+
+        let db = SqliteDb::open(&file, &DbOptions::default()).unwrap();
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while size() < 2_000_000 {
+            assert!(
+                Instant::now() < deadline,
+                "not checkpointed: {} bytes",
+                size()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        drop(db);
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn one_tenant_cannot_hold_every_reader() {
