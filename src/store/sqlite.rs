@@ -358,8 +358,6 @@ type ReadJob = Box<dyn FnOnce(&mut SqliteConn) + Send>;
 /// Page cache of the writer connection, in KiB (SQLite's default is 2 MiB). Updates touch random
 /// pages of every index; a warm cache saves a `pread` per page.
 const WRITER_CACHE_KIB: i64 = 32 * 1024;
-/// The WAL file's size kept after a checkpoint restarts it (`journal_size_limit`), in bytes.
-const WAL_SIZE_LIMIT_BYTES: i64 = 64 * 1024 * 1024;
 /// Page cache of each reader connection, in KiB.
 const READER_CACHE_KIB: i64 = 8 * 1024;
 /// Most reader threads one tenant may use, whatever the pool size asks: more threads than cores
@@ -429,11 +427,6 @@ impl SqliteDb {
         let checkpointer = SqliteConn::open(&path, false)?;
         let (dirty_tx, dirty_rx) = std::sync::mpsc::sync_channel::<()>(1);
         writer_conn.batch("PRAGMA wal_autocheckpoint = 0")?;
-        // A write storm can outrun the checkpoints and grow the WAL file to hundreds of MiB; it
-        // is cut back to this size when the log restarts from its beginning.
-        writer_conn.batch(&format!(
-            "PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}"
-        ))?;
         let checkpointer_idle = Arc::clone(&idle);
         spawn("sqlite-checkpoint", move || {
             checkpoint_loop(checkpointer, dirty_rx, &checkpointer_idle)
