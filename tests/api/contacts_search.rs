@@ -412,34 +412,13 @@ async fn an_upgraded_sqlite_database_indexes_and_counts_the_contacts_it_already_
             .await;
         made.push(cid(&c));
     }
-    let TestServer {
-        server,
-        db,
-        token,
-        client,
-    } = s;
-    drop(server);
-    let path = db
-        .url()
-        .strip_prefix("sqlite://")
-        .expect("a SQLite test database");
-    let conn = rusqlite::Connection::open(path).expect("open the database file");
-    conn.execute_batch(
+    let s = s.restarted_after_sqlite(
         "DROP TRIGGER contact_counts_insert; DROP TRIGGER contact_counts_delete;
          DROP TRIGGER contacts_search_insert; DROP TRIGGER contacts_search_delete;
          DROP TRIGGER contacts_search_update;
          DROP TABLE contacts_search; DROP TABLE contact_counts; DROP TABLE contacts_search_pending;
          DELETE FROM schema_migrations WHERE version = 8;",
-    )
-    .expect("take the database back to version 7");
-    drop(conn);
-
-    let s = TestServer {
-        server: RunningServer::start(&db, &[]),
-        db,
-        token,
-        client,
-    };
+    );
     assert_eq!(
         s.list_ids("first_name[contains]=Edw").await,
         vec![made[1].clone()]

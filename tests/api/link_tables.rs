@@ -86,37 +86,14 @@ async fn an_upgraded_sqlite_database_keeps_every_link_and_tag_in_order() {
     assert_eq!(company_ids(first), vec![gamma, alpha, beta], "{first}");
     assert_eq!(first["companies"][0]["is_primary"], json!(true), "{first}");
 
-    let TestServer {
-        server,
-        db,
-        token,
-        client,
-    } = s;
-    drop(server);
-    let path = db
-        .url()
-        .strip_prefix("sqlite://")
-        .expect("a SQLite test database")
-        .to_owned();
-    let conn = rusqlite::Connection::open(&path).expect("open the database file");
-    conn.execute_batch(ROWID_LINK_TABLES)
-        .expect("take the database back to version 8");
-    assert!(!table_sql(&conn, "contact_companies").contains("WITHOUT ROWID"));
-    drop(conn);
-
-    let s = TestServer {
-        server: RunningServer::start(&db, &[]),
-        db,
-        token,
-        client,
-    };
+    let s = s.restarted_after_sqlite(ROWID_LINK_TABLES);
     for (path, before) in reads.iter().zip(&before) {
         let r = s.get(path).await;
         r.expect(200);
         assert_eq!(&r.body, before, "{path}");
     }
 
-    let conn = rusqlite::Connection::open(&path).expect("open the database file");
+    let conn = rusqlite::Connection::open(s.sqlite_path()).expect("open the database file");
     conn.execute_batch("PRAGMA foreign_keys = ON")
         .expect("foreign keys on");
     for table in ["contact_companies", "contact_tags"] {

@@ -243,6 +243,38 @@ impl TestServer {
         self.db.url()
     }
 
+    /// The file of a SQLite test database.
+    pub fn sqlite_path(&self) -> String {
+        self.db
+            .url()
+            .strip_prefix("sqlite://")
+            .expect("a SQLite test database")
+            .to_owned()
+    }
+
+    /// Stops the server, runs `sql` on its SQLite file (e.g. to take the schema back to an
+    /// earlier version), and starts a server of this version on it again, same token.
+    pub fn restarted_after_sqlite(self, sql: &str) -> TestServer {
+        let path = self.sqlite_path();
+        let TestServer {
+            server,
+            db,
+            token,
+            client,
+        } = self;
+        drop(server);
+        let conn = rusqlite::Connection::open(&path).expect("open the database file");
+        conn.execute_batch(sql)
+            .unwrap_or_else(|e| panic!("editing the stopped server's database: {e}"));
+        drop(conn);
+        TestServer {
+            server: RunningServer::start(&db, &[]),
+            db,
+            token,
+            client,
+        }
+    }
+
     /// A new token for `tenant` (created through the library while the server runs).
     pub fn token(&self, tenant: &str) -> String {
         self.server.create_token(tenant, None)
