@@ -30,51 +30,28 @@ pub struct Timestamp(pub i64);
 
 impl Timestamp {
     pub fn rfc3339(self) -> String {
+        self.to_string()
+    }
+}
+
+/// The RFC 3339 text, written straight into whatever renders it: serialising a timestamp
+/// (`collect_str`) allocates nothing, and a page of contacts renders two per contact.
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match time::OffsetDateTime::from_unix_timestamp(self.0) {
             Ok(t) => {
                 let (y, mo, d) = (t.year(), u8::from(t.month()), t.day());
                 let (h, mi, s) = (t.hour(), t.minute(), t.second());
-                format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+                write!(f, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
             }
-            Err(_) => "1970-01-01T00:00:00Z".to_owned(),
+            Err(_) => f.write_str("1970-01-01T00:00:00Z"),
         }
-    }
-}
-
-impl Timestamp {
-    /// [`Timestamp::rfc3339`] written into `buf`, without an allocation (a page of contacts
-    /// renders two per contact); `None` outside the years 0000-9999.
-    fn rfc3339_in(self, buf: &mut [u8; 20]) -> Option<&str> {
-        let t = time::OffsetDateTime::from_unix_timestamp(self.0).ok()?;
-        let year = u16::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
-        let two = |out: &mut [u8], v: u8| {
-            out[0] = b'0' + v / 10;
-            out[1] = b'0' + v % 10;
-        };
-        two(&mut buf[0..2], (year / 100) as u8);
-        two(&mut buf[2..4], (year % 100) as u8);
-        buf[4] = b'-';
-        two(&mut buf[5..7], u8::from(t.month()));
-        buf[7] = b'-';
-        two(&mut buf[8..10], t.day());
-        buf[10] = b'T';
-        two(&mut buf[11..13], t.hour());
-        buf[13] = b':';
-        two(&mut buf[14..16], t.minute());
-        buf[16] = b':';
-        two(&mut buf[17..19], t.second());
-        buf[19] = b'Z';
-        std::str::from_utf8(buf).ok()
     }
 }
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut buf = [0u8; 20];
-        match self.rfc3339_in(&mut buf) {
-            Some(text) => s.serialize_str(text),
-            None => s.serialize_str(&self.rfc3339()),
-        }
+        s.collect_str(self)
     }
 }
 

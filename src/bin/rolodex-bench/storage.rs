@@ -61,6 +61,16 @@ const UPDATE_FIELDS: &[&str] = &[
     "receiving_bank_name",
 ];
 
+/// One page of the tenant's contacts (of `company`'s, if given) for the query `q`.
+async fn list(ctx: &Ctx, company: Option<i64>, q: &[(String, String)]) -> bool {
+    match query::parse::<ContactListField>(q) {
+        Ok(q) => contacts::list(&ctx.db, ctx.tenant_id, company, q)
+            .await
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
 /// One operation of `workload`; `Ok(false)` is an application-level error (counted, not fatal).
 async fn one(ctx: &Ctx, workload: &str, rng: &mut StdRng, task: usize, n: u64) -> bool {
     let l = &ctx.layout;
@@ -121,12 +131,7 @@ async fn one(ctx: &Ctx, workload: &str, rng: &mut StdRng, task: usize, n: u64) -
                 ("page", rng.random_range(1..=ctx.list_pages).to_string()),
                 ("per_page", ctx.per_page.to_string()),
             ]);
-            match query::parse::<ContactListField>(&q) {
-                Ok(q) => contacts::list(&ctx.db, ctx.tenant_id, None, q)
-                    .await
-                    .is_ok(),
-                Err(_) => false,
-            }
+            list(ctx, None, &q).await
         }
         "list_by_last_name" => {
             let q = pairs(&[
@@ -138,24 +143,14 @@ async fn one(ctx: &Ctx, workload: &str, rng: &mut StdRng, task: usize, n: u64) -
                 ("page", rng.random_range(1..=ctx.list_pages).to_string()),
                 ("per_page", "25".to_owned()),
             ]);
-            match query::parse::<ContactListField>(&q) {
-                Ok(q) => contacts::list(&ctx.db, ctx.tenant_id, None, q)
-                    .await
-                    .is_ok(),
-                Err(_) => false,
-            }
+            list(ctx, None, &q).await
         }
         "company_contacts" => {
             let q = pairs(&[
                 ("page", "1".to_owned()),
                 ("per_page", ctx.per_page.to_string()),
             ]);
-            match query::parse::<ContactListField>(&q) {
-                Ok(q) => contacts::list(&ctx.db, ctx.tenant_id, Some(random_company(rng)), q)
-                    .await
-                    .is_ok(),
-                Err(_) => false,
-            }
+            list(ctx, Some(random_company(rng)), &q).await
         }
         "update_company" => {
             let mut body = Map::new();
