@@ -519,7 +519,8 @@ async fn complete_views(c: &mut dyn Conn, rows: Vec<Row>) -> Result<Vec<Contact>
 
 /// What [`views_aggregated`] selects for the contact `c`: its columns, and its links and tags
 /// aggregated into JSON arrays (read back by [`aggregated_view`]). The links are in the order
-/// [`views`]' statements give them, and so are the tags.
+/// [`views`]' statements give them, and so are the tags. PostgreSQL's `contact_views` function
+/// (migrations/postgres/0009) selects the same; a test checks that they agree.
 fn aggregated_columns() -> String {
     format!(
         "{VIEW_COLUMNS}, \
@@ -533,7 +534,7 @@ fn aggregated_columns() -> String {
     )
 }
 
-/// The contact of a row selecting [`aggregated_columns`].
+/// The contact of a row selecting [`aggregated_columns`] (or of `contact_views`).
 fn aggregated_view(r: &mut Row) -> Result<Contact, StoreError> {
     Ok(Contact::new(ContactParts {
         id: r.int("id")?,
@@ -549,20 +550,46 @@ fn aggregated_view(r: &mut Row) -> Result<Contact, StoreError> {
     }))
 }
 
-/// [`views`] as one statement, for PostgreSQL: each contact's links and tags aggregated beside
-/// its row (PostgreSQL parses and plans one statement instead of three, and a read of one
-/// contact is a single statement: see `Database::read_in_one_trip`).
+/// The statement that reads the views of the contacts whose ids `ids_sql` gives (an `ARRAY`
+/// expression), in that order, for the tenant `$tenant_param`. PostgreSQL's `contact_views`
+/// function where statements are planned at every execution (behind a transaction pooler: the
+/// view's subqueries cost more to plan than to run, and PL/pgSQL keeps the function's plan per
+/// server connection), the same SELECT written out where the connection keeps plans (a function
+/// call costs a little more to run).
+fn aggregated_views_sql(c: &dyn Conn, tenant_param: usize, ids_sql: &str) -> String {
+    if c.keeps_plans() {
+        format!(
+            "SELECT {} FROM unnest({ids_sql}) WITH ORDINALITY AS p(id, n) JOIN contacts c ON c.id = p.id \
+             WHERE c.tenant_id = ${tenant_param} ORDER BY p.n",
+            aggregated_columns()
+        )
+    } else {
+        format!("SELECT * FROM contact_views(${tenant_param}, {ids_sql})")
+    }
+}
+
+/// [`views`] as one statement, for PostgreSQL ([`aggregated_views_sql`]): PostgreSQL parses and
+/// plans one statement instead of three, and a read of one contact is a single statement (see
+/// `Database::read_in_one_trip`).
 async fn views_aggregated(
     c: &mut dyn Conn,
     tenant_id: i64,
     ids: &[i64],
 ) -> Result<Vec<Contact>, StoreError> {
-    let mut params = vec![Value::from(tenant_id)];
-    let member = Dialect::Postgres.id_in("c.id", ids, &mut params);
-    let sql = format!(
-        "SELECT {} FROM contacts c WHERE c.tenant_id = $1 AND {member}",
-        aggregated_columns()
-    );
+    let mut params = Vec::with_capacity(ids.len() + 1);
+    params.push(Value::from(tenant_id));
+    let mut array = String::from("ARRAY[");
+    for (i, id) in ids.iter().enumerate() {
+        params.push(Value::from(*id));
+        if i > 0 {
+            array.push_str(", ");
+        }
+        array.push('$');
+        array.push_str(&(i + 2).to_string());
+    }
+    array.push(']');
+    let sql = aggregated_views_sql(c, 1, &array);
+    // In the order of `ids`, each id once (an id asked for twice is one row).
     let mut by_id: HashMap<i64, Contact> = HashMap::with_capacity(ids.len());
     for mut r in c.query(&sql, &params).await? {
         let contact = aggregated_view(&mut r)?;
@@ -685,7 +712,7 @@ pub async fn list(
 
 /// [`list`] on PostgreSQL, in one round trip: whether the company is the tenant's, the count, and
 /// the page's contacts as [`views_aggregated`] reads them, the page's ids coming from the page
-/// statement as a subquery (`WITH ORDINALITY` keeps its order).
+/// statement as a subquery, in its order.
 async fn list_aggregated(
     c: &mut dyn Conn,
     tenant_id: i64,
@@ -693,12 +720,7 @@ async fn list_aggregated(
     statements: &super::list::PageStatements<'_>,
     tenant_param: usize,
 ) -> Result<Option<(Vec<Contact>, u64)>, StoreError> {
-    let page = format!(
-        "SELECT {} FROM unnest(ARRAY({})) WITH ORDINALITY AS p(id, n) JOIN contacts c ON c.id = p.id \
-         WHERE c.tenant_id = ${tenant_param} ORDER BY p.n",
-        aggregated_columns(),
-        statements.page
-    );
+    let page = aggregated_views_sql(c, tenant_param, &format!("ARRAY({})", statements.page));
     let company_params;
     let mut batch: Vec<(&str, &[Value])> = Vec::with_capacity(3);
     if let Some(company_id) = company_id {
@@ -784,4 +806,36 @@ pub async fn optimize_search_index(c: &mut dyn Conn) -> Result<(), StoreError> {
         .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod contact_views_function {
+    /// The last PostgreSQL migration that (re)defines `contact_views`.
+    fn definition() -> &'static str {
+        super::super::postgres::MIGRATIONS
+            .iter()
+            .rev()
+            .map(|(_, sql)| *sql)
+            .find(|sql| sql.contains("FUNCTION contact_views("))
+            .unwrap_or_default()
+    }
+
+    fn words(s: &str) -> String {
+        s.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// The two forms of `aggregated_views_sql` read the same views.
+    #[test]
+    fn contact_views_selects_the_aggregated_columns() {
+        let function = words(definition());
+        let columns = words(&super::aggregated_columns());
+        let select = format!(
+            "SELECT {columns} FROM unnest(p_ids) WITH ORDINALITY AS p(id, n) \
+             JOIN contacts c ON c.id = p.id WHERE c.tenant_id = p_tenant_id ORDER BY p.n;"
+        );
+        assert!(
+            function.contains(&select),
+            "migrations/postgres: contact_views must run\n{select}\nas store::contacts does"
+        );
+    }
 }

@@ -145,6 +145,13 @@ pub trait Conn: Send {
     /// The transaction's time, read from the database's [`Clock`] once when it began: every
     /// timestamp one transaction writes is the same instant.
     fn now(&self) -> i64;
+    /// Whether a statement's plan is kept on this connection for its next execution: SQLite's
+    /// prepared statements, PostgreSQL's with `--postgres-pooler none`. Behind a transaction
+    /// pooler PostgreSQL plans each (unnamed) statement every time, and a statement that costs
+    /// more to plan than to run is cheaper as a PL/pgSQL function, whose plans are kept.
+    fn keeps_plans(&self) -> bool {
+        true
+    }
     /// Runs a statement and returns all rows.
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError>;
     /// Runs a statement and returns the number of rows changed.

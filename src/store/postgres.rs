@@ -81,6 +81,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../../migrations/postgres/0008_nulls_first_indexes.sql"),
     ),
+    (
+        9,
+        include_str!("../../migrations/postgres/0009_contact_views.sql"),
+    ),
 ];
 
 /// What sits between this process and PostgreSQL: whether a connection is a server session of
@@ -503,6 +507,10 @@ impl Drop for PgConn {
 impl Conn for PgConn {
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
+    }
+
+    fn keeps_plans(&self) -> bool {
+        self.prepared
     }
 
     fn now(&self) -> i64 {

@@ -372,3 +372,75 @@ async fn ids_of_deleted_contacts_are_never_reused() {
     );
     assert!(id(&first) < id(&newest));
 }
+
+/// On PostgreSQL a contact's view is read by one statement: behind a pooler (the default) the
+/// `contact_views` function, whose plan PostgreSQL keeps per server connection; with
+/// `--postgres-pooler none` the same SELECT written out (tests/process/pg_statements.rs checks
+/// which runs where). Both servers, on one database, answer the same: by id, in lists, in a
+/// company's page, and in a write's answer. (On SQLite the flag changes nothing: it holds too.)
+#[tokio::test]
+async fn views_are_the_same_with_and_without_prepared_statements() {
+    let s = TestServer::start().await;
+    let prepared = RunningServer::start(&s.db, &["--postgres-pooler", "none"]);
+    let first = s.create_company("First Co").await;
+    let second = s.create_company("Second Co").await;
+    let mut made = Vec::new();
+    for (name, tags, companies) in [
+        ("Ada", json!(["vip", "lead"]), json!([first, second])),
+        ("Brook", json!(["vip"]), json!([second])),
+        ("Cyd", json!([]), json!([first])),
+    ] {
+        let c = s
+            .create_contact(
+                json!({"first_name": name, "last_name": "Views", "tags": tags,
+                                   "company_ids": companies}),
+            )
+            .await;
+        made.push(cid(&c));
+    }
+    let paths = [
+        format!("/contacts/{}", made[0]),
+        format!("/contacts/{}", made[2]),
+        "/contacts?sort=first_name:desc&per_page=2".to_owned(),
+        "/contacts?last_name[eq]=Views&sort=first_name&page=2&per_page=2".to_owned(),
+        "/contacts?tag[eq]=vip".to_owned(),
+        format!("/companies/{second}/contacts"),
+    ];
+    for path in &paths {
+        let by_default = s.get(path).await;
+        by_default.expect(200);
+        let response = s
+            .client
+            .get(format!("{}/external/api/v1{path}", prepared.base))
+            .bearer_auth(&s.token)
+            .send()
+            .await
+            .expect("GET from the second server");
+        assert_eq!(response.status(), 200, "{path}");
+        let body: Value = response.json().await.expect("a JSON body");
+        assert_eq!(body, by_default.body, "{path}");
+    }
+    // A write answers with the view read after it, by the same statement.
+    let update = json!({"first_name": "Adele"});
+    let by_default = s.post(&format!("/contacts/{}", made[0]), &update).await;
+    by_default.expect(200);
+    let response = s
+        .client
+        .post(format!(
+            "{}/external/api/v1/contacts/{}",
+            prepared.base, made[1]
+        ))
+        .bearer_auth(&s.token)
+        .json(&update)
+        .send()
+        .await
+        .expect("POST to the second server");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("a JSON body");
+    assert_eq!(body["data"]["first_name"], "Adele");
+    assert_eq!(body["data"]["tags"], s.contact(&made[1]).await["tags"]);
+    assert_eq!(
+        body["data"]["companies"],
+        s.contact(&made[1]).await["companies"]
+    );
+}

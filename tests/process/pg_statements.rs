@@ -154,3 +154,41 @@ async fn a_read_in_one_trip_is_one_transaction_that_ends_with_it() {
         assert_eq!(text(&db, "SELECT 'fine'").await, "fine");
     }
 }
+
+/// A contact's view is one statement: where the connection keeps its plans (`none`: prepared
+/// statements) the view's SELECT itself, behind a pooler PostgreSQL's `contact_views` function,
+/// whose plan PostgreSQL keeps per server connection (migrations/postgres/0009). Counted with
+/// PostgreSQL's function statistics on the pool's one connection.
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run with ROLODEX_TEST_POSTGRES set and --run-ignored all (as .ci/run does)"]
+async fn contact_views_come_from_the_function_only_where_plans_are_not_kept() {
+    pg_server("contact_views_come_from_the_function_only_where_plans_are_not_kept");
+    for (pooler, expected_calls) in [(Pooler::Transaction, "2"), (Pooler::None, "0")] {
+        let test_db = TestDb::new();
+        let db = open(&test_db, pooler, 5_000).await;
+        // A session setting, on the one connection every read below runs on.
+        db.read::<_, StoreError>(async |tx| {
+            tx.execute("SET track_functions = 'pl'", &[]).await?;
+            Ok(())
+        })
+        .await
+        .expect("SET track_functions");
+        for ids in [vec![1], vec![2, 1]] {
+            let views = db
+                .read::<_, StoreError>(async move |tx| {
+                    rolodex::store::contacts::views(tx.conn(), 1, &ids).await
+                })
+                .await
+                .expect("contacts' views");
+            assert!(views.is_empty(), "{pooler:?}: no contacts were made");
+        }
+        text(&db, "SELECT pg_stat_force_next_flush()::text").await;
+        let calls = text(
+            &db,
+            "SELECT COALESCE((SELECT calls FROM pg_stat_user_functions \
+             WHERE funcname = 'contact_views'), 0)::text",
+        )
+        .await;
+        assert_eq!(calls, expected_calls, "{pooler:?}");
+    }
+}
