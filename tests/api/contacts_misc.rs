@@ -420,10 +420,25 @@ async fn views_are_the_same_with_and_without_prepared_statements() {
         let body: Value = response.json().await.expect("a JSON body");
         assert_eq!(body, by_default.body, "{path}");
     }
-    // A write answers with the view read after it, by the same statement.
+    // A write answers with the view read after it, by the same statement: each server's answer
+    // is what the other one reads.
     let update = json!({"first_name": "Adele"});
     let by_default = s.post(&format!("/contacts/{}", made[0]), &update).await;
     by_default.expect(200);
+    let read_back: Value = s
+        .client
+        .get(format!(
+            "{}/external/api/v1/contacts/{}",
+            prepared.base, made[0]
+        ))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .expect("GET from the second server")
+        .json()
+        .await
+        .expect("a JSON body");
+    assert_eq!(read_back, by_default.body);
     let response = s
         .client
         .post(format!(
@@ -438,9 +453,5 @@ async fn views_are_the_same_with_and_without_prepared_statements() {
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("a JSON body");
     assert_eq!(body["data"]["first_name"], "Adele");
-    assert_eq!(body["data"]["tags"], s.contact(&made[1]).await["tags"]);
-    assert_eq!(
-        body["data"]["companies"],
-        s.contact(&made[1]).await["companies"]
-    );
+    assert_eq!(body["data"], s.contact(&made[1]).await);
 }
