@@ -558,14 +558,20 @@ fn aggregated_view(r: &mut Row) -> Result<Contact, StoreError> {
 /// call costs a little more to run).
 fn aggregated_views_sql(c: &dyn Conn, tenant_param: usize, ids_sql: &str) -> String {
     if c.keeps_plans() {
-        format!(
-            "SELECT {} FROM unnest({ids_sql}) WITH ORDINALITY AS p(id, n) JOIN contacts c ON c.id = p.id \
-             WHERE c.tenant_id = ${tenant_param} ORDER BY p.n",
-            aggregated_columns()
-        )
+        aggregated_views_select(&format!("${tenant_param}"), ids_sql)
     } else {
         format!("SELECT * FROM contact_views(${tenant_param}, {ids_sql})")
     }
+}
+
+/// The SELECT of [`aggregated_views_sql`] (and of `contact_views`, with its arguments as `tenant`
+/// and `ids`).
+fn aggregated_views_select(tenant: &str, ids: &str) -> String {
+    format!(
+        "SELECT {} FROM unnest({ids}) WITH ORDINALITY AS p(id, n) JOIN contacts c ON c.id = p.id \
+         WHERE c.tenant_id = {tenant} ORDER BY p.n",
+        aggregated_columns()
+    )
 }
 
 /// [`views`] as one statement, for PostgreSQL ([`aggregated_views_sql`]): PostgreSQL parses and
@@ -576,19 +582,9 @@ async fn views_aggregated(
     tenant_id: i64,
     ids: &[i64],
 ) -> Result<Vec<Contact>, StoreError> {
-    let mut params = Vec::with_capacity(ids.len() + 1);
-    params.push(Value::from(tenant_id));
-    let mut array = String::from("ARRAY[");
-    for (i, id) in ids.iter().enumerate() {
-        params.push(Value::from(*id));
-        if i > 0 {
-            array.push_str(", ");
-        }
-        array.push('$');
-        array.push_str(&(i + 2).to_string());
-    }
-    array.push(']');
-    let sql = aggregated_views_sql(c, 1, &array);
+    // The ids as one `bigint[]` parameter: one statement text whatever their number.
+    let params = [Value::from(tenant_id), Value::IntList(ids.to_vec())];
+    let sql = aggregated_views_sql(c, 1, "$2");
     // In the order of `ids`, each id once (an id asked for twice is one row).
     let mut by_id: HashMap<i64, Contact> = HashMap::with_capacity(ids.len());
     for mut r in c.query(&sql, &params).await? {
@@ -828,11 +824,7 @@ mod contact_views_function {
     #[test]
     fn contact_views_selects_the_aggregated_columns() {
         let function = words(definition());
-        let columns = words(&super::aggregated_columns());
-        let select = format!(
-            "SELECT {columns} FROM unnest(p_ids) WITH ORDINALITY AS p(id, n) \
-             JOIN contacts c ON c.id = p.id WHERE c.tenant_id = p_tenant_id ORDER BY p.n;"
-        );
+        let select = words(&super::aggregated_views_select("p_tenant_id", "p_ids"));
         assert!(
             function.contains(&select),
             "migrations/postgres: contact_views must run\n{select}\nas store::contacts does"

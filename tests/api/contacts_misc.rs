@@ -382,6 +382,7 @@ async fn ids_of_deleted_contacts_are_never_reused() {
 async fn views_are_the_same_with_and_without_prepared_statements() {
     let s = TestServer::start().await;
     let prepared = RunningServer::start(&s.db, &["--postgres-pooler", "none"]);
+    let prepared_url = |path: &str| format!("{}/external/api/v1{path}", prepared.base);
     let first = s.create_company("First Co").await;
     let second = s.create_company("Second Co").await;
     let mut made = Vec::new();
@@ -411,7 +412,7 @@ async fn views_are_the_same_with_and_without_prepared_statements() {
         by_default.expect(200);
         let response = s
             .client
-            .get(format!("{}/external/api/v1{path}", prepared.base))
+            .get(prepared_url(path))
             .bearer_auth(&s.token)
             .send()
             .await
@@ -427,10 +428,7 @@ async fn views_are_the_same_with_and_without_prepared_statements() {
     by_default.expect(200);
     let read_back: Value = s
         .client
-        .get(format!(
-            "{}/external/api/v1/contacts/{}",
-            prepared.base, made[0]
-        ))
+        .get(prepared_url(&format!("/contacts/{}", made[0])))
         .bearer_auth(&s.token)
         .send()
         .await
@@ -441,10 +439,7 @@ async fn views_are_the_same_with_and_without_prepared_statements() {
     assert_eq!(read_back, by_default.body);
     let response = s
         .client
-        .post(format!(
-            "{}/external/api/v1/contacts/{}",
-            prepared.base, made[1]
-        ))
+        .post(prepared_url(&format!("/contacts/{}", made[1])))
         .bearer_auth(&s.token)
         .json(&update)
         .send()
