@@ -348,7 +348,8 @@ pub const MAX_BACKLOG: u64 = 20_000;
 /// (`store::contacts::index_pending`), and indexes it in batches when the writer is quiet, or
 /// when more than [`MAX_BACKLOG`] contacts wait: indexing in the requests' busiest moments would
 /// add its batches to their write latency. Searches are exact whether or not it has run; it keeps
-/// them fast. A failed batch is logged and retried later.
+/// them fast. Each batch is followed by a bounded step of merging the index
+/// (`store::contacts::merge_search_index`). A failed batch is logged and retried later.
 pub async fn keep_search_index(db: Database, every: std::time::Duration) {
     if db.dialect() != store::Dialect::Sqlite {
         return;
@@ -393,7 +394,20 @@ pub async fn keep_search_index(db: Database, every: std::time::Duration) {
                     store::contacts::index_pending(tx.conn()).await
                 })
                 .await;
+            // A bounded merge step after each batch, in its own transaction so that the
+            // requests' writes can go in between.
+            let merged = if indexed.is_ok() {
+                db.transact::<_, store::StoreError>(async |tx| {
+                    store::contacts::merge_search_index(tx.conn()).await
+                })
+                .await
+            } else {
+                Ok(())
+            };
             own = Some(store::write_activity::started());
+            if let Err(e) = merged {
+                tracing::warn!(error = %e, "merging the search index failed");
+            }
             match indexed {
                 Ok(n) => waiting = waiting.saturating_sub(n.max(1)),
                 Err(e) => {

@@ -346,6 +346,106 @@ async fn the_server_indexes_written_contacts_shortly_after() {
     );
 }
 
+/// The search index's segments (SQLite): each indexing batch writes one, merging joins them.
+async fn search_index_segments(s: &TestServer) -> i64 {
+    s.server
+        .database()
+        .read::<_, StoreError>(async |tx| {
+            tx.conn()
+                .query_one("SELECT COUNT(DISTINCT segid) FROM contacts_search_idx", &[])
+                .await?
+                .int(0)
+        })
+        .await
+        .expect("count the search index's segments")
+}
+
+/// Creates a contact and waits until the search index holds it; fails after 10 s.
+async fn create_and_wait_until_indexed(s: &TestServer, company: i64, first_name: &str) {
+    s.create_contact(json!({"first_name": first_name, "company_id": company}))
+        .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while pending(s).await > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{first_name} still not indexed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// FTS5 merges nothing inside an indexing batch (migrations/sqlite/0010: its merge work is not
+/// bounded by the batch, and would hold the one writer): batches leave their segments as they
+/// are, and a merge step joins them.
+#[tokio::test]
+async fn indexing_batches_leave_merging_to_the_merge_step() {
+    let s = server_indexing_by_hand();
+    let automerge = s
+        .server
+        .database()
+        .read::<_, StoreError>(async |tx| {
+            tx.conn()
+                .query_one(
+                    "SELECT v FROM contacts_search_config WHERE k = 'automerge'",
+                    &[],
+                )
+                .await?
+                .int(0)
+        })
+        .await
+        .expect("read the index's automerge setting");
+    assert_eq!(automerge, 0, "FTS5 merges nothing by itself");
+    let company = s.create_company("Segments").await;
+    let before = search_index_segments(&s).await;
+    for n in 0..6 {
+        s.create_contact(json!({"first_name": format!("Segment{n}"), "company_id": company}))
+            .await;
+        index_all(&s).await;
+    }
+    let batched = search_index_segments(&s).await;
+    assert_eq!(batched, before + 6, "one segment per batch, none merged");
+    s.server
+        .database()
+        .transact::<_, StoreError>(async |tx| store::contacts::merge_search_index(tx.conn()).await)
+        .await
+        .expect("a merge step");
+    let merged = search_index_segments(&s).await;
+    assert!(
+        merged < batched,
+        "the merge step joined segments: {batched} before, {merged} after"
+    );
+    assert_eq!(
+        s.list_ids("first_name[contains]=egment&per_page=100")
+            .await
+            .len(),
+        6,
+        "the merged index still finds every contact"
+    );
+}
+
+/// The server's indexer follows its batches with merge steps: batch after batch, the segments
+/// do not pile up (without the steps, six batches would leave six).
+#[tokio::test]
+async fn the_server_merges_the_segments_its_batches_write() {
+    let s = TestServer::start_on(TestDb::sqlite());
+    let company = s.create_company("Merged").await;
+    let before = search_index_segments(&s).await;
+    for n in 0..6 {
+        create_and_wait_until_indexed(&s, company, &format!("Merged{n}")).await;
+    }
+    let segments = search_index_segments(&s).await;
+    assert!(
+        segments < before + 6,
+        "six batches left {segments} segments ({before} before): none were merged"
+    );
+    assert_eq!(
+        s.list_ids("first_name[contains]=erged&per_page=100")
+            .await
+            .len(),
+        6
+    );
+}
+
 #[tokio::test]
 async fn the_unfiltered_total_counts_each_tenants_contacts_through_creates_and_deletes() {
     let s = TestServer::start().await;
