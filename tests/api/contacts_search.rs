@@ -379,7 +379,7 @@ async fn create_and_wait_until_indexed(s: &TestServer, company: i64, first_name:
 /// are, and a merge step joins them.
 #[tokio::test]
 async fn indexing_batches_leave_merging_to_the_merge_step() {
-    let s = server_indexing_by_hand();
+    let s = TestServer::start_with(TestDb::sqlite(), &["--search-index-interval-ms", "0"]);
     let automerge = s
         .server
         .database()
