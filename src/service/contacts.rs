@@ -396,18 +396,16 @@ pub async fn keep_search_index(db: Database, every: std::time::Duration) {
                 .await;
             // A bounded merge step after each batch, in its own transaction so that the
             // requests' writes can go in between.
-            let merged = if indexed.is_ok() {
-                db.transact::<_, store::StoreError>(async |tx| {
-                    store::contacts::merge_search_index(tx.conn()).await
-                })
-                .await
-            } else {
-                Ok(())
-            };
-            own = Some(store::write_activity::started());
-            if let Err(e) = merged {
+            if indexed.is_ok()
+                && let Err(e) = db
+                    .transact::<_, store::StoreError>(async |tx| {
+                        store::contacts::merge_search_index(tx.conn()).await
+                    })
+                    .await
+            {
                 tracing::warn!(error = %e, "merging the search index failed");
             }
+            own = Some(store::write_activity::started());
             match indexed {
                 Ok(n) => waiting = waiting.saturating_sub(n.max(1)),
                 Err(e) => {

@@ -384,10 +384,9 @@ struct WalLimits {
 
 /// Each restart stalls the writer for the final copy and the database file's fsync (15-25 ms
 /// under a steady write load on the project's VM before the checkpointer synced what it copied,
-/// see `sync_copied`). Every 40,000 frames (about 160 MiB of WAL;
-/// 1.3 s of updates at full speed there, some 30,000 frames a second) it stalls one group commit
-/// (64 requests in the bench) in every 15,000 updates: out of the p99. The WAL file keeps its
-/// largest size (SQLite reuses it).
+/// see `sync_copied`). Every 40,000 frames (about 160 MiB of WAL; 1.3 s of updates at full speed
+/// there, some 30,000 frames a second) it stalls one group commit (64 requests in the bench) in
+/// every 15,000 updates: out of the p99. The WAL file keeps its largest size (SQLite reuses it).
 const WAL_LIMITS: WalLimits = WalLimits {
     restart: 40_000,
     writer_copies: 512,

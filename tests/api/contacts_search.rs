@@ -327,18 +327,7 @@ async fn the_server_indexes_written_contacts_shortly_after() {
             .await;
         made.push(cid(&c));
     }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let left = pending(&s).await;
-        if left == 0 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{left} contacts still not indexed"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    wait_until_indexed(&s).await;
     assert_eq!(
         s.list_ids("first_name[contains]=dexed&sort=id&per_page=100")
             .await,
@@ -360,15 +349,17 @@ async fn search_index_segments(s: &TestServer) -> i64 {
         .expect("count the search index's segments")
 }
 
-/// Creates a contact and waits until the search index holds it; fails after 10 s.
-async fn create_and_wait_until_indexed(s: &TestServer, company: i64, first_name: &str) {
-    s.create_contact(json!({"first_name": first_name, "company_id": company}))
-        .await;
+/// Waits until the server's indexer has taken in every written contact; fails after 10 s.
+async fn wait_until_indexed(s: &TestServer) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while pending(s).await > 0 {
+    loop {
+        let left = pending(s).await;
+        if left == 0 {
+            break;
+        }
         assert!(
             std::time::Instant::now() < deadline,
-            "{first_name} still not indexed"
+            "{left} contacts still not indexed"
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
@@ -431,7 +422,9 @@ async fn the_server_merges_the_segments_its_batches_write() {
     let company = s.create_company("Merged").await;
     let before = search_index_segments(&s).await;
     for n in 0..6 {
-        create_and_wait_until_indexed(&s, company, &format!("Merged{n}")).await;
+        s.create_contact(json!({"first_name": format!("Merged{n}"), "company_id": company}))
+            .await;
+        wait_until_indexed(&s).await;
     }
     let segments = search_index_segments(&s).await;
     assert!(
