@@ -371,6 +371,15 @@ impl Database {
         }
     }
 
+    /// Sorts SQLite's statements ran since the database was opened ([`sqlite::SqliteDb::sorts`]);
+    /// `None` on PostgreSQL.
+    pub fn sqlite_sorts(&self) -> Option<u64> {
+        match self {
+            Database::Sqlite(db) => Some(db.sorts()),
+            Database::Postgres(_) => None,
+        }
+    }
+
     /// Sets the gauges of the pool and queue sizes (see [`metrics`]), read now: cheaper than
     /// tracking them on every request.
     pub fn record_gauges(&self) {

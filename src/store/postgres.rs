@@ -85,6 +85,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         9,
         include_str!("../../migrations/postgres/0009_contact_views.sql"),
     ),
+    (
+        10,
+        include_str!("../../migrations/postgres/0010_last_name_first_name_desc.sql"),
+    ),
 ];
 
 /// What sits between this process and PostgreSQL: whether a connection is a server session of

@@ -74,6 +74,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../migrations/sqlite/0010_search_index_merges.sql"),
     ),
+    (
+        11,
+        include_str!("../../migrations/sqlite/0011_last_name_first_name_desc.sql"),
+    ),
 ];
 
 /// Statements a connection keeps prepared. Every SQL text is constant or built from a bounded
@@ -91,9 +95,18 @@ pub struct SqliteConn {
     budget_ms: u64,
     /// The current transaction's time (see `Conn::now`), set as each job starts.
     now: i64,
-    /// Statements SQLite re-prepared, counted across the database's connections (see
-    /// [`SqliteDb::reprepared`]).
-    reprepared: Arc<AtomicU64>,
+    /// What the statements did, counted across the database's connections.
+    counters: Arc<StatementCounters>,
+}
+
+/// Counts of what SQLite did while running the statements, across all connections of a
+/// database: the costs a plan can hide, which the tests keep at zero on the hot paths.
+#[derive(Default)]
+struct StatementCounters {
+    /// See [`SqliteDb::reprepared`].
+    reprepared: AtomicU64,
+    /// See [`SqliteDb::sorts`].
+    sorts: AtomicU64,
 }
 
 fn epoch() -> Instant {
@@ -184,7 +197,7 @@ impl SqliteConn {
             conn,
             deadline,
             now: 0,
-            reprepared: Arc::new(AtomicU64::new(0)),
+            counters: Arc::default(),
             budget_ms: 0,
         })
     }
@@ -271,16 +284,25 @@ impl SqliteConn {
             out.push(Row::new(columns.clone(), values));
         }
         drop(rows);
-        self.count_reprepares(&stmt);
+        self.count_statement_work(&stmt);
         Ok(out)
     }
 
-    /// Adds the statement's re-preparations since the last look to the database's count.
-    fn count_reprepares(&self, stmt: &rusqlite::Statement<'_>) {
-        let n = stmt.reset_status(rusqlite::StatementStatus::RePrepare);
-        if n > 0 {
-            self.reprepared
-                .fetch_add(u64::try_from(n).unwrap_or(0), Ordering::Relaxed);
+    /// Adds the statement's re-preparations and sorts since the last look to the database's
+    /// counts.
+    fn count_statement_work(&self, stmt: &rusqlite::Statement<'_>) {
+        let counts = [
+            (
+                rusqlite::StatementStatus::RePrepare,
+                &self.counters.reprepared,
+            ),
+            (rusqlite::StatementStatus::Sort, &self.counters.sorts),
+        ];
+        for (status, counter) in counts {
+            let n = stmt.reset_status(status);
+            if n > 0 {
+                counter.fetch_add(u64::try_from(n).unwrap_or(0), Ordering::Relaxed);
+            }
         }
     }
 
@@ -292,7 +314,7 @@ impl SqliteConn {
         let changed = stmt
             .execute(rusqlite::params_from_iter(params.iter().map(to_sql)))
             .map_err(map_err)?;
-        self.count_reprepares(&stmt);
+        self.count_statement_work(&stmt);
         Ok(changed as u64)
     }
 
@@ -300,6 +322,7 @@ impl SqliteConn {
         self.batch(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
         )?;
+        let mut migrated = false;
         for (version, sql) in MIGRATIONS {
             let applied = !self
                 .run_query(
@@ -310,6 +333,7 @@ impl SqliteConn {
             if applied {
                 continue;
             }
+            migrated = true;
             self.batch("BEGIN IMMEDIATE")?;
             let result = self.batch(sql).and_then(|()| {
                 self.run_execute(
@@ -327,6 +351,39 @@ impl SqliteConn {
                     });
                 }
             }
+        }
+        if migrated {
+            self.measure_new_indexes()?;
+        }
+        Ok(())
+    }
+
+    /// Gives the indexes a migration created planner statistics when the database has them (its
+    /// owner ran `ANALYZE`). SQLite plans with the statistics of the indexes that have them and
+    /// guesses for the others, and a guessed index looks far more selective than a measured one:
+    /// it would win every plan it can serve, even where the measured index needs no sort (a
+    /// `contacts_tenant_last_name_first_desc` without statistics took the ascending first-name
+    /// pages and sorted them). Without statistics anywhere, every index is guessed alike and
+    /// nothing needs doing.
+    fn measure_new_indexes(&self) -> Result<(), StoreError> {
+        let has_statistics = !self
+            .run_query(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'",
+                &[],
+            )?
+            .is_empty();
+        if !has_statistics {
+            return Ok(());
+        }
+        let unmeasured = self.run_query(
+            "SELECT name FROM sqlite_master WHERE type = 'index' \
+             AND tbl_name IN (SELECT tbl FROM sqlite_stat1) \
+             AND name NOT IN (SELECT idx FROM sqlite_stat1 WHERE idx IS NOT NULL)",
+            &[],
+        )?;
+        for index in unmeasured {
+            let name = index.text("name")?;
+            self.batch(&format!("ANALYZE \"{}\"", name.replace('"', "\"\"")))?;
         }
         Ok(())
     }
@@ -409,7 +466,7 @@ pub struct SqliteDb {
     /// Closes the readers' queue when the last handle goes.
     _readers_open: Arc<QueueCloser>,
     clock: Clock,
-    reprepared: Arc<AtomicU64>,
+    counters: Arc<StatementCounters>,
     /// The connections' cache sizes and idle releases.
     idle: Arc<IdleRelease>,
     /// The private directory of an ephemeral database (`sqlite::memory:`), removed with the last
@@ -439,9 +496,9 @@ impl SqliteDb {
 
     fn open_with(path: &str, options: &DbOptions, wal: WalLimits) -> Result<Self, StoreError> {
         let path = PathBuf::from(path);
-        let reprepared = Arc::new(AtomicU64::new(0));
+        let counters = Arc::<StatementCounters>::default();
         let mut writer_conn = SqliteConn::open(&path, false)?;
-        writer_conn.reprepared = Arc::clone(&reprepared);
+        writer_conn.counters = Arc::clone(&counters);
         writer_conn.migrate(&options.clock)?;
         writer_conn.batch(&format!("PRAGMA cache_size = -{WRITER_CACHE_KIB}"))?;
 
@@ -493,7 +550,7 @@ impl SqliteDb {
         let queue = FairQueue::<ReadJob>::new(per_tenant);
         for i in 0..readers {
             let mut conn = SqliteConn::open(&path, true)?;
-            conn.reprepared = Arc::clone(&reprepared);
+            conn.counters = Arc::clone(&counters);
             // Only reads get a time budget: interrupting a write could roll back the whole
             // group-commit transaction it shares with others. Writes are bounded by the request
             // limits instead.
@@ -510,7 +567,7 @@ impl SqliteDb {
             _readers_open: Arc::new(QueueCloser(Arc::clone(&queue))),
             readers: queue,
             clock: options.clock.clone(),
-            reprepared,
+            counters,
             idle,
             _ephemeral: None,
         })
@@ -533,7 +590,14 @@ impl SqliteDb {
     /// planner keeps statistics) is compiled again at every execution, which costs more than the
     /// statement itself; the hot paths are written so that this stays at zero (a test checks).
     pub fn reprepared(&self) -> u64 {
-        self.reprepared.load(Ordering::Relaxed)
+        self.counters.reprepared.load(Ordering::Relaxed)
+    }
+
+    /// How many sorts SQLite's statements have run since the database was opened (one per
+    /// group of rows sorted where an index gives only part of an order). A list whose order an
+    /// index holds runs none (a test checks the common ones).
+    pub fn sorts(&self) -> u64 {
+        self.counters.sorts.load(Ordering::Relaxed)
     }
 
     /// Bytes in the page caches of all connections, each as of its last job or idle release

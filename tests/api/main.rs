@@ -21,6 +21,7 @@ mod hostile_http;
 mod http_errors;
 mod http_niceties;
 mod link_tables;
+mod list_plans;
 mod luminous_cli;
 mod observe;
 mod openapi;
