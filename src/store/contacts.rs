@@ -11,7 +11,7 @@ use crate::domain::contact::{
 };
 use crate::domain::input::name_key;
 use crate::domain::{RecordKind, Timestamp};
-use crate::query::ListQuery;
+use crate::query::{ListQuery, Op, Operand};
 
 /// Where each contact list field lives; `c` is the contacts row.
 impl ListFieldSql for ContactListField {
@@ -650,6 +650,14 @@ pub async fn list(
     }
     let unfiltered_params;
     let tenant_params = [Value::Int(tenant_id)];
+    let name_count_params = match (dialect, company_id, counted_name(q)) {
+        (Dialect::Sqlite, None, Some((field, value))) => Some([
+            Value::Int(tenant_id),
+            Value::from(field),
+            Value::from(value),
+        ]),
+        _ => None,
+    };
     let mut statements = match company_id {
         // From the company's links, in their index order: the page stops after its rows instead of
         // collecting and sorting every linked contact, and without filters the total counts index
@@ -700,10 +708,39 @@ pub async fn list(
         let tenant_param = if company_id.is_some() { 2 } else { 1 };
         return list_aggregated(c, tenant_id, company_id, &statements, tenant_param).await;
     }
+    if let Some(params) = &name_count_params {
+        statements.count_from(
+            "SELECT COALESCE((SELECT contacts FROM contact_name_counts \
+             WHERE tenant_id = $1 AND field = $2 AND value = $3), 0)",
+            params,
+        );
+    }
     // The page reads its contacts' rows itself; their links and tags follow.
     statements.read_rows(VIEW_COLUMNS, "contacts c", "c.id");
     let (rows, total) = super::list::run_page(c, &statements).await?;
     Ok(Some((complete_views(c, rows).await?, total)))
+}
+
+/// The name a list is filtered by, when that is its only condition (`first_name[eq]=X` or
+/// `last_name[eq]=X`): SQLite keeps how many of a tenant's contacts have each name
+/// (migrations/sqlite/0012), the exact total of such a list without counting the name's index
+/// entries. `eq` compares bytes, as the counts' keys do.
+fn counted_name(q: &ListQuery<ContactListField>) -> Option<(&'static str, &str)> {
+    if !q.any_of.is_empty() {
+        return None;
+    }
+    let [filter] = q.filters.as_slice() else {
+        return None;
+    };
+    let field = match filter.field {
+        ContactListField::FirstName => "first_name",
+        ContactListField::LastName => "last_name",
+        _ => return None,
+    };
+    match (filter.op, &filter.operand) {
+        (Op::Eq, Operand::Str(value)) => Some((field, value)),
+        _ => None,
+    }
 }
 
 /// [`list`] on PostgreSQL, in one round trip: whether the company is the tenant's, the count, and

@@ -224,9 +224,16 @@ pub struct PageStatements<'a> {
     pub total_in_page: bool,
 }
 
-impl PageStatements<'_> {
+impl<'a> PageStatements<'a> {
     pub fn count_params(&self) -> &[Value] {
         self.own_count_params.unwrap_or(&self.params)
+    }
+
+    /// Takes the total from `sql` with its own `params` (a count kept by the database) instead of
+    /// counting the matching rows.
+    pub fn count_from(&mut self, sql: &str, params: &'a [Value]) {
+        sql.clone_into(&mut self.count);
+        self.own_count_params = Some(params);
     }
 
     /// Makes the page return whole rows: `columns` of `table` (aliased as the columns name it)

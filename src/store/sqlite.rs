@@ -78,6 +78,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../../migrations/sqlite/0011_last_name_first_name_desc.sql"),
     ),
+    (
+        12,
+        include_str!("../../migrations/sqlite/0012_contact_name_counts.sql"),
+    ),
 ];
 
 /// Statements a connection keeps prepared. Every SQL text is constant or built from a bounded

@@ -22,6 +22,7 @@ mod http_errors;
 mod http_niceties;
 mod link_tables;
 mod list_plans;
+mod list_totals;
 mod luminous_cli;
 mod observe;
 mod openapi;
