@@ -650,8 +650,10 @@ pub async fn list(
     }
     let unfiltered_params;
     let tenant_params = [Value::Int(tenant_id)];
-    let name_count_params = match (dialect, company_id, counted_name(q)) {
-        (Dialect::Sqlite, None, Some((field, value))) => Some([
+    // SQLite keeps each tenant's count by name (migrations/sqlite/0012), for the tenant's
+    // contacts filtered by one name (a company's contacts count their links instead).
+    let name_count_params = match (dialect, counted_name(q)) {
+        (Dialect::Sqlite, Some((field, value))) => Some([
             Value::Int(tenant_id),
             Value::from(field),
             Value::from(value),
@@ -680,6 +682,7 @@ pub async fn list(
                     )),
                     order_alias: Some(("c.id", "sc.contact_id")),
                     substring_index: Some(&SEARCH),
+                    ..Default::default()
                 },
             )
         }
@@ -698,6 +701,9 @@ pub async fn list(
                     "SELECT COALESCE((SELECT contacts FROM contact_counts WHERE tenant_id = $1), 0)",
                     &tenant_params[..],
                 )),
+                kept_count: name_count_params
+                    .as_ref()
+                    .map(|params| (NAME_COUNT, &params[..])),
                 substring_index: Some(&SEARCH),
                 ..Default::default()
             },
@@ -708,18 +714,15 @@ pub async fn list(
         let tenant_param = if company_id.is_some() { 2 } else { 1 };
         return list_aggregated(c, tenant_id, company_id, &statements, tenant_param).await;
     }
-    if let Some(params) = &name_count_params {
-        statements.count_from(
-            "SELECT COALESCE((SELECT contacts FROM contact_name_counts \
-             WHERE tenant_id = $1 AND field = $2 AND value = $3), 0)",
-            params,
-        );
-    }
     // The page reads its contacts' rows itself; their links and tags follow.
     statements.read_rows(VIEW_COLUMNS, "contacts c", "c.id");
     let (rows, total) = super::list::run_page(c, &statements).await?;
     Ok(Some((complete_views(c, rows).await?, total)))
 }
+
+/// The number of a tenant's (`$1`) contacts whose `$2` (`first_name` or `last_name`) is `$3`.
+const NAME_COUNT: &str = "SELECT COALESCE((SELECT contacts FROM contact_name_counts \
+     WHERE tenant_id = $1 AND field = $2 AND value = $3), 0)";
 
 /// The name a list is filtered by, when that is its only condition (`first_name[eq]=X` or
 /// `last_name[eq]=X`): SQLite keeps how many of a tenant's contacts have each name

@@ -74,6 +74,10 @@ pub struct Shortcuts<'a> {
     /// The total when the query has no filters, with its own parameters: e.g. counting a
     /// company's links from their index alone, instead of visiting every linked contact.
     pub unfiltered_count: Option<(&'a str, &'a [Value])>,
+    /// The total of this very query, kept by the database, with its own parameters: the caller
+    /// has checked that it counts exactly the query's rows (e.g. the contacts with one name,
+    /// migrations/sqlite/0012). Wins over counting.
+    pub kept_count: Option<(&'a str, &'a [Value])>,
     /// `(sort expression, equivalent expression)`: sort by the second wherever the query sorts by
     /// the first. In `contact_companies sc JOIN contacts c ON c.id = sc.contact_id`, ordering by
     /// `sc.contact_id` instead of `c.id` lets the page be read in index order and stop after
@@ -224,16 +228,9 @@ pub struct PageStatements<'a> {
     pub total_in_page: bool,
 }
 
-impl<'a> PageStatements<'a> {
+impl PageStatements<'_> {
     pub fn count_params(&self) -> &[Value] {
         self.own_count_params.unwrap_or(&self.params)
-    }
-
-    /// Takes the total from `sql` with its own `params` (a count kept by the database) instead of
-    /// counting the matching rows.
-    pub fn count_from(&mut self, sql: &str, params: &'a [Value]) {
-        sql.clone_into(&mut self.count);
-        self.own_count_params = Some(params);
     }
 
     /// Makes the page return whole rows: `columns` of `table` (aliased as the columns name it)
@@ -275,8 +272,9 @@ pub fn page_statements<'a, F: ListFieldSql>(
     } else {
         format!("{scope} AND {filter}")
     };
-    let (count, own_count_params) = match shortcuts.unfiltered_count {
-        Some((sql, own)) if filter.is_empty() => (sql.to_owned(), Some(own)),
+    let (count, own_count_params) = match (shortcuts.kept_count, shortcuts.unfiltered_count) {
+        (Some((sql, own)), _) => (sql.to_owned(), Some(own)),
+        (None, Some((sql, own))) if filter.is_empty() => (sql.to_owned(), Some(own)),
         _ => (format!("SELECT COUNT(*) {from} WHERE {condition}"), None),
     };
     // A list found through the substring index is read whole and sorted whatever the page, so

@@ -121,8 +121,7 @@ pub const TABLES: &[Table] = &[
 /// Tables that belong to the database itself, not to its data: its migrations, and what SQLite's
 /// triggers derive from the contacts (migrations/sqlite/0008: the tenants' contact counts, the
 /// FTS5 substring index with its shadow tables, and the contacts it has yet to index; 0012: the
-/// counts by name). A target's
-/// own triggers rebuild those as the contacts are inserted.
+/// counts by name). A target's own triggers rebuild those as the contacts are inserted.
 pub const NOT_COPIED: &[&str] = &[
     "schema_migrations",
     "contact_counts",
