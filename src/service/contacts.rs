@@ -12,7 +12,7 @@ use crate::domain::input::Patch;
 use crate::error::{AppError, AppResult};
 use crate::query::ListQuery;
 use crate::store::contacts::StateParts;
-use crate::store::{self, Conn, Database, constraints};
+use crate::store::{self, Conn, Database, Tx, constraints};
 
 /// The requested company ids that are not companies of the tenant.
 async fn missing_companies(c: &mut dyn Conn, tenant_id: i64, ids: &[i64]) -> AppResult<Vec<i64>> {
@@ -115,8 +115,8 @@ pub async fn create(db: &Database, tenant_id: i64, draft: NewContactDraft) -> Ap
         }
         _ => None,
     };
-    let id = db
-        .transact(async move |tx| {
+    db.transact_then_read(
+        async move |tx| {
             // Each run starts from the body as read.
             insert(
                 tx.conn(),
@@ -125,9 +125,10 @@ pub async fn create(db: &Database, tenant_id: i64, draft: NewContactDraft) -> Ap
                 password_hash.as_deref(),
             )
             .await
-        })
-        .await?;
-    get(db, tenant_id, id).await
+        },
+        async move |tx, id| view(tx.conn(), tenant_id, id).await,
+    )
+    .await
 }
 
 /// The work of `POST /contacts` inside a write transaction (also what seeding runs, many per
@@ -195,7 +196,7 @@ pub async fn update(
             }
         }
     };
-    db.transact(async move |tx| {
+    let write = async move |tx: &mut Tx| {
         let patch = draft.patch();
         let parts = StateParts {
             links: patch.companies.is_some() || patch.flags != FlagsPatch::default(),
@@ -236,9 +237,11 @@ pub async fn update(
             }
         }
         Ok(id)
+    };
+    db.transact_then_read(write, async move |tx, id| {
+        view(tx.conn(), tenant_id, id).await
     })
-    .await?;
-    get(db, tenant_id, id).await
+    .await
 }
 
 /// Writes what differs between `before` and `after`, and moves `updated_at`.
@@ -289,7 +292,7 @@ pub async fn set_password(
         }
         _ => None,
     };
-    db.transact(async move |tx| {
+    let write = async move |tx: &mut Tx| {
         let current = store::contacts::load_state(tx.conn(), tenant_id, id, StateParts::default())
             .await?
             .ok_or(AppError::NotFound)?;
@@ -307,9 +310,11 @@ pub async fn set_password(
             .map_err(email_taken)?;
         store::records::touch(tx.conn(), RecordKind::Contact, id).await?;
         Ok(id)
+    };
+    db.transact_then_read(write, async move |tx, id| {
+        view(tx.conn(), tenant_id, id).await
     })
-    .await?;
-    get(db, tenant_id, id).await
+    .await
 }
 
 pub async fn list(

@@ -308,8 +308,8 @@ impl Database {
     /// writer runs every write transaction in turn, so there are no races and `work` runs once.)
     ///
     /// The rule for answers: `work` writes and returns what identifies the result (an id); the
-    /// use case reads the answer afterwards with [`Database::read`]. That keeps reads off
-    /// SQLite's single writer.
+    /// use case reads the answer with [`Database::transact_then_read`] (or afterwards with
+    /// [`Database::read`]). That keeps reads off SQLite's single writer.
     pub async fn transact<T, E>(
         &self,
         work: impl AsyncFn(&mut Tx) -> Result<T, E> + Send + Sync + 'static,
@@ -322,6 +322,38 @@ impl Database {
         match self {
             Database::Sqlite(db) => db.write(work).await,
             Database::Postgres(db) => db.write(work).await,
+        }
+    }
+
+    /// [`Database::transact`], then the write's answer read with `read` from what `work`
+    /// returned (an id): `read` sends all its statements at once, as for
+    /// [`Database::read_in_one_trip`].
+    ///
+    /// - SQLite: `read` runs after the commit, on a reader: the single writer does only the
+    ///   write.
+    /// - PostgreSQL: `read` runs inside the write transaction, and its statements and the
+    ///   `COMMIT` go out in one round trip: one transaction and one round trip fewer than a
+    ///   separate read, and the answer is what the write committed. A lost race runs both again.
+    ///
+    /// Either way `Ok` means committed and durable. An `Err` from `read` after its statements
+    /// ran (a view found missing) comes after the commit, as it would from a separate read.
+    pub async fn transact_then_read<T, U, E>(
+        &self,
+        work: impl AsyncFn(&mut Tx) -> Result<T, E> + Send + Sync + 'static,
+        read: impl AsyncFn(&mut Tx, T) -> Result<U, E> + Send + Sync + 'static,
+    ) -> Result<U, E>
+    where
+        T: Send + 'static,
+        U: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        write_activity::record();
+        match self {
+            Database::Sqlite(db) => {
+                let value = db.write(work).await?;
+                db.read(async move |tx| read(tx, value).await).await
+            }
+            Database::Postgres(db) => db.write_then_read(work, read).await,
         }
     }
 

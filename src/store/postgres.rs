@@ -274,6 +274,11 @@ pub struct PgConn {
     prepared: bool,
     /// The transaction ends with its first round trip ([`PgDb::read_in_one_trip`]).
     one_trip: bool,
+    /// The transaction ends with its next round trip: a write's answer, read inside it
+    /// ([`PgDb::write_then_read`]).
+    commit_with_next: bool,
+    /// A round trip ended the transaction (`one_trip`, `commit_with_next`): no other may follow.
+    ended_by_trip: bool,
     /// A round trip of this transaction went out.
     sent: bool,
 }
@@ -291,6 +296,8 @@ impl PgConn {
             now: 0,
             prepared,
             one_trip: false,
+            commit_with_next: false,
+            ended_by_trip: false,
             sent: false,
         }
     }
@@ -402,11 +409,11 @@ impl PgConn {
 
     /// One round trip: `op`, preceded on the wire by the pending `BEGIN` when it is the
     /// transaction's first, and followed by `COMMIT` when the transaction ends with it
-    /// (`one_trip`). When that first round trip finds the pooled connection closed (the server
-    /// restarted since it was last used), nothing has run: it is dropped and the round trip sent
-    /// again on another connection, at most twice.
+    /// (`one_trip`, `commit_with_next`). When that first round trip finds the pooled connection
+    /// closed (the server restarted since it was last used), nothing has run: it is dropped and
+    /// the round trip sent again on another connection, at most twice.
     async fn send(&mut self, op: Op<'_>) -> Result<Output, StoreError> {
-        if self.one_trip && self.sent {
+        if self.ended_by_trip {
             return Err(StoreError::Decode(
                 "a read of one round trip sent a second one".into(),
             ));
@@ -414,7 +421,7 @@ impl PgConn {
         // A single statement has a snapshot of its own: on a connection of its own (whose
         // session carries the statement timeout) it needs no transaction around it.
         let alone = self.one_trip && self.prepared && op.len() == 1;
-        let commit = self.one_trip && !alone;
+        let commit = (self.one_trip && !alone) || self.commit_with_next;
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -484,10 +491,13 @@ impl PgConn {
                 }
                 result => {
                     self.sent = true;
-                    if self.one_trip && !self.broken {
-                        // COMMIT (a ROLLBACK after a failed statement) ran, or there was no
-                        // transaction.
-                        self.in_transaction = false;
+                    if self.one_trip || commit {
+                        self.ended_by_trip = true;
+                        if !self.broken {
+                            // COMMIT (a ROLLBACK after a failed statement) ran, or there was no
+                            // transaction.
+                            self.in_transaction = false;
+                        }
                     }
                     return result;
                 }
@@ -909,15 +919,40 @@ impl PgDb {
     where
         E: From<StoreError>,
     {
+        // A read that sends nothing: the transaction ends with a COMMIT of its own.
+        self.write_then_read(work, async |_, value| Ok(value)).await
+    }
+
+    /// [`PgDb::write`], and then `read` with what `work` returned, inside the same transaction:
+    /// `read` sends its statements in one round trip (as for [`PgDb::read_in_one_trip`]) and
+    /// the `COMMIT` goes out with them. A write answered with a view of what it wrote thus costs
+    /// one transaction and one round trip less than a write and a read of its own, and the
+    /// answer is exactly what it committed. A race lost at any point, the commit included, runs
+    /// both again.
+    pub async fn write_then_read<T, U, E>(
+        &self,
+        work: impl AsyncFn(&mut Tx) -> Result<T, E>,
+        read: impl AsyncFn(&mut Tx, T) -> Result<U, E>,
+    ) -> Result<U, E>
+    where
+        E: From<StoreError>,
+    {
         let _pass = self.gate.enter().await;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let mut conn = self.begin(false).await?;
-            let tx = Tx::of(&mut conn);
-            let (result, lost) = match work(tx).await {
-                Ok(value) => match conn.commit().await {
-                    Ok(()) => return Ok(value),
+            let done = match work(Tx::of(&mut conn)).await {
+                Ok(value) => {
+                    conn.commit_with_next = true;
+                    read(Tx::of(&mut conn), value).await
+                }
+                Err(e) => Err(e),
+            };
+            let (result, lost) = match done {
+                // Ended by the read's round trip, or (when the read sent nothing) by this COMMIT.
+                Ok(answer) => match conn.commit().await {
+                    Ok(()) => return Ok(answer),
                     Err(e) => (Err(E::from(e)), conn.lost_a_race()),
                 },
                 Err(e) => {

@@ -192,3 +192,146 @@ async fn contact_views_come_from_the_function_only_where_plans_are_not_kept() {
         assert_eq!(calls, expected_calls, "{pooler:?}");
     }
 }
+
+/// Transactions committed in the test's database so far, the ones this count runs excepted
+/// (PostgreSQL's statistics, flushed on demand from the pool's one connection). Each call adds
+/// two of its own: the flush's and the count's.
+async fn commits(db: &Database) -> i64 {
+    text(db, "SELECT pg_stat_force_next_flush()::text").await;
+    let count = text(
+        db,
+        "SELECT xact_commit::text FROM pg_stat_database WHERE datname = current_database()",
+    )
+    .await;
+    count
+        .parse()
+        .unwrap_or_else(|e| panic!("xact_commit {count:?}: {e}"))
+}
+
+/// A write answered with a read of what it wrote (`Database::transact_then_read`, what a
+/// contact's create and update answer with) is one transaction: the read sees the write's own
+/// transaction, and its round trip carries the COMMIT. A write and a read of their own are two.
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run with ROLODEX_TEST_POSTGRES set and --run-ignored all (as .ci/run does)"]
+async fn a_write_and_the_read_of_its_answer_are_one_transaction() {
+    pg_server("a_write_and_the_read_of_its_answer_are_one_transaction");
+    const STARTED: &str = "SELECT transaction_timestamp()::text AS t";
+    for pooler in [Pooler::Transaction, Pooler::None] {
+        let test_db = TestDb::new();
+        let db = open(&test_db, pooler, 5_000).await;
+        db.transact::<_, StoreError>(async |tx| {
+            tx.execute("CREATE TABLE notes (id BIGINT PRIMARY KEY, at TEXT)", &[])
+                .await?;
+            Ok(())
+        })
+        .await
+        .expect("CREATE TABLE");
+        let write = async |tx: &mut rolodex::store::Tx| -> Result<String, StoreError> {
+            let at = tx.query_one(STARTED, &[]).await?.text("t")?;
+            tx.execute(
+                "INSERT INTO notes (id, at) VALUES ((SELECT count(*) + 1 FROM notes), $1)",
+                &[Value::Text(at.clone())],
+            )
+            .await?;
+            Ok(at)
+        };
+
+        let read = async |tx: &mut rolodex::store::Tx, written_at| {
+            let read_at = tx.query_one(STARTED, &[]).await?.text("t")?;
+            Ok((written_at, read_at))
+        };
+        // Once before counting (the count too): with `none` a statement's first use prepares
+        // it, and a statement prepared outside a transaction is a transaction of its own.
+        db.transact_then_read::<_, _, StoreError>(write, read)
+            .await
+            .expect("a write and its answer");
+        commits(&db).await;
+
+        let before = commits(&db).await;
+        let (written_at, read_at) = db
+            .transact_then_read::<_, _, StoreError>(write, read)
+            .await
+            .expect("a write and its answer");
+        let together = commits(&db).await - before - 2;
+        assert_eq!(
+            written_at, read_at,
+            "{pooler:?}: read in the write's transaction"
+        );
+        assert_eq!(together, 1, "{pooler:?}: a write and its answer");
+
+        // The same as a write and a read of its own: two transactions.
+        let before = commits(&db).await;
+        db.transact::<_, StoreError>(write).await.expect("a write");
+        db.read_in_one_trip::<_, StoreError>(async |tx| {
+            tx.query_one(STARTED, &[]).await?;
+            Ok(())
+        })
+        .await
+        .expect("a read");
+        let apart = commits(&db).await - before - 2;
+        assert_eq!(apart, 2, "{pooler:?}: a write, then a read");
+
+        // The three writes committed, and nothing was left open on the one connection.
+        assert_eq!(text(&db, "SELECT count(*)::text FROM notes").await, "3");
+        assert_ne!(text(&db, STARTED).await, read_at, "{pooler:?}");
+        assert_eq!(
+            text(&db, "SELECT current_setting('transaction_read_only')").await,
+            "on",
+            "{pooler:?}"
+        );
+    }
+}
+
+/// The read of a write's answer goes with the write's COMMIT: when its statement fails, the
+/// write is rolled back (the COMMIT became a ROLLBACK), and the connection is fine.
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run with ROLODEX_TEST_POSTGRES set and --run-ignored all (as .ci/run does)"]
+async fn a_write_whose_answer_fails_to_read_is_rolled_back() {
+    pg_server("a_write_whose_answer_fails_to_read_is_rolled_back");
+    for pooler in [Pooler::Transaction, Pooler::None] {
+        let test_db = TestDb::new();
+        let db = open(&test_db, pooler, 5_000).await;
+        db.transact::<_, StoreError>(async |tx| {
+            tx.execute("CREATE TABLE notes (id BIGINT PRIMARY KEY)", &[])
+                .await?;
+            Ok(())
+        })
+        .await
+        .expect("CREATE TABLE");
+        let failed = db
+            .transact_then_read::<_, (), StoreError>(
+                async |tx| {
+                    tx.execute("INSERT INTO notes (id) VALUES (1)", &[]).await?;
+                    Ok(())
+                },
+                async |tx, ()| {
+                    tx.query("SELECT 1 / (SELECT count(*) - 1 FROM notes)", &[])
+                        .await?;
+                    Ok(())
+                },
+            )
+            .await;
+        assert!(failed.is_err(), "{pooler:?}: {failed:?}");
+        assert_eq!(
+            text(&db, "SELECT count(*)::text FROM notes").await,
+            "0",
+            "{pooler:?}: the write was rolled back"
+        );
+        // A read of more than one round trip is refused, and leaves the connection usable.
+        let second = db
+            .transact_then_read::<_, (), StoreError>(
+                async |_| Ok(()),
+                async |tx, ()| {
+                    tx.query("SELECT 1", &[]).await?;
+                    tx.query("SELECT 2", &[]).await?;
+                    Ok(())
+                },
+            )
+            .await;
+        assert!(
+            matches!(&second, Err(StoreError::Decode(m)) if m.contains("second")),
+            "{pooler:?}: {second:?}"
+        );
+        assert_eq!(text(&db, "SELECT 'fine'").await, "fine");
+    }
+}
