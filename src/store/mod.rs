@@ -334,7 +334,8 @@ impl Database {
     /// - PostgreSQL: `read` runs inside the write transaction, and its statements and the
     ///   `COMMIT` go out in one round trip: one transaction and one round trip fewer than a
     ///   separate read, and the answer is what the write committed. A lost race runs both again;
-    ///   a statement of `read` that fails rolls the write back.
+    ///   a statement of `read` that PostgreSQL fails rolls the write back (an error, even where
+    ///   `read` ignores it).
     ///
     /// Either way `Ok` means committed and durable. An `Err` from `read` after its statements
     /// ran (a view found missing) comes after the commit, as it would from a separate read.

@@ -279,6 +279,8 @@ pub struct PgConn {
     commit_with_next: bool,
     /// A round trip ended the transaction (`one_trip`, `commit_with_next`): no other may follow.
     ended_by_trip: bool,
+    /// The transaction is a read's (`BEGIN … READ ONLY`).
+    read_only: bool,
     /// A round trip of this transaction went out.
     sent: bool,
 }
@@ -298,6 +300,7 @@ impl PgConn {
             one_trip: false,
             commit_with_next: false,
             ended_by_trip: false,
+            read_only: false,
             sent: false,
         }
     }
@@ -373,13 +376,22 @@ impl PgConn {
     }
 
     async fn commit(&mut self) -> Result<(), StoreError> {
+        if !self.read_only && self.last_error.is_some() {
+            // A statement failed and the work went on regardless (it ignored the error):
+            // PostgreSQL would answer this COMMIT with a silent ROLLBACK, or already ended the
+            // transaction with one. A write that was not kept is never a success.
+            self.rollback().await;
+            return Err(StoreError::Decode(
+                "a statement of the write failed, and the write was rolled back".into(),
+            ));
+        }
         if self.pending_begin.take().is_some() {
             // Nothing was sent: there is no transaction to end.
             self.in_transaction = false;
             return Ok(());
         }
         if !self.in_transaction {
-            // Ended with its round trip (`one_trip`).
+            // Ended with its round trip (`one_trip`, `commit_with_next`).
             return Ok(());
         }
         let result = self.batch("COMMIT").await;
@@ -427,8 +439,13 @@ impl PgConn {
             attempts += 1;
             let pending = self.pending_begin.take();
             let begin = if alone { None } else { pending.as_deref() };
+            // Whether this trip opens the transaction (its BEGIN, or none at all: `alone`).
+            let opens = alone || begin.is_some();
             let client = self.client()?;
             let prepared = self.prepared;
+            // Set once the pipeline is on its way: a failure before (preparing a statement)
+            // neither began nor ended anything.
+            let went_out = std::sync::atomic::AtomicBool::new(false);
             let round_trip = async {
                 // Statements not prepared on this connection yet are, first (one round trip for
                 // all of them, before the transaction's first message).
@@ -453,6 +470,7 @@ impl PgConn {
                 // `join3` polls them in order, and each queues its messages when first polled:
                 // BEGIN, the statements and COMMIT go out in one write. All answers are awaited,
                 // so the transaction's end is known whatever failed.
+                went_out.store(true, std::sync::atomic::Ordering::Relaxed);
                 let (begun, out, committed) =
                     futures::future::join3(begin, op.run(client, statements.as_deref()), commit)
                         .await;
@@ -491,14 +509,17 @@ impl PgConn {
                 }
                 result => {
                     self.sent = true;
-                    if self.one_trip || commit {
+                    let went_out = went_out.load(std::sync::atomic::Ordering::Relaxed);
+                    if (self.one_trip || commit) && (went_out || opens) {
                         self.ended_by_trip = true;
                         if !self.broken {
                             // COMMIT (a ROLLBACK after a failed statement) ran, or there was no
-                            // transaction.
+                            // transaction (not begun, or `alone`).
                             self.in_transaction = false;
                         }
                     }
+                    // Otherwise a statement failed to prepare inside an open transaction: it
+                    // stays open, for the caller's ROLLBACK (or the pool's discarding).
                     return result;
                 }
             }
@@ -815,6 +836,7 @@ impl PgDb {
         };
         let mut conn = self.acquire().await?;
         conn.in_transaction = true;
+        conn.read_only = read_only;
         conn.now = self.clock.now();
         // Behind a transaction pooler the statement timeout is the transaction's own; a session
         // of our own has it from the start (see `open`).

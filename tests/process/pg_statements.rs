@@ -283,7 +283,8 @@ async fn a_write_and_the_read_of_its_answer_are_one_transaction() {
 }
 
 /// The read of a write's answer goes with the write's COMMIT: when its statement fails, the
-/// write is rolled back (the COMMIT became a ROLLBACK), and the connection is fine.
+/// write is rolled back (the COMMIT became a ROLLBACK, or never went out), it is an error even
+/// where the read ignores that, and the connection is fine.
 #[tokio::test]
 #[ignore = "needs PostgreSQL: run with ROLODEX_TEST_POSTGRES set and --run-ignored all (as .ci/run does)"]
 async fn a_write_whose_answer_fails_to_read_is_rolled_back() {
@@ -317,6 +318,33 @@ async fn a_write_whose_answer_fails_to_read_is_rolled_back() {
             "0",
             "{pooler:?}: the write was rolled back"
         );
+        // A statement that fails before it runs (with `none`, when it is prepared) or whose
+        // failure the read swallows: the write is not kept and not reported as done, and no
+        // transaction is left open on the one connection for the next request to inherit.
+        for swallow in [false, true] {
+            let failed = db
+                .transact_then_read::<_, (), StoreError>(
+                    async |tx| {
+                        tx.execute("INSERT INTO notes (id) VALUES (1)", &[]).await?;
+                        Ok(())
+                    },
+                    async move |tx, ()| {
+                        let read = tx.query("SELECT id FROM no_such_table", &[]).await;
+                        match read {
+                            Err(_) if swallow => Ok(()),
+                            other => other.map(|_| ()),
+                        }
+                    },
+                )
+                .await;
+            assert!(failed.is_err(), "{pooler:?}, {swallow}: {failed:?}");
+            assert_eq!(text(&db, "SELECT 'fine'").await, "fine", "{pooler:?}");
+            assert_eq!(
+                text(&db, "SELECT count(*)::text FROM notes").await,
+                "0",
+                "{pooler:?}, {swallow}: the write was rolled back"
+            );
+        }
         // A read of more than one round trip is refused, and leaves the connection usable.
         let second = db
             .transact_then_read::<_, (), StoreError>(
