@@ -78,6 +78,19 @@ async fn view(c: &mut dyn Conn, tenant_id: i64, id: i64) -> AppResult<Contact> {
         .ok_or(AppError::NotFound)
 }
 
+/// Runs `write` (a write transaction returning the contact's id) and answers with that contact's
+/// view (see `Database::transact_then_read`).
+async fn write_then_view(
+    db: &Database,
+    tenant_id: i64,
+    write: impl AsyncFn(&mut Tx) -> AppResult<i64> + Send + Sync + 'static,
+) -> AppResult<Contact> {
+    db.transact_then_read(write, async move |tx, id| {
+        view(tx.conn(), tenant_id, id).await
+    })
+    .await
+}
+
 /// A login email taken by a racing request surfaces as a unique violation at write time.
 fn email_taken(e: store::StoreError) -> AppError {
     match e {
@@ -115,19 +128,16 @@ pub async fn create(db: &Database, tenant_id: i64, draft: NewContactDraft) -> Ap
         }
         _ => None,
     };
-    db.transact_then_read(
-        async move |tx| {
-            // Each run starts from the body as read.
-            insert(
-                tx.conn(),
-                tenant_id,
-                draft.clone(),
-                password_hash.as_deref(),
-            )
-            .await
-        },
-        async move |tx, id| view(tx.conn(), tenant_id, id).await,
-    )
+    write_then_view(db, tenant_id, async move |tx| {
+        // Each run starts from the body as read.
+        insert(
+            tx.conn(),
+            tenant_id,
+            draft.clone(),
+            password_hash.as_deref(),
+        )
+        .await
+    })
     .await
 }
 
@@ -238,10 +248,7 @@ pub async fn update(
         }
         Ok(id)
     };
-    db.transact_then_read(write, async move |tx, id| {
-        view(tx.conn(), tenant_id, id).await
-    })
-    .await
+    write_then_view(db, tenant_id, write).await
 }
 
 /// Writes what differs between `before` and `after`, and moves `updated_at`.
@@ -311,10 +318,7 @@ pub async fn set_password(
         store::records::touch(tx.conn(), RecordKind::Contact, id).await?;
         Ok(id)
     };
-    db.transact_then_read(write, async move |tx, id| {
-        view(tx.conn(), tenant_id, id).await
-    })
-    .await
+    write_then_view(db, tenant_id, write).await
 }
 
 pub async fn list(

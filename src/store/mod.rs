@@ -349,13 +349,16 @@ impl Database {
         U: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        write_activity::record();
         match self {
-            Database::Sqlite(db) => {
-                let value = db.write(work).await?;
-                db.read(async move |tx| read(tx, value).await).await
+            Database::Sqlite(_) => {
+                let value = self.transact(work).await?;
+                self.read_in_one_trip(async move |tx| read(tx, value).await)
+                    .await
             }
-            Database::Postgres(db) => db.write_then_read(work, read).await,
+            Database::Postgres(db) => {
+                write_activity::record();
+                db.write_then_read(work, read).await
+            }
         }
     }
 

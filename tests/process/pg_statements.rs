@@ -193,6 +193,22 @@ async fn contact_views_come_from_the_function_only_where_plans_are_not_kept() {
     }
 }
 
+/// The table the write tests write to: `notes (id, at)`.
+async fn create_notes(db: &Database) {
+    db.transact::<_, StoreError>(async |tx| {
+        tx.execute("CREATE TABLE notes (id BIGINT PRIMARY KEY, at TEXT)", &[])
+            .await?;
+        Ok(())
+    })
+    .await
+    .expect("CREATE TABLE notes");
+}
+
+/// How many notes there are.
+async fn notes(db: &Database) -> String {
+    text(db, "SELECT count(*)::text FROM notes").await
+}
+
 /// Transactions committed in the test's database so far, the ones this count runs excepted
 /// (PostgreSQL's statistics, flushed on demand from the pool's one connection). Each call adds
 /// two of its own: the flush's and the count's.
@@ -219,13 +235,7 @@ async fn a_write_and_the_read_of_its_answer_are_one_transaction() {
     for pooler in [Pooler::Transaction, Pooler::None] {
         let test_db = TestDb::new();
         let db = open(&test_db, pooler, 5_000).await;
-        db.transact::<_, StoreError>(async |tx| {
-            tx.execute("CREATE TABLE notes (id BIGINT PRIMARY KEY, at TEXT)", &[])
-                .await?;
-            Ok(())
-        })
-        .await
-        .expect("CREATE TABLE");
+        create_notes(&db).await;
         let write = async |tx: &mut rolodex::store::Tx| -> Result<String, StoreError> {
             let at = tx.query_one(STARTED, &[]).await?.text("t")?;
             tx.execute(
@@ -272,7 +282,7 @@ async fn a_write_and_the_read_of_its_answer_are_one_transaction() {
         assert_eq!(apart, 2, "{pooler:?}: a write, then a read");
 
         // The three writes committed, and nothing was left open on the one connection.
-        assert_eq!(text(&db, "SELECT count(*)::text FROM notes").await, "3");
+        assert_eq!(notes(&db).await, "3");
         assert_ne!(text(&db, STARTED).await, read_at, "{pooler:?}");
         assert_eq!(
             text(&db, "SELECT current_setting('transaction_read_only')").await,
@@ -292,13 +302,7 @@ async fn a_write_whose_answer_fails_to_read_is_rolled_back() {
     for pooler in [Pooler::Transaction, Pooler::None] {
         let test_db = TestDb::new();
         let db = open(&test_db, pooler, 5_000).await;
-        db.transact::<_, StoreError>(async |tx| {
-            tx.execute("CREATE TABLE notes (id BIGINT PRIMARY KEY)", &[])
-                .await?;
-            Ok(())
-        })
-        .await
-        .expect("CREATE TABLE");
+        create_notes(&db).await;
         let failed = db
             .transact_then_read::<_, (), StoreError>(
                 async |tx| {
@@ -314,7 +318,7 @@ async fn a_write_whose_answer_fails_to_read_is_rolled_back() {
             .await;
         assert!(failed.is_err(), "{pooler:?}: {failed:?}");
         assert_eq!(
-            text(&db, "SELECT count(*)::text FROM notes").await,
+            notes(&db).await,
             "0",
             "{pooler:?}: the write was rolled back"
         );
@@ -340,7 +344,7 @@ async fn a_write_whose_answer_fails_to_read_is_rolled_back() {
             assert!(failed.is_err(), "{pooler:?}, {swallow}: {failed:?}");
             assert_eq!(text(&db, "SELECT 'fine'").await, "fine", "{pooler:?}");
             assert_eq!(
-                text(&db, "SELECT count(*)::text FROM notes").await,
+                notes(&db).await,
                 "0",
                 "{pooler:?}, {swallow}: the write was rolled back"
             );
